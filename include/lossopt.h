@@ -1,0 +1,222 @@
+/* lossopt.h - the public API of lossopt: SIMD optimizer updates (and, later,
+ * loss functions) with one result on every CPU.
+ *
+ * C11, usable from C++. Every kernel exists as scalar, AVX2(+FMA), AVX-512 and
+ * NEON variants; a CPU-feature dispatcher picks one on first use. All variants
+ * return bit-identical results for the same inputs (NaN compared as "is NaN":
+ * the payload of a NaN may differ between CPUs).
+ *
+ * Conventions for every function below
+ *   - Arguments are validated before anything is written. The first failing
+ *     check, in the order ISA, NULL, SIZE, ARG, DOMAIN, is returned, and a call
+ *     that returns an error has changed no output, parameter or state buffer.
+ *   - No function prints, aborts, allocates in its hot path, or touches memory
+ *     outside the buffers it is given (tails use masked/partial loads).
+ *   - Buffers need no particular alignment. Buffers of one call must not
+ *     overlap (except where a comment says so); overlapping them is undefined.
+ */
+#ifndef LOSSOPT_H
+#define LOSSOPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Status                                                                    */
+/* ------------------------------------------------------------------------- */
+
+typedef enum lossopt_status {
+    LOSSOPT_OK         = 0,
+    LOSSOPT_ERR_NULL   = 1, /* a required pointer is NULL                               */
+    LOSSOPT_ERR_SIZE   = 2, /* a size overflows (rows*classes) or is invalid (classes 0) */
+    LOSSOPT_ERR_ARG    = 3, /* a scalar argument is outside its domain (lr NaN, beta>=1) */
+    LOSSOPT_ERR_DOMAIN = 4, /* a data value is outside its domain (label >= classes,
+                               probability outside [0,1])                              */
+    LOSSOPT_ERR_ISA    = 5  /* the requested/forced ISA is not built or not supported  */
+} lossopt_status;
+
+/* A static English name for s ("ok", "null pointer", ...); "unknown status"
+ * for a value outside the enum. Never NULL. */
+const char *lossopt_status_string(lossopt_status s);
+
+/* ------------------------------------------------------------------------- */
+/* ISA selection                                                             */
+/* ------------------------------------------------------------------------- */
+
+typedef enum lossopt_isa {
+    LOSSOPT_ISA_INVALID = -1, /* only from lossopt_active_isa(): LOSSOPT_ISA named
+                                 an unknown or unsupported ISA, so every kernel
+                                 call returns LOSSOPT_ERR_ISA until
+                                 lossopt_set_isa() picks a supported one       */
+    LOSSOPT_ISA_SCALAR  = 0,
+    LOSSOPT_ISA_AVX2    = 1,  /* AVX2 + FMA                                     */
+    LOSSOPT_ISA_AVX512  = 2,  /* AVX-512 F + BW + DQ + VL                       */
+    LOSSOPT_ISA_NEON    = 3   /* AArch64 Advanced SIMD                          */
+} lossopt_isa;
+
+/* The ISA the next kernel call will use. The first kernel call or query
+ * selects it: the LOSSOPT_ISA environment variable if set (read once:
+ * "scalar", "avx2", "avx512" or "neon"), else the best supported ISA in the
+ * order avx512 > avx2 > neon > scalar. Selection is thread-safe. */
+lossopt_isa lossopt_active_isa(void);
+
+/* "scalar", "avx2", "avx512", "neon"; "invalid" for anything else. */
+const char *lossopt_isa_name(lossopt_isa isa);
+
+/* Bit (1u << isa) is set for each ISA that is both compiled into this library
+ * and runnable on this CPU and OS (x86: CPUID and XGETBV, so the OS saves the
+ * YMM/ZMM state). The scalar bit is always set. */
+unsigned lossopt_supported_isas(void);
+
+/* Force one ISA for every later call, from any thread. Returns LOSSOPT_ERR_ISA,
+ * and changes nothing, if isa is not in lossopt_supported_isas(). */
+lossopt_status lossopt_set_isa(lossopt_isa isa);
+
+/* ------------------------------------------------------------------------- */
+/* Optimizer updates                                                         */
+/* ------------------------------------------------------------------------- */
+/*
+ * Each call updates one flat buffer of n float parameters in place, with
+ * PyTorch's torch.optim semantics (single-tensor path), option for option.
+ *
+ * Common rules
+ *   - State buffers start zeroed by the caller, as PyTorch's state does.
+ *   - A state buffer that the configuration uses must not be NULL
+ *     (LOSSOPT_ERR_NULL); one that it does not use may be NULL and, when not
+ *     NULL, is never read or written. grad is never written. cfg NULL ->
+ *     LOSSOPT_ERR_NULL. With n == 0 the data pointers may be NULL and the call
+ *     still validates cfg and step.
+ *   - Invalid configuration -> LOSSOPT_ERR_ARG and nothing is written: any NaN
+ *     or infinite scalar; lr, eps, weight_decay or momentum < 0; beta1 or
+ *     beta2 outside [0, 1); alpha or dampening outside [0, 1]; nesterov with
+ *     momentum == 0 or dampening != 0; step < 1.
+ *   - Scalars that depend on the step (Adam's bias corrections and step size)
+ *     and on several hyper-parameters (1 - dampening, 1 - lr*weight_decay) are
+ *     computed once per call in double, from the float arguments and `step`,
+ *     as PyTorch does in Python, then rounded once to float. Every variant
+ *     receives the same floats, so every ISA gives the same bits.
+ *   - Notation for the exact per-element operation order below: each line is
+ *     one IEEE float operation with one rounding; fma(a, b, c) = a*b + c with
+ *     one rounding; max(a, b) is NaN if either is NaN, else the larger value,
+ *     and b when a == b (so max(-0, +0) = +0 and max(+0, -0) = -0).
+ *   - Accuracy: per element and per step, the result is within 4 ulp of the
+ *     largest magnitude among the operands of the update of PyTorch's own
+ *     single-tensor path (PyTorch's CPU kernels fuse differently from each
+ *     other; ours are one fixed order on every CPU).
+ */
+
+/* --- SGD: gradient descent, mini-batch SGD, momentum, Nesterov ----------- */
+
+typedef struct lossopt_sgd_config {
+    float lr;           /* learning rate, >= 0                                  */
+    float momentum;     /* >= 0; 0 = plain (mini-batch) gradient descent        */
+    float dampening;    /* in [0, 1]                                           */
+    float weight_decay; /* L2 penalty added to the gradient, >= 0              */
+    bool nesterov;      /* needs momentum > 0 and dampening == 0               */
+    bool maximize;      /* ascend instead of descend                           */
+} lossopt_sgd_config;
+
+/* PyTorch defaults: lr 1e-3, everything else 0/false. */
+lossopt_sgd_config lossopt_sgd_defaults(void);
+
+/* One SGD step. momentum_buf (n floats) is used only when momentum > 0.
+ * step is 1-based and counts this update: on step 1 the momentum buffer is set
+ * to the (decayed) gradient, whatever it held, as PyTorch's first step does.
+ *
+ *   g = maximize ? -grad : grad
+ *   if weight_decay != 0:  g = fma(weight_decay, param, g)
+ *   if momentum != 0:
+ *       if step == 1:      buf = g
+ *       else:              t = momentum * buf;  buf = fma(1 - dampening, g, t)
+ *       if nesterov:       g = fma(momentum, buf, g)
+ *       else:              g = buf
+ *   param = fma(-lr, g, param)
+ */
+lossopt_status lossopt_sgd_step_f32(float *param, const float *grad, float *momentum_buf,
+                                    size_t n, const lossopt_sgd_config *cfg, int64_t step);
+
+/* --- RMSprop ------------------------------------------------------------- */
+
+typedef struct lossopt_rmsprop_config {
+    float lr;           /* >= 0                                                 */
+    float alpha;        /* smoothing constant of the squared average, [0, 1]    */
+    float eps;          /* added to the root mean square, >= 0                  */
+    float weight_decay; /* L2 penalty added to the gradient, >= 0              */
+    float momentum;     /* >= 0; > 0 uses momentum_buf                         */
+    bool centered;      /* subtract the squared mean gradient; uses grad_avg   */
+    bool maximize;
+} lossopt_rmsprop_config;
+
+/* PyTorch defaults: lr 1e-2, alpha 0.99, eps 1e-8, everything else 0/false. */
+lossopt_rmsprop_config lossopt_rmsprop_defaults(void);
+
+/* One RMSprop step. square_avg is always used; grad_avg only when centered;
+ * momentum_buf only when momentum > 0. RMSprop has no step counter.
+ *
+ *   g = maximize ? -grad : grad
+ *   if weight_decay != 0:  g = fma(weight_decay, param, g)
+ *   s = alpha * square_avg;  t = (1 - alpha) * g;  square_avg = fma(t, g, s)
+ *   if centered:
+ *       grad_avg = fma(1 - alpha, g - grad_avg, grad_avg)     (torch lerp_)
+ *       avg = sqrt(fma(-grad_avg, grad_avg, square_avg)) + eps
+ *   else:
+ *       avg = sqrt(square_avg) + eps
+ *   if momentum > 0:
+ *       t = momentum * momentum_buf;  momentum_buf = t + g / avg
+ *       param = fma(-lr, momentum_buf, param)
+ *   else:
+ *       param = fma(-lr, g / avg, param)
+ */
+lossopt_status lossopt_rmsprop_step_f32(float *param, const float *grad, float *square_avg,
+                                        float *grad_avg, float *momentum_buf,
+                                        size_t n, const lossopt_rmsprop_config *cfg);
+
+/* --- Adam, AdamW, AMSGrad ------------------------------------------------ */
+
+typedef struct lossopt_adam_config {
+    float lr;                    /* >= 0                                       */
+    float beta1, beta2;          /* each in [0, 1)                             */
+    float eps;                   /* added after the bias-corrected sqrt, >= 0  */
+    float weight_decay;          /* >= 0                                       */
+    bool decoupled_weight_decay; /* true = AdamW (decay the parameter),
+                                    false = Adam (L2 added to the gradient)    */
+    bool amsgrad;                /* uses max_exp_avg_sq                        */
+    bool maximize;
+} lossopt_adam_config;
+
+/* PyTorch Adam defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.
+ * For AdamW set decoupled_weight_decay = true and weight_decay (PyTorch's
+ * AdamW default is 1e-2). */
+lossopt_adam_config lossopt_adam_defaults(void);
+
+/* One Adam step; step is 1-based and counts this update. max_exp_avg_sq is
+ * used only with amsgrad. Per call, in double, rounded once to float:
+ *   step_size  = lr / (1 - beta1^step)
+ *   bc2_sqrt   = sqrt(1 - beta2^step)
+ *   decay      = 1 - lr * weight_decay                     (AdamW only)
+ * Per element:
+ *   g = maximize ? -grad : grad
+ *   if weight_decay != 0:
+ *       if decoupled:  param = param * decay
+ *       else:          g = fma(weight_decay, param, g)
+ *   exp_avg    = fma(1 - beta1, g - exp_avg, exp_avg)          (torch lerp_)
+ *   s = beta2 * exp_avg_sq;  t = (1 - beta2) * g;  exp_avg_sq = fma(t, g, s)
+ *   v = exp_avg_sq
+ *   if amsgrad:  max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);  v = max_exp_avg_sq
+ *   denom = sqrt(v) / bc2_sqrt + eps
+ *   param = fma(-step_size, exp_avg / denom, param)
+ */
+lossopt_status lossopt_adam_step_f32(float *param, const float *grad, float *exp_avg,
+                                     float *exp_avg_sq, float *max_exp_avg_sq,
+                                     size_t n, const lossopt_adam_config *cfg, int64_t step);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOSSOPT_H */

@@ -1,0 +1,79 @@
+/* kernels/kernel_table.h - the internal contract between the public API and
+ * the per-ISA kernels: precomputed coefficients and one function table per ISA.
+ *
+ * The public entry points (dispatch/api_optimizers.c) validate the arguments
+ * and hoist every per-call scalar (bias corrections, 1 - dampening, ...) into
+ * these structs, computed once in double and rounded once to float, so every
+ * ISA's kernel receives the same floats and only does per-element work. */
+#ifndef LOSSOPT_KERNEL_TABLE_H
+#define LOSSOPT_KERNEL_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lossopt.h"
+
+typedef struct lossopt_sgd_coefficients {
+    float negative_lr;           /* -lr                                        */
+    float weight_decay;
+    float momentum;
+    float one_minus_dampening;   /* (float)(1 - (double)dampening)             */
+    bool maximize;
+    bool use_weight_decay;       /* weight_decay != 0                          */
+    bool use_momentum;           /* momentum != 0                              */
+    bool nesterov;
+    bool first_step;             /* step == 1: the buffer is set to g          */
+} lossopt_sgd_coefficients;
+
+typedef struct lossopt_rmsprop_coefficients {
+    float negative_lr;
+    float alpha;
+    float one_minus_alpha;       /* (float)(1 - (double)alpha)                 */
+    float eps;
+    float weight_decay;
+    float momentum;
+    bool maximize;
+    bool use_weight_decay;
+    bool centered;
+    bool use_momentum;           /* momentum > 0                               */
+} lossopt_rmsprop_coefficients;
+
+typedef struct lossopt_adam_coefficients {
+    float negative_step_size;    /* -(float)(lr / (1 - beta1^step))            */
+    float bias_correction2_sqrt; /* (float)sqrt(1 - beta2^step)                */
+    float one_minus_beta1;       /* (float)(1 - (double)beta1)                 */
+    float beta2;
+    float one_minus_beta2;       /* (float)(1 - (double)beta2)                 */
+    float eps;
+    float weight_decay;          /* L2 coefficient (Adam)                      */
+    float decay_factor;          /* (float)(1 - lr * weight_decay) (AdamW)     */
+    bool maximize;
+    bool use_l2_weight_decay;    /* !decoupled && weight_decay != 0            */
+    bool use_decoupled_decay;    /* decoupled && weight_decay != 0             */
+    bool amsgrad;
+} lossopt_adam_coefficients;
+
+typedef void (*lossopt_sgd_kernel)(float *param, const float *grad, float *momentum_buf,
+                                   size_t n, const lossopt_sgd_coefficients *c);
+typedef void (*lossopt_rmsprop_kernel)(float *param, const float *grad, float *square_avg,
+                                       float *grad_avg, float *momentum_buf, size_t n,
+                                       const lossopt_rmsprop_coefficients *c);
+typedef void (*lossopt_adam_kernel)(float *param, const float *grad, float *exp_avg,
+                                    float *exp_avg_sq, float *max_exp_avg_sq, size_t n,
+                                    const lossopt_adam_coefficients *c);
+
+typedef struct lossopt_kernel_table {
+    lossopt_isa isa;
+    lossopt_sgd_kernel sgd_step_f32;
+    lossopt_rmsprop_kernel rmsprop_step_f32;
+    lossopt_adam_kernel adam_step_f32;
+} lossopt_kernel_table;
+
+/* One table per ISA compiled into the library (see CMakeLists.txt). The
+ * dispatcher only references those whose LOSSOPT_HAVE_<ISA> is defined. */
+extern const lossopt_kernel_table lossopt_kernels_scalar;
+extern const lossopt_kernel_table lossopt_kernels_avx2;
+extern const lossopt_kernel_table lossopt_kernels_avx512;
+extern const lossopt_kernel_table lossopt_kernels_neon;
+
+#endif /* LOSSOPT_KERNEL_TABLE_H */

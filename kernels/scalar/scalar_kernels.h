@@ -1,0 +1,16 @@
+/* kernels/scalar/scalar_kernels.h - the scalar oracle's kernels, named for the
+ * table in kernel_table_scalar.c. */
+#ifndef LOSSOPT_SCALAR_KERNELS_H
+#define LOSSOPT_SCALAR_KERNELS_H
+
+#include "kernel_table.h"
+
+void sgd_step_f32_scalar(float *param, const float *grad, float *momentum_buf, size_t n,
+                         const lossopt_sgd_coefficients *c);
+void rmsprop_step_f32_scalar(float *param, const float *grad, float *square_avg,
+                             float *grad_avg, float *momentum_buf, size_t n,
+                             const lossopt_rmsprop_coefficients *c);
+void adam_step_f32_scalar(float *param, const float *grad, float *exp_avg, float *exp_avg_sq,
+                          float *max_exp_avg_sq, size_t n, const lossopt_adam_coefficients *c);
+
+#endif /* LOSSOPT_SCALAR_KERNELS_H */

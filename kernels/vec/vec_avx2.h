@@ -1,0 +1,55 @@
+/* kernels/vec/vec_avx2.h - the vector layer on AVX2 + FMA: 8 floats in a ymm.
+ * Semantics of each op: kernels/vec/vec.h. */
+#ifndef LOSSOPT_VEC_AVX2_H
+#define LOSSOPT_VEC_AVX2_H
+
+#include <immintrin.h>
+
+#define VEC_WIDTH 8
+#define VEC_ISA_SUFFIX avx2
+
+typedef __m256 vfloat;
+
+static inline vfloat vec_load(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vec_store(float *p, vfloat v) { _mm256_storeu_ps(p, v); }
+
+/* Lane i is active when i < count: a compare against 0..7. */
+static inline __m256i vec_avx2_lane_mask(size_t count)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* vmaskmovps never touches memory of inactive lanes (no fault past the end).
+ * It zeroes them; OR-ing in the sign bit there makes them -0.0f. */
+static inline vfloat vec_load_partial(const float *p, size_t count)
+{
+    __m256i active = vec_avx2_lane_mask(count);
+    __m256 loaded = _mm256_maskload_ps(p, active);
+    __m256 inactive_sign = _mm256_andnot_ps(_mm256_castsi256_ps(active), _mm256_set1_ps(-0.0f));
+    return _mm256_or_ps(loaded, inactive_sign);
+}
+
+static inline void vec_store_partial(float *p, vfloat v, size_t count)
+{
+    _mm256_maskstore_ps(p, vec_avx2_lane_mask(count), v);
+}
+
+static inline vfloat vec_set1(float x) { return _mm256_set1_ps(x); }
+static inline vfloat vec_add(vfloat a, vfloat b) { return _mm256_add_ps(a, b); }
+static inline vfloat vec_sub(vfloat a, vfloat b) { return _mm256_sub_ps(a, b); }
+static inline vfloat vec_mul(vfloat a, vfloat b) { return _mm256_mul_ps(a, b); }
+static inline vfloat vec_div(vfloat a, vfloat b) { return _mm256_div_ps(a, b); }
+static inline vfloat vec_sqrt(vfloat a) { return _mm256_sqrt_ps(a); }
+static inline vfloat vec_fma(vfloat a, vfloat b, vfloat c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vfloat vec_negate_if(vfloat v, vfloat sign) { return _mm256_xor_ps(v, sign); }
+
+/* maxps returns its second operand when either is NaN or they are equal; the
+ * blend makes a NaN in a win too. */
+static inline vfloat vec_max(vfloat a, vfloat b)
+{
+    __m256 larger = _mm256_max_ps(a, b);
+    return _mm256_blendv_ps(larger, a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+}
+
+#endif /* LOSSOPT_VEC_AVX2_H */

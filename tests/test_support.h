@@ -1,0 +1,55 @@
+/* tests/test_support.h - shared helpers of the C tests: seeded random numbers,
+ * buffers that end at a guard page, bitwise comparison, and check counting
+ * that ends in a "N passed, N failed" line.
+ *
+ * Seed: LOSSOPT_TEST_SEED (decimal) reproduces a run; the seed is printed. */
+#ifndef LOSSOPT_TEST_SUPPORT_H
+#define LOSSOPT_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lossopt.h"
+
+/* Exit code that CTest reports as "skipped" (SKIP_RETURN_CODE). */
+#define TEST_SKIP_EXIT 77
+
+/* ---- checks ----------------------------------------------------------- */
+void test_init(const char *name);              /* prints name and seed        */
+bool test_check(bool ok, const char *fmt, ...); /* counts; prints on failure  */
+int test_finish(void);                          /* prints the summary; exit code */
+/* If LOSSOPT_ISA forces an ISA this CPU or build lacks, print why and exit
+ * with TEST_SKIP_EXIT; if it names an unknown ISA, fail. */
+void test_skip_unless_forced_isa_supported(void);
+
+/* ---- random numbers (xoshiro128**, seeded once by test_init) ----------- */
+uint32_t test_random_u32(void);
+float test_random_uniform(float lo, float hi);
+size_t test_random_below(size_t bound);
+/* A float drawn to exercise edge cases: mostly moderate values, sometimes
+ * +-0, denormals, +-inf, NaN, +-FLT_MAX, tiny and huge magnitudes. */
+float test_random_special(void);
+
+/* ---- guard-page buffers ------------------------------------------------- */
+/* count floats whose last element ends exactly where an inaccessible page
+ * begins, so any read or write past the end faults. The start's alignment is
+ * therefore (-4 * count) mod 64: a sweep over lengths covers every start
+ * alignment. Exits the test on failure. Free with test_guarded_free. */
+float *test_guarded_alloc(size_t count);
+void test_guarded_free(float *p);
+
+/* ---- comparison ------------------------------------------------------- */
+/* Same bits, or both NaN (NaN payloads differ across CPUs by design). */
+bool test_same_float(float a, float b);
+/* Index of the first element that differs (test_same_float), or n. */
+size_t test_first_difference(const float *a, const float *b, size_t n);
+/* ulp distance between two finite floats of any sign (large if either NaN). */
+uint32_t test_ulp_distance(float a, float b);
+/* The size of one ulp at |x| (for |x| == 0: the smallest denormal). */
+double test_ulp_of(float x);
+
+/* Every ISA to compare against the oracle: bit set for supported ISAs. */
+unsigned test_vector_isas(void);
+
+#endif /* LOSSOPT_TEST_SUPPORT_H */
