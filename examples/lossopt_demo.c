@@ -43,10 +43,10 @@ int main(void)
     for (int isa = 0; isa <= LOSSOPT_ISA_NEON; isa++)
         if (supported & (1u << isa)) printf(" %s", lossopt_isa_name((lossopt_isa)isa));
     const char *forced = getenv("LOSSOPT_ISA");
-    printf("\nActive ISA:      %s%s%s\n\n", lossopt_isa_name(lossopt_active_isa()),
-           forced ? " (LOSSOPT_ISA=" : "", forced ? forced : "");
+    printf("\nActive ISA:      %s", lossopt_isa_name(lossopt_active_isa()));
     if (forced)
-        printf("%s\n", forced ? ")" : "");
+        printf(" (LOSSOPT_ISA=%s)", forced);
+    printf("\n\nOne step of each optimizer on every supported ISA (fingerprint of the bits):\n");
 
     static float param[N], grad[N], s1[N], s2[N], s3[N];
     int failures = 0;

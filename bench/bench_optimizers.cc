@@ -1,0 +1,396 @@
+// bench/bench_optimizers.cc - Google Benchmark harness of the optimizer
+// updates (DESIGN.md section 7, SPEC.md section 3).
+//
+// Benchmarks, registered programmatically, named <config>/<variant>/<n>:
+//   config   sgd, sgd_momentum, rmsprop, adam, adamw, adam_amsgrad
+//   variant  every ISA in lossopt_supported_isas() (internal _isa entry
+//            points), public (the dispatched API), plain_O3 and plain_native
+//            (bench/plain_loops.c at -O3 and -O3 -march=native), and
+//            plain_native_noerrno when built with LOSSOPT_BENCH_PLAIN_NOERRNO
+//   n        4096, 65536, 1<<20, 16<<20 floats per buffer
+// plus stream_copy/<n> and stream_triad/<n>, the same-run bandwidth reference.
+// Each reports items (elements) and bytes per second, bytes counted as in
+// SPEC.md section 3; bench/summarize.py turns the JSON into markdown tables.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lossopt_internal.h"
+#include "plain_loops.h"
+
+namespace {
+
+// ---- buffers -----------------------------------------------------------------
+
+struct FreeDeleter {
+    void operator()(float *p) const { std::free(p); }
+};
+using Buffer = std::unique_ptr<float[], FreeDeleter>;
+
+Buffer allocate(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    return Buffer(static_cast<float *>(std::aligned_alloc(64, bytes ? bytes : 64)));
+}
+
+enum class Fill { param, grad, first_moment, square_avg };
+
+// 64 Ki values per kind from a fixed-seed xorshift, tiled over the buffer
+// (with a per-buffer offset), so filling 16 M floats costs a copy, not RNG.
+constexpr size_t kTable = 1u << 16;
+
+const std::vector<float> &fill_table(Fill kind)
+{
+    static std::vector<float> tables[4];
+    std::vector<float> &t = tables[static_cast<int>(kind)];
+    if (!t.empty())
+        return t;
+    uint64_t s = 0x9E3779B97F4A7C15ull * (static_cast<uint64_t>(kind) + 1);
+    auto uniform = [&s]() {  // in [0, 1)
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        return static_cast<float>(s >> 40) * (1.0f / 16777216.0f);
+    };
+    t.resize(kTable);
+    for (float &x : t) {
+        float sign = uniform() < 0.5f ? -1.0f : 1.0f;
+        switch (kind) {
+        case Fill::param:  // ~N(0, 1): sum of four uniforms, unit variance
+            x = (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f;
+            break;
+        case Fill::grad:  // small, never tiny: |g| in [1e-3, 1e-2)
+            x = sign * (1e-3f + 9e-3f * uniform());
+            break;
+        case Fill::first_moment:  // exp_avg, momentum buffer: like a gradient
+            x = sign * (1e-3f + 9e-3f * uniform());
+            break;
+        case Fill::square_avg:  // positive, ~g^2: [1e-6, 1e-4)
+            x = 1e-6f + 9.9e-5f * uniform();
+            break;
+        }
+    }
+    return t;
+}
+
+Buffer make_buffer(size_t n, Fill kind, size_t offset)
+{
+    Buffer b = allocate(n);
+    const std::vector<float> &t = fill_table(kind);
+    for (size_t i = 0; i < n; i++)
+        b[i] = t[(i + offset * 7919) & (kTable - 1)];
+    return b;
+}
+
+// ---- configurations ----------------------------------------------------------
+
+enum class Config { sgd, sgd_momentum, rmsprop, adam, adamw, adam_amsgrad };
+
+struct ConfigInfo {
+    Config config;
+    const char *name;
+    int bytes_per_element;  // SPEC.md section 3
+};
+
+const ConfigInfo kConfigs[] = {
+    {Config::sgd, "sgd", 12},
+    {Config::sgd_momentum, "sgd_momentum", 20},
+    {Config::rmsprop, "rmsprop", 20},
+    {Config::adam, "adam", 28},
+    {Config::adamw, "adamw", 28},
+    {Config::adam_amsgrad, "adam_amsgrad", 36},
+};
+
+// Small learning rates keep parameters bounded over ~10^6 steps; values never
+// approach denormals (|g| >= 1e-3, square averages >= ~1e-6).
+constexpr float kLr = 1e-4f;
+
+lossopt_sgd_config sgd_config(Config c)
+{
+    lossopt_sgd_config cfg = lossopt_sgd_defaults();
+    cfg.lr = kLr;
+    if (c == Config::sgd_momentum)
+        cfg.momentum = 0.9f;
+    return cfg;
+}
+
+lossopt_rmsprop_config rmsprop_config()
+{
+    lossopt_rmsprop_config cfg = lossopt_rmsprop_defaults();
+    cfg.lr = kLr;
+    return cfg;
+}
+
+lossopt_adam_config adam_config(Config c)
+{
+    lossopt_adam_config cfg = lossopt_adam_defaults();
+    cfg.lr = kLr;
+    if (c == Config::adamw) {
+        cfg.decoupled_weight_decay = true;
+        cfg.weight_decay = 1e-2f;
+    }
+    if (c == Config::adam_amsgrad)
+        cfg.amsgrad = true;
+    return cfg;
+}
+
+// ---- variants ----------------------------------------------------------------
+
+enum class Kind { isa, dispatched, plain_O3, plain_native, plain_native_noerrno };
+
+struct Variant {
+    Kind kind;
+    lossopt_isa isa;  // for Kind::isa
+    std::string name;
+};
+
+std::vector<Variant> variants()
+{
+    std::vector<Variant> v;
+    unsigned supported = lossopt_supported_isas();
+    for (lossopt_isa isa : {LOSSOPT_ISA_SCALAR, LOSSOPT_ISA_AVX2, LOSSOPT_ISA_AVX512,
+                            LOSSOPT_ISA_NEON})
+        if (supported & (1u << isa))
+            v.push_back({Kind::isa, isa, lossopt_isa_name(isa)});
+    v.push_back({Kind::dispatched, LOSSOPT_ISA_INVALID, "public"});
+    v.push_back({Kind::plain_O3, LOSSOPT_ISA_INVALID, "plain_O3"});
+    v.push_back({Kind::plain_native, LOSSOPT_ISA_INVALID, "plain_native"});
+#ifdef LOSSOPT_BENCH_HAVE_PLAIN_NOERRNO
+    v.push_back({Kind::plain_native_noerrno, LOSSOPT_ISA_INVALID, "plain_native_noerrno"});
+#endif
+    return v;
+}
+
+// One optimizer step as a callable (step -> status), buffers and options bound.
+struct State {
+    Buffer param, grad, s1, s2, s3;
+};
+
+using StepFn = std::function<lossopt_status(int64_t)>;
+
+#define PLAIN_PICK(kind, fn)                                                       \
+    ((kind) == Kind::plain_O3 ? fn##_O3 : PLAIN_PICK_NOERRNO(kind, fn) fn##_native)
+#ifdef LOSSOPT_BENCH_HAVE_PLAIN_NOERRNO
+#define PLAIN_PICK_NOERRNO(kind, fn) (kind) == Kind::plain_native_noerrno ? fn##_native_noerrno :
+#else
+#define PLAIN_PICK_NOERRNO(kind, fn)
+#endif
+
+StepFn make_step(Config config, const Variant &v, State &st, size_t n)
+{
+    float *p = st.param.get(), *g = st.grad.get();
+    float *s1 = st.s1.get(), *s2 = st.s2.get(), *s3 = st.s3.get();
+    const lossopt_isa isa = v.isa;
+    const Kind kind = v.kind;
+    const bool plain = kind != Kind::isa && kind != Kind::dispatched;
+
+    switch (config) {
+    case Config::sgd:
+    case Config::sgd_momentum: {
+        lossopt_sgd_config cfg = sgd_config(config);
+        if (plain) {
+            if (config == Config::sgd) {
+                auto fn = PLAIN_PICK(kind, plain_sgd_step);
+                return [=](int64_t) { fn(p, g, n, cfg.lr); return LOSSOPT_OK; };
+            }
+            auto fn = PLAIN_PICK(kind, plain_sgd_momentum_step);
+            return [=](int64_t) {
+                fn(p, g, s1, n, cfg.lr, cfg.momentum, cfg.dampening);
+                return LOSSOPT_OK;
+            };
+        }
+        float *buf = config == Config::sgd_momentum ? s1 : nullptr;
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) { return lossopt_sgd_step_f32(p, g, buf, n, &cfg, step); };
+        return [=](int64_t step) {
+            return lossopt_sgd_step_f32_isa(isa, p, g, buf, n, &cfg, step);
+        };
+    }
+    case Config::rmsprop: {
+        lossopt_rmsprop_config cfg = rmsprop_config();
+        if (plain) {
+            auto fn = PLAIN_PICK(kind, plain_rmsprop_step);
+            return [=](int64_t) { fn(p, g, s1, n, cfg.lr, cfg.alpha, cfg.eps); return LOSSOPT_OK; };
+        }
+        if (kind == Kind::dispatched)
+            return [=](int64_t) {
+                return lossopt_rmsprop_step_f32(p, g, s1, nullptr, nullptr, n, &cfg);
+            };
+        return [=](int64_t) {
+            return lossopt_rmsprop_step_f32_isa(isa, p, g, s1, nullptr, nullptr, n, &cfg);
+        };
+    }
+    case Config::adam:
+    case Config::adamw:
+    case Config::adam_amsgrad: {
+        lossopt_adam_config cfg = adam_config(config);
+        if (plain) {
+            if (config == Config::adam) {
+                auto fn = PLAIN_PICK(kind, plain_adam_step);
+                return [=](int64_t step) {
+                    fn(p, g, s1, s2, n, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, step);
+                    return LOSSOPT_OK;
+                };
+            }
+            if (config == Config::adamw) {
+                auto fn = PLAIN_PICK(kind, plain_adamw_step);
+                return [=](int64_t step) {
+                    fn(p, g, s1, s2, n, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps,
+                       cfg.weight_decay, step);
+                    return LOSSOPT_OK;
+                };
+            }
+            auto fn = PLAIN_PICK(kind, plain_adam_amsgrad_step);
+            return [=](int64_t step) {
+                fn(p, g, s1, s2, s3, n, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, step);
+                return LOSSOPT_OK;
+            };
+        }
+        float *max_sq = config == Config::adam_amsgrad ? s3 : nullptr;
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) {
+                return lossopt_adam_step_f32(p, g, s1, s2, max_sq, n, &cfg, step);
+            };
+        return [=](int64_t step) {
+            return lossopt_adam_step_f32_isa(isa, p, g, s1, s2, max_sq, n, &cfg, step);
+        };
+    }
+    }
+    return nullptr;
+}
+
+State make_state(Config config, size_t n)
+{
+    State st;
+    st.param = make_buffer(n, Fill::param, 0);
+    st.grad = make_buffer(n, Fill::grad, 1);
+    switch (config) {
+    case Config::sgd:
+        break;
+    case Config::sgd_momentum:
+        st.s1 = make_buffer(n, Fill::first_moment, 2);
+        break;
+    case Config::rmsprop:
+        st.s1 = make_buffer(n, Fill::square_avg, 2);
+        break;
+    case Config::adam:
+    case Config::adamw:
+    case Config::adam_amsgrad:
+        st.s1 = make_buffer(n, Fill::first_moment, 2);
+        st.s2 = make_buffer(n, Fill::square_avg, 3);
+        if (config == Config::adam_amsgrad)
+            st.s3 = make_buffer(n, Fill::square_avg, 4);
+        break;
+    }
+    return st;
+}
+
+void set_counters(benchmark::State &state, size_t n, int bytes_per_element)
+{
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n) *
+                            bytes_per_element);
+    state.counters["bytes_per_element"] = bytes_per_element;
+}
+
+void bm_optimizer(benchmark::State &state, ConfigInfo info, Variant variant, size_t n)
+{
+    State st = make_state(info.config, n);
+    StepFn step_fn = make_step(info.config, variant, st, n);
+    // The step counter advances as in training; step 1 (SGD's momentum-buffer
+    // initialisation) is the warm-up call, every timed step is > 1.
+    int64_t step = 1;
+    lossopt_status status = step_fn(step++);
+    if (status != LOSSOPT_OK) {
+        state.SkipWithError(lossopt_status_string(status));
+        return;
+    }
+    for (auto _ : state) {
+        step_fn(step++);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, info.bytes_per_element);
+    if (!std::isfinite(st.param[0]) || !std::isfinite(st.param[n - 1]))
+        state.SkipWithError("parameters left the finite range");
+}
+
+void bm_stream_copy(benchmark::State &state, size_t n)
+{
+    Buffer a = make_buffer(n, Fill::param, 0), b = make_buffer(n, Fill::param, 1);
+    bench_stream_copy(a.get(), b.get(), n);
+    for (auto _ : state) {
+        bench_stream_copy(a.get(), b.get(), n);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, 8);
+}
+
+void bm_stream_triad(benchmark::State &state, size_t n)
+{
+    Buffer a = make_buffer(n, Fill::param, 0), b = make_buffer(n, Fill::param, 1);
+    Buffer c = make_buffer(n, Fill::param, 2);
+    bench_stream_triad(a.get(), b.get(), c.get(), 0.5f, n);
+    for (auto _ : state) {
+        bench_stream_triad(a.get(), b.get(), c.get(), 0.5f, n);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, 12);
+}
+
+const size_t kSizes[] = {4096, 65536, size_t(1) << 20, size_t(16) << 20};
+
+// Short runs so the whole default run stays well under 3 minutes on 2 cores:
+// cache-resident sizes repeat 3x (the JSON keeps the aggregates, summarize.py
+// uses the median); the DRAM size runs once, a little longer.
+void configure(benchmark::internal::Benchmark *b, size_t n)
+{
+    if (n >= (size_t(16) << 20)) {
+        b->MinTime(0.1)->Repetitions(1);
+    } else {
+        b->MinTime(0.05)->Repetitions(3)->ReportAggregatesOnly(true);
+    }
+}
+
+void register_all()
+{
+    std::vector<Variant> vs = variants();
+    for (size_t n : kSizes) {
+        std::string size = std::to_string(n);
+        configure(benchmark::RegisterBenchmark(("stream_copy/" + size).c_str(),
+                                               [n](benchmark::State &s) { bm_stream_copy(s, n); }),
+                  n);
+        configure(benchmark::RegisterBenchmark(("stream_triad/" + size).c_str(),
+                                               [n](benchmark::State &s) { bm_stream_triad(s, n); }),
+                  n);
+        for (const ConfigInfo &info : kConfigs)
+            for (const Variant &v : vs) {
+                std::string name = std::string(info.name) + "/" + v.name + "/" + size;
+                configure(benchmark::RegisterBenchmark(
+                              name.c_str(),
+                              [info, v, n](benchmark::State &s) { bm_optimizer(s, info, v, n); }),
+                          n);
+            }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    char cpu[256];
+    lossopt_describe_cpu(cpu, sizeof cpu);
+    benchmark::AddCustomContext("lossopt_cpu", cpu);
+    benchmark::AddCustomContext("lossopt_active_isa", lossopt_isa_name(lossopt_active_isa()));
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

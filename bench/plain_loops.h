@@ -1,0 +1,49 @@
+/* bench/plain_loops.h - the plain-C baseline loops (plain_loops.c, compiled
+ * twice: suffix _O3 = -O3 baseline x86-64, suffix _native = -O3 -march=native)
+ * and the STREAM-like reference kernels (stream.c). */
+#ifndef LOSSOPT_BENCH_PLAIN_LOOPS_H
+#define LOSSOPT_BENCH_PLAIN_LOOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLAIN_CONCAT_(a, b) a##_##b
+#define PLAIN_CONCAT(a, b) PLAIN_CONCAT_(a, b)
+#define PLAIN_NAME(name) PLAIN_CONCAT(name, PLAIN_SUFFIX)
+
+#define PLAIN_DECLARE_ALL(suffix)                                                          \
+    void plain_sgd_step_##suffix(float *param, const float *grad, size_t n, float lr);    \
+    void plain_sgd_momentum_step_##suffix(float *param, const float *grad,                 \
+                                          float *momentum_buf, size_t n, float lr,         \
+                                          float momentum, float dampening);                \
+    void plain_rmsprop_step_##suffix(float *param, const float *grad, float *square_avg,  \
+                                     size_t n, float lr, float alpha, float eps);          \
+    void plain_adam_step_##suffix(float *param, const float *grad, float *exp_avg,         \
+                                  float *exp_avg_sq, size_t n, float lr, float beta1,      \
+                                  float beta2, float eps, int64_t step);                   \
+    void plain_adamw_step_##suffix(float *param, const float *grad, float *exp_avg,        \
+                                   float *exp_avg_sq, size_t n, float lr, float beta1,     \
+                                   float beta2, float eps, float weight_decay,             \
+                                   int64_t step);                                          \
+    void plain_adam_amsgrad_step_##suffix(float *param, const float *grad, float *exp_avg, \
+                                          float *exp_avg_sq, float *max_exp_avg_sq,        \
+                                          size_t n, float lr, float beta1, float beta2,    \
+                                          float eps, int64_t step);
+
+PLAIN_DECLARE_ALL(O3)
+PLAIN_DECLARE_ALL(native)
+
+/* STREAM-like reference (stream.c, -O3 -march=native, no memcpy substitution):
+ * copy a[i] = b[i] (8 bytes/element), triad a[i] = b[i] + s * c[i] (12). */
+void bench_stream_copy(float *a, const float *b, size_t n);
+void bench_stream_triad(float *a, const float *b, const float *c, float s, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOSSOPT_BENCH_PLAIN_LOOPS_H */

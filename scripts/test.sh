@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# scripts/test.sh - builds and runs every test: native (dispatcher's choice,
+# every ISA forced through LOSSOPT_ISA, emulated AVX-512 layer, pre-AVX and
+# AVX2-only CPUs under qemu-x86_64), then AArch64 NEON cross-compiled and run
+# under qemu-aarch64. Installs missing Debian packages when run as root.
+#   scripts/test.sh            everything
+#   scripts/test.sh --native   skip the AArch64 run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_native=1
+run_aarch64=1
+for arg in "$@"; do
+  case "$arg" in
+    --native) run_aarch64=0 ;;
+    *) echo "usage: scripts/test.sh [--native]" >&2; exit 2 ;;
+  esac
+done
+
+packages=(cmake make gcc libc6-dev libsleef-dev libsimde-dev qemu-user)
+[[ $run_aarch64 -eq 1 ]] && packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+scripts/install-deps.sh "${packages[@]}"
+
+# Prints the reason of every skipped test, which ctest itself does not show.
+show_skips() {
+  local log="$1/Testing/Temporary/LastTest.log"
+  [[ -f "$log" ]] && grep -h "SKIPPED:" "$log" | sed 's/^/  skip reason: /' | sort -u || true
+}
+
+status=0
+if [[ $run_native -eq 1 ]]; then
+  echo "=== native build ($(uname -m)) ==="
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/native -j "$jobs" >/dev/null
+  (cd build/native && ctest -j "$jobs" --output-on-failure) || status=1
+  show_skips build/native
+fi
+
+if [[ $run_aarch64 -eq 1 ]]; then
+  echo "=== AArch64 (NEON) cross build, tests under qemu-aarch64 ==="
+  scripts/fetch-arm64-sleef.sh build/aarch64-deps
+  cmake -S . -B build/aarch64 -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" \
+        -DLOSSOPT_ARM64_SYSROOT="$root/build/aarch64-deps/sysroot" >/dev/null
+  cmake --build build/aarch64 -j "$jobs" >/dev/null
+  (cd build/aarch64 && ctest -j "$jobs" --output-on-failure) || status=1
+  show_skips build/aarch64
+fi
+
+if [[ $status -eq 0 ]]; then
+  echo "=== all test runs passed ==="
+else
+  echo "=== SOME TESTS FAILED (see above) ==="
+fi
+exit $status
