@@ -1,5 +1,6 @@
 /* bench/plain_loops.h - the plain-C baseline loops (plain_loops.c, compiled
- * twice: suffix _O3 = -O3 baseline x86-64, suffix _native = -O3 -march=native)
+ * twice: suffix _O3 = -O3 baseline x86-64, suffix _native = -O3 -march=native;
+ * optionally _native_noerrno = -O3 -march=native -fno-math-errno)
  * and the STREAM-like reference kernels (stream.c). */
 #ifndef LOSSOPT_BENCH_PLAIN_LOOPS_H
 #define LOSSOPT_BENCH_PLAIN_LOOPS_H
@@ -36,6 +37,7 @@ extern "C" {
 
 PLAIN_DECLARE_ALL(O3)
 PLAIN_DECLARE_ALL(native)
+PLAIN_DECLARE_ALL(native_noerrno) /* only with -DLOSSOPT_BENCH_PLAIN_NOERRNO=ON */
 
 /* STREAM-like reference (stream.c, -O3 -march=native, no memcpy substitution):
  * copy a[i] = b[i] (8 bytes/element), triad a[i] = b[i] + s * c[i] (12). */

@@ -144,6 +144,32 @@ static void enumerate(void)
         }
         add(c);
     }
+
+    /* huge and tiny learning rates (products overflow to inf or fall into
+     * denormals on the special-value inputs) */
+    static const float extreme_lrs[] = {1e30f, 1e-38f};
+    for (int e = 0; e < 2; e++) {
+        optimizer_case c = {.family = FAMILY_SGD, .step = 4};
+        c.sgd = lossopt_sgd_defaults();
+        c.sgd.lr = extreme_lrs[e];
+        c.sgd.momentum = 0.9f;
+        c.sgd.nesterov = e == 0;
+        c.sgd.weight_decay = 0.5f;
+        add(c);
+        optimizer_case r = {.family = FAMILY_RMSPROP, .step = 1};
+        r.rmsprop = lossopt_rmsprop_defaults();
+        r.rmsprop.lr = extreme_lrs[e];
+        r.rmsprop.centered = true;
+        r.rmsprop.momentum = 0.5f;
+        add(r);
+        optimizer_case a = {.family = FAMILY_ADAM, .step = 7};
+        a.adam = lossopt_adam_defaults();
+        a.adam.lr = extreme_lrs[e];
+        a.adam.amsgrad = true;
+        a.adam.weight_decay = 1e-2f;
+        a.adam.decoupled_weight_decay = e == 1;
+        add(a);
+    }
 }
 
 size_t optimizer_cases_all(const optimizer_case **cases)
