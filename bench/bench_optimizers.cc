@@ -37,9 +37,9 @@ using Buffer = std::unique_ptr<float[], FreeDeleter>;
 // Every buffer starts on a 4 KiB page boundary (so also 64-byte aligned), as
 // large tensors from a 64-byte-aligning allocator do (glibc serves them with
 // mmap, all at one page offset). A fixed layout keeps in-cache results
-// reproducible: with heap-packed buffers the relative offsets mod 4096 vary
-// with allocation history, and a load 4K-aliasing a store of the previous
-// iteration (another buffer) moved small-n figures by up to 2x between runs.
+// comparable between variants and runs: with heap-packed buffers the offsets
+// between buffers mod 4096 (4K aliasing, L1 set conflicts) depend on the
+// allocation history of the benchmarks that ran before.
 Buffer allocate(size_t n)
 {
     size_t bytes = (n * sizeof(float) + 4095) / 4096 * 4096;

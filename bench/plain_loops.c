@@ -9,7 +9,12 @@
  *
  * Compiled twice (bench/CMakeLists.txt): -O3 for baseline x86-64 with
  * PLAIN_SUFFIX=O3 and -O3 -march=native with PLAIN_SUFFIX=native, giving
- * plain_adam_step_O3, plain_adam_step_native, ... (see plain_loops.h). */
+ * plain_adam_step_O3, plain_adam_step_native, ... (see plain_loops.h).
+ *
+ * Note: with GCC's default -fmath-errno, sqrtf may set errno, so GCC does not
+ * vectorise the RMSprop and Adam loops at all (SGD's are vectorised). That is
+ * what "-O3 -march=native" gives a user; -DLOSSOPT_BENCH_PLAIN_NOERRNO=ON adds
+ * plain_native_noerrno (also -fno-math-errno), the vectorised bar. */
 #include <math.h>
 
 #include "plain_loops.h"

@@ -82,13 +82,14 @@ def ratio(a, b):
 def main(argv):
     if len(argv) != 2:
         sys.exit(__doc__)
-    res = collect(load(argv[1]))
+    data = load(argv[1])
+    res = collect(data)
     sizes = sorted({k[2] for k in res})
     configs = order({k[0] for k in res if k[1] is not None}, CONFIG_ORDER)
     ns = {k: 1e9 / v[0] for k, v in res.items()}
     gbs = {k: v[1] / 1e9 for k, v in res.items()}
 
-    ctx = load(argv[1]).get("context", {})
+    ctx = data.get("context", {})
     print(f"lossopt_bench, {ctx.get('date', '?')}, {ctx.get('num_cpus', '?')} CPUs @ "
           f"{ctx.get('mhz_per_cpu', '?')} MHz, active ISA {ctx.get('lossopt_active_isa', '?')}\n")
 
@@ -97,7 +98,8 @@ def main(argv):
     print("|---|---:|---:|")
     for n in sizes:
         c, t = gbs.get(("stream_copy", None, n)), gbs.get(("stream_triad", None, n))
-        print(f"| {size_name(n)} | {c or 0:.1f} | {t or 0:.1f} |")
+        fmt = lambda x: f"{x:.1f}" if x else "-"
+        print(f"| {size_name(n)} | {fmt(c)} | {fmt(t)} |")
     print()
 
     headline = []

@@ -4,64 +4,65 @@
 #include "kernel_table.h"
 #include "vec/vec.h"
 
-/* Options are compile-time constants in each instantiation below, so the
- * always-inline block specialises into branch-free loops. */
+/* Option bits; each combination gets its own loop (VEC_SPECIALIZE_OPTIONS). */
+enum {
+    SGD_MAXIMIZE = 1,
+    SGD_WEIGHT_DECAY = 2,
+    SGD_MOMENTUM = 4,
+    SGD_NESTEROV = 8,
+    SGD_FIRST_STEP = 16, /* the momentum buffer is set to g, not read */
+};
+
+/* The coefficients as vectors, broadcast once per call. */
+typedef struct sgd_vectors {
+    vfloat negative_lr, weight_decay, momentum, one_minus_dampening;
+} sgd_vectors;
+
 LOSSOPT_ALWAYS_INLINE void sgd_block(float *param, const float *grad, float *momentum_buf,
-                                     size_t count, const lossopt_sgd_coefficients *c,
-                                     bool use_weight_decay, bool use_momentum, bool nesterov,
-                                     bool first_step)
+                                     size_t count, const sgd_vectors *k, unsigned options)
 {
     vfloat p = vec_load_n(param, count);
-    vfloat g = vec_negate_if(vec_load_n(grad, count), vec_set1(c->maximize ? -0.0f : 0.0f));
-    if (use_weight_decay)
-        g = vec_fma(vec_set1(c->weight_decay), p, g);
-    if (use_momentum) {
-        vfloat buf;
-        if (first_step)
-            buf = g;
-        else
-            buf = vec_fma(vec_set1(c->one_minus_dampening), g,
-                          vec_mul(vec_set1(c->momentum), vec_load_n(momentum_buf, count)));
+    vfloat g = vec_load_n(grad, count);
+    if (options & SGD_MAXIMIZE)
+        g = vec_negate(g);
+    if (options & SGD_WEIGHT_DECAY)
+        g = vec_fma(k->weight_decay, p, g);
+    if (options & SGD_MOMENTUM) {
+        vfloat buf = g;
+        if (!(options & SGD_FIRST_STEP))
+            buf = vec_fma(k->one_minus_dampening, g,
+                          vec_mul(k->momentum, vec_load_n(momentum_buf, count)));
         vec_store_n(momentum_buf, buf, count);
-        g = nesterov ? vec_fma(vec_set1(c->momentum), buf, g) : buf;
+        g = (options & SGD_NESTEROV) ? vec_fma(k->momentum, buf, g) : buf;
     }
-    vec_store_n(param, vec_fma(vec_set1(c->negative_lr), g, p), count);
+    vec_store_n(param, vec_fma(k->negative_lr, g, p), count);
 }
 
 LOSSOPT_ALWAYS_INLINE void sgd_run(float *param, const float *grad, float *momentum_buf,
-                                   size_t n, const lossopt_sgd_coefficients *c,
-                                   bool use_weight_decay, bool use_momentum, bool nesterov,
-                                   bool first_step)
+                                   size_t n, const sgd_vectors *k, unsigned options)
 {
 #define SGD_BLOCK(offset, count)                                                        \
-    sgd_block(param + (offset), grad + (offset), (use_momentum ? momentum_buf + (offset) : momentum_buf), \
-              (count), c, use_weight_decay, use_momentum, nesterov, first_step)
+    sgd_block(param + (offset), grad + (offset),                                        \
+              (options & SGD_MOMENTUM) ? momentum_buf + (offset) : momentum_buf, (count), \
+              k, options)
     VEC_FOR_EACH_BLOCK(n, SGD_BLOCK);
 #undef SGD_BLOCK
 }
 
-/* Dispatches the momentum options to their own specialised loop; weight decay
- * stays a constant per instantiation too. */
-#define SGD_RUN_MOMENTUM(wd)                                                          \
-    do {                                                                              \
-        if (!c->use_momentum)                                                         \
-            sgd_run(param, grad, momentum_buf, n, c, wd, false, false, false);        \
-        else if (c->first_step)                                                       \
-            if (c->nesterov)                                                          \
-                sgd_run(param, grad, momentum_buf, n, c, wd, true, true, true);       \
-            else                                                                      \
-                sgd_run(param, grad, momentum_buf, n, c, wd, true, false, true);      \
-        else if (c->nesterov)                                                         \
-            sgd_run(param, grad, momentum_buf, n, c, wd, true, true, false);          \
-        else                                                                          \
-            sgd_run(param, grad, momentum_buf, n, c, wd, true, false, false);         \
-    } while (0)
-
 void KERNEL_NAME(sgd_step_f32)(float *param, const float *grad, float *momentum_buf, size_t n,
                                const lossopt_sgd_coefficients *c)
 {
-    if (c->use_weight_decay)
-        SGD_RUN_MOMENTUM(true);
-    else
-        SGD_RUN_MOMENTUM(false);
+    /* Broadcast into locals: the loop stores through float pointers, which C
+     * lets alias the floats of *c, so reading *c inside it would reload and
+     * re-broadcast every coefficient for every vector. */
+    const sgd_vectors k = {vec_set1(c->negative_lr), vec_set1(c->weight_decay),
+                           vec_set1(c->momentum), vec_set1(c->one_minus_dampening)};
+    unsigned options = (c->maximize ? SGD_MAXIMIZE : 0u) |
+                       (c->use_weight_decay ? SGD_WEIGHT_DECAY : 0u) |
+                       (c->use_momentum ? SGD_MOMENTUM : 0u) |
+                       (c->use_momentum && c->nesterov ? SGD_NESTEROV : 0u) |
+                       (c->use_momentum && c->first_step ? SGD_FIRST_STEP : 0u);
+#define SGD_RUN(options) sgd_run(param, grad, momentum_buf, n, &k, (options))
+    VEC_SPECIALIZE_OPTIONS(options, SGD_RUN);
+#undef SGD_RUN
 }

@@ -16,8 +16,7 @@
  *   vec_set1(x)                   x in every lane
  *   vec_add vec_sub vec_mul vec_div vec_sqrt   IEEE, correctly rounded
  *   vec_fma(a, b, c)              a*b + c with one rounding
- *   vec_negate_if(v, sign)        v XOR sign, where sign is vec_set1(-0.0f) to
- *                                 negate or vec_set1(0.0f) to keep
+ *   vec_negate(v)                 -v (flips the sign bit, NaN included)
  *   vec_max(a, b)                 NaN if a or b is NaN, else a > b ? a : b
  *                                 (so b on ties: max(-0, +0) = +0)
  * No approximations (rcp/rsqrt) and no contraction: the build passes
@@ -68,6 +67,46 @@
         }                                                                      \
         if (vec_offset_ < (n)) BLOCK(vec_offset_, (n) - vec_offset_);          \
     } while (0)
+
+/* Calls CALL(k) where k is a compile-time constant equal to options (0..31).
+ * A kernel passes its option bits here and its always-inline loop receives
+ * them as a constant, so every combination compiles to its own branch-free
+ * loop (unused paths vanish) instead of testing options per vector. */
+#define VEC_SPECIALIZE_OPTIONS(options, CALL)                                 \
+    switch ((options) & 31u) {                                                 \
+    case 0: CALL(0); break;                                                   \
+    case 1: CALL(1); break;                                                   \
+    case 2: CALL(2); break;                                                   \
+    case 3: CALL(3); break;                                                   \
+    case 4: CALL(4); break;                                                   \
+    case 5: CALL(5); break;                                                   \
+    case 6: CALL(6); break;                                                   \
+    case 7: CALL(7); break;                                                   \
+    case 8: CALL(8); break;                                                   \
+    case 9: CALL(9); break;                                                   \
+    case 10: CALL(10); break;                                                 \
+    case 11: CALL(11); break;                                                 \
+    case 12: CALL(12); break;                                                 \
+    case 13: CALL(13); break;                                                 \
+    case 14: CALL(14); break;                                                 \
+    case 15: CALL(15); break;                                                 \
+    case 16: CALL(16); break;                                                 \
+    case 17: CALL(17); break;                                                 \
+    case 18: CALL(18); break;                                                 \
+    case 19: CALL(19); break;                                                 \
+    case 20: CALL(20); break;                                                 \
+    case 21: CALL(21); break;                                                 \
+    case 22: CALL(22); break;                                                 \
+    case 23: CALL(23); break;                                                 \
+    case 24: CALL(24); break;                                                 \
+    case 25: CALL(25); break;                                                 \
+    case 26: CALL(26); break;                                                 \
+    case 27: CALL(27); break;                                                 \
+    case 28: CALL(28); break;                                                 \
+    case 29: CALL(29); break;                                                 \
+    case 30: CALL(30); break;                                                 \
+    case 31: CALL(31); break;                                                 \
+    }
 
 /* A load or store of count floats, full or partial. */
 LOSSOPT_ALWAYS_INLINE vfloat vec_load_n(const float *p, size_t count)

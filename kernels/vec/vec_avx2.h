@@ -42,7 +42,7 @@ static inline vfloat vec_mul(vfloat a, vfloat b) { return _mm256_mul_ps(a, b); }
 static inline vfloat vec_div(vfloat a, vfloat b) { return _mm256_div_ps(a, b); }
 static inline vfloat vec_sqrt(vfloat a) { return _mm256_sqrt_ps(a); }
 static inline vfloat vec_fma(vfloat a, vfloat b, vfloat c) { return _mm256_fmadd_ps(a, b, c); }
-static inline vfloat vec_negate_if(vfloat v, vfloat sign) { return _mm256_xor_ps(v, sign); }
+static inline vfloat vec_negate(vfloat v) { return _mm256_xor_ps(v, _mm256_set1_ps(-0.0f)); }
 
 /* maxps returns its second operand when either is NaN or they are equal; the
  * blend makes a NaN in a win too. */

@@ -45,7 +45,7 @@ static inline vfloat vec_mul(vfloat a, vfloat b) { return _mm512_mul_ps(a, b); }
 static inline vfloat vec_div(vfloat a, vfloat b) { return _mm512_div_ps(a, b); }
 static inline vfloat vec_sqrt(vfloat a) { return _mm512_sqrt_ps(a); }
 static inline vfloat vec_fma(vfloat a, vfloat b, vfloat c) { return _mm512_fmadd_ps(a, b, c); }
-static inline vfloat vec_negate_if(vfloat v, vfloat sign) { return _mm512_xor_ps(v, sign); }
+static inline vfloat vec_negate(vfloat v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
 
 /* maxps returns its second operand when either is NaN or they are equal; the
  * masked move makes a NaN in a win too. */

@@ -39,10 +39,7 @@ static inline vfloat vec_sqrt(vfloat a) { return vsqrtq_f32(a); }
 /* vfmaq_f32(c, a, b) = c + a*b, one rounding. */
 static inline vfloat vec_fma(vfloat a, vfloat b, vfloat c) { return vfmaq_f32(c, a, b); }
 
-static inline vfloat vec_negate_if(vfloat v, vfloat sign)
-{
-    return vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(v), vreinterpretq_u32_f32(sign)));
-}
+static inline vfloat vec_negate(vfloat v) { return vnegq_f32(v); }
 
 /* vmaxq_f32 orders -0 < +0, unlike x86; a compare and select gives the x86
  * rule (b on ties) so every ISA returns the same zero. */
