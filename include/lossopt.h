@@ -22,6 +22,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The library version; CMakeLists.txt reads it from here (set once). */
+#define LOSSOPT_VERSION_MAJOR 0
+#define LOSSOPT_VERSION_MINOR 1
+#define LOSSOPT_VERSION_PATCH 0
+
+/* Marks the functions the shared library exports; the library is built with
+ * -fvisibility=hidden, so nothing else (kernels, dispatcher internals) is
+ * visible to a program linking liblossopt.so. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LOSSOPT_API __attribute__((visibility("default")))
+#else
+#define LOSSOPT_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,7 +56,11 @@ typedef enum lossopt_status {
 
 /* A static English name for s ("ok", "null pointer", ...); "unknown status"
  * for a value outside the enum. Never NULL. */
-const char *lossopt_status_string(lossopt_status s);
+LOSSOPT_API const char *lossopt_status_string(lossopt_status s);
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked (which may differ from
+ * the LOSSOPT_VERSION_* macros of the header a program was compiled with). */
+LOSSOPT_API const char *lossopt_version_string(void);
 
 /* ------------------------------------------------------------------------- */
 /* ISA selection                                                             */
@@ -63,19 +81,19 @@ typedef enum lossopt_isa {
  * selects it: the LOSSOPT_ISA environment variable if set (read once:
  * "scalar", "avx2", "avx512" or "neon"), else the best supported ISA in the
  * order avx512 > avx2 > neon > scalar. Selection is thread-safe. */
-lossopt_isa lossopt_active_isa(void);
+LOSSOPT_API lossopt_isa lossopt_active_isa(void);
 
 /* "scalar", "avx2", "avx512", "neon"; "invalid" for anything else. */
-const char *lossopt_isa_name(lossopt_isa isa);
+LOSSOPT_API const char *lossopt_isa_name(lossopt_isa isa);
 
 /* Bit (1u << isa) is set for each ISA that is both compiled into this library
  * and runnable on this CPU and OS (x86: CPUID and XGETBV, so the OS saves the
  * YMM/ZMM state). The scalar bit is always set. */
-unsigned lossopt_supported_isas(void);
+LOSSOPT_API unsigned lossopt_supported_isas(void);
 
 /* Force one ISA for every later call, from any thread. Returns LOSSOPT_ERR_ISA,
  * and changes nothing, if isa is not in lossopt_supported_isas(). */
-lossopt_status lossopt_set_isa(lossopt_isa isa);
+LOSSOPT_API lossopt_status lossopt_set_isa(lossopt_isa isa);
 
 /* ------------------------------------------------------------------------- */
 /* Optimizer updates                                                         */
@@ -122,7 +140,7 @@ typedef struct lossopt_sgd_config {
 } lossopt_sgd_config;
 
 /* PyTorch defaults: lr 1e-3, everything else 0/false. */
-lossopt_sgd_config lossopt_sgd_defaults(void);
+LOSSOPT_API lossopt_sgd_config lossopt_sgd_defaults(void);
 
 /* One SGD step. momentum_buf (n floats) is used only when momentum > 0.
  * step is 1-based and counts this update: on step 1 the momentum buffer is set
@@ -137,7 +155,7 @@ lossopt_sgd_config lossopt_sgd_defaults(void);
  *       else:              g = buf
  *   param = fma(-lr, g, param)
  */
-lossopt_status lossopt_sgd_step_f32(float *param, const float *grad, float *momentum_buf,
+LOSSOPT_API lossopt_status lossopt_sgd_step_f32(float *param, const float *grad, float *momentum_buf,
                                     size_t n, const lossopt_sgd_config *cfg, int64_t step);
 
 /* --- RMSprop ------------------------------------------------------------- */
@@ -153,7 +171,7 @@ typedef struct lossopt_rmsprop_config {
 } lossopt_rmsprop_config;
 
 /* PyTorch defaults: lr 1e-2, alpha 0.99, eps 1e-8, everything else 0/false. */
-lossopt_rmsprop_config lossopt_rmsprop_defaults(void);
+LOSSOPT_API lossopt_rmsprop_config lossopt_rmsprop_defaults(void);
 
 /* One RMSprop step. square_avg is always used; grad_avg only when centered;
  * momentum_buf only when momentum > 0. RMSprop has no step counter.
@@ -172,7 +190,7 @@ lossopt_rmsprop_config lossopt_rmsprop_defaults(void);
  *   else:
  *       param = fma(-lr, g / avg, param)
  */
-lossopt_status lossopt_rmsprop_step_f32(float *param, const float *grad, float *square_avg,
+LOSSOPT_API lossopt_status lossopt_rmsprop_step_f32(float *param, const float *grad, float *square_avg,
                                         float *grad_avg, float *momentum_buf,
                                         size_t n, const lossopt_rmsprop_config *cfg);
 
@@ -192,7 +210,7 @@ typedef struct lossopt_adam_config {
 /* PyTorch Adam defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.
  * For AdamW set decoupled_weight_decay = true and weight_decay (PyTorch's
  * AdamW default is 1e-2). */
-lossopt_adam_config lossopt_adam_defaults(void);
+LOSSOPT_API lossopt_adam_config lossopt_adam_defaults(void);
 
 /* One Adam step; step is 1-based and counts this update. max_exp_avg_sq is
  * used only with amsgrad. Per call, in double, rounded once to float:
@@ -211,7 +229,7 @@ lossopt_adam_config lossopt_adam_defaults(void);
  *   denom = sqrt(v) / bc2_sqrt + eps
  *   param = fma(-step_size, exp_avg / denom, param)
  */
-lossopt_status lossopt_adam_step_f32(float *param, const float *grad, float *exp_avg,
+LOSSOPT_API lossopt_status lossopt_adam_step_f32(float *param, const float *grad, float *exp_avg,
                                      float *exp_avg_sq, float *max_exp_avg_sq,
                                      size_t n, const lossopt_adam_config *cfg, int64_t step);
 
