@@ -53,6 +53,23 @@ lossopt_status lossopt_adam_step_f32_with_table(const lossopt_kernel_table *tabl
                                                 size_t n, const lossopt_adam_config *cfg,
                                                 int64_t step);
 
+/* The elementwise losses, for tests and benchmarks that treat them alike. */
+typedef enum lossopt_loss_kind {
+    LOSSOPT_LOSS_MSE, LOSSOPT_LOSS_L1, LOSSOPT_LOSS_HUBER, LOSSOPT_LOSS_SMOOTH_L1,
+    LOSSOPT_LOSS_HINGE, LOSSOPT_LOSS_SQUARED_HINGE, LOSSOPT_LOSS_BCE, LOSSOPT_LOSS_BCE_LOGITS,
+    LOSSOPT_LOSS_KIND_COUNT
+} lossopt_loss_kind;
+
+/* Any elementwise loss with an explicit kernel table (NULL -> LOSSOPT_ERR_ISA;
+ * lossopt_kernel_table_for(isa) picks one ISA): the same validation and kernel
+ * as the public function. parameter is huber's delta, smooth_l1's beta or
+ * bce_logits' pos_weight (ignored otherwise); weight is used by bce and
+ * bce_logits only. */
+lossopt_status lossopt_elementwise_loss_f32_with_table(
+    const lossopt_kernel_table *table, lossopt_loss_kind kind, const float *input,
+    const float *target, const float *weight, size_t n, float parameter, lossopt_reduction r,
+    float *loss, float *grad);
+
 /* A one-line description of the CPU feature bits the dispatcher read. */
 void lossopt_describe_cpu(char *buffer, unsigned long size);
 

@@ -10,6 +10,16 @@ void KERNEL_NAME(rmsprop_step_f32)(float *, const float *, float *, float *, flo
 void KERNEL_NAME(adam_step_f32)(float *, const float *, float *, float *, float *, size_t,
                                 const lossopt_adam_coefficients *);
 
+double KERNEL_NAME(mse_f32)(const lossopt_elementwise_args *);
+double KERNEL_NAME(l1_f32)(const lossopt_elementwise_args *);
+double KERNEL_NAME(huber_f32)(const lossopt_elementwise_args *);
+double KERNEL_NAME(smooth_l1_f32)(const lossopt_elementwise_args *);
+double KERNEL_NAME(hinge_f32)(const lossopt_elementwise_args *);
+double KERNEL_NAME(squared_hinge_f32)(const lossopt_elementwise_args *);
+double KERNEL_NAME(bce_f32)(const lossopt_elementwise_args *);
+double KERNEL_NAME(bce_logits_f32)(const lossopt_elementwise_args *);
+int KERNEL_NAME(both_in_unit_interval)(const float *, const float *, size_t);
+
 #if defined(LOSSOPT_TARGET_AVX512)
 #define TABLE_ISA LOSSOPT_ISA_AVX512
 #elif defined(LOSSOPT_TARGET_AVX2)
@@ -23,4 +33,13 @@ const lossopt_kernel_table KERNEL_NAME(lossopt_kernels) = {
     .sgd_step_f32 = KERNEL_NAME(sgd_step_f32),
     .rmsprop_step_f32 = KERNEL_NAME(rmsprop_step_f32),
     .adam_step_f32 = KERNEL_NAME(adam_step_f32),
+    .mse_f32 = KERNEL_NAME(mse_f32),
+    .l1_f32 = KERNEL_NAME(l1_f32),
+    .huber_f32 = KERNEL_NAME(huber_f32),
+    .smooth_l1_f32 = KERNEL_NAME(smooth_l1_f32),
+    .hinge_f32 = KERNEL_NAME(hinge_f32),
+    .squared_hinge_f32 = KERNEL_NAME(squared_hinge_f32),
+    .bce_f32 = KERNEL_NAME(bce_f32),
+    .bce_logits_f32 = KERNEL_NAME(bce_logits_f32),
+    .both_in_unit_interval = KERNEL_NAME(both_in_unit_interval),
 };

@@ -53,6 +53,29 @@ typedef struct lossopt_adam_coefficients {
     bool amsgrad;
 } lossopt_adam_coefficients;
 
+/* One call of an elementwise loss, prepared by dispatch/api_losses.c. */
+typedef struct lossopt_elementwise_args {
+    const float *input;        /* input, score, prob or logit                   */
+    const float *target;       /* target or label                               */
+    const float *weight;       /* NULL or n floats (bce, bce_logits)            */
+    float *loss;               /* NONE: n per-element losses; otherwise NULL    */
+    float *grad;               /* NULL or n floats                              */
+    size_t n;
+    bool reduce;               /* MEAN or SUM: return the canonical sum          */
+    float grad_scale;          /* c of include/lossopt.h, (float)(k * r)         */
+    float delta;               /* huber delta, smooth_l1 beta                   */
+    float half_delta;          /* (float)(delta / 2)                            */
+    float pos_weight;          /* bce_logits                                    */
+    float pos_weight_minus_1;  /* (float)(pos_weight - 1)                       */
+} lossopt_elementwise_args;
+
+/* Writes grad (and NONE's per-element losses) and returns the sum of the
+ * per-element losses in the canonical order (when reduce), else 0. */
+typedef double (*lossopt_elementwise_kernel)(const lossopt_elementwise_args *a);
+
+/* Nonzero when every prob and target lies in [0, 1] (NaN does not). */
+typedef int (*lossopt_unit_interval_check)(const float *prob, const float *target, size_t n);
+
 typedef void (*lossopt_sgd_kernel)(float *param, const float *grad, float *momentum_buf,
                                    size_t n, const lossopt_sgd_coefficients *c);
 typedef void (*lossopt_rmsprop_kernel)(float *param, const float *grad, float *square_avg,
@@ -67,6 +90,15 @@ typedef struct lossopt_kernel_table {
     lossopt_sgd_kernel sgd_step_f32;
     lossopt_rmsprop_kernel rmsprop_step_f32;
     lossopt_adam_kernel adam_step_f32;
+    lossopt_elementwise_kernel mse_f32;
+    lossopt_elementwise_kernel l1_f32;
+    lossopt_elementwise_kernel huber_f32;
+    lossopt_elementwise_kernel smooth_l1_f32;  /* beta > 0; beta == 0 runs l1 */
+    lossopt_elementwise_kernel hinge_f32;
+    lossopt_elementwise_kernel squared_hinge_f32;
+    lossopt_elementwise_kernel bce_f32;
+    lossopt_elementwise_kernel bce_logits_f32;
+    lossopt_unit_interval_check both_in_unit_interval;
 } lossopt_kernel_table;
 
 /* One table per ISA compiled into the library (see CMakeLists.txt). The

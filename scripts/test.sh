@@ -19,7 +19,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(cmake make gcc libc6-dev libsleef-dev libsimde-dev qemu-user)
+packages=(cmake make gcc g++ pkg-config libc6-dev libsleef-dev libsimde-dev qemu-user)
 [[ $run_aarch64 -eq 1 ]] && packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 scripts/install-deps.sh "${packages[@]}"
 

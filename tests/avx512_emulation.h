@@ -27,6 +27,24 @@ static inline void lossopt_emulated_mask_storeu_ps(float *p, __mmask16 k, __m512
             p[i] = lanes.f32[i];
 }
 
+/* SLEEF's AVX-512 functions need a real AVX-512 CPU; the AVX2 ones give the
+ * same bits (FMA family, u10), so the emulation runs them on each half. */
+#include <sleef.h>
+#define LOSSOPT_EMULATED_SLEEF16(name, avx2_function)                          \
+    static inline __m512 name(__m512 x)                                       \
+    {                                                                         \
+        simde__m512_private lanes = simde__m512_to_private(x);                \
+        lanes.m256[0] = avx2_function(lanes.m256[0]);                         \
+        lanes.m256[1] = avx2_function(lanes.m256[1]);                         \
+        return simde__m512_from_private(lanes);                               \
+    }
+LOSSOPT_EMULATED_SLEEF16(lossopt_emulated_expf16, Sleef_expf8_u10avx2)
+LOSSOPT_EMULATED_SLEEF16(lossopt_emulated_logf16, Sleef_logf8_u10avx2)
+LOSSOPT_EMULATED_SLEEF16(lossopt_emulated_log1pf16, Sleef_log1pf8_u10avx2)
+#define Sleef_expf16_u10avx512f lossopt_emulated_expf16
+#define Sleef_logf16_u10avx512f lossopt_emulated_logf16
+#define Sleef_log1pf16_u10avx512f lossopt_emulated_log1pf16
+
 #define _mm512_mask_loadu_ps lossopt_emulated_mask_loadu_ps
 #define _mm512_mask_storeu_ps lossopt_emulated_mask_storeu_ps
 

@@ -8,4 +8,13 @@ const lossopt_kernel_table lossopt_kernels_scalar = {
     .sgd_step_f32 = sgd_step_f32_scalar,
     .rmsprop_step_f32 = rmsprop_step_f32_scalar,
     .adam_step_f32 = adam_step_f32_scalar,
+    .mse_f32 = mse_f32_scalar,
+    .l1_f32 = l1_f32_scalar,
+    .huber_f32 = huber_f32_scalar,
+    .smooth_l1_f32 = smooth_l1_f32_scalar,
+    .hinge_f32 = hinge_f32_scalar,
+    .squared_hinge_f32 = squared_hinge_f32_scalar,
+    .bce_f32 = bce_f32_scalar,
+    .bce_logits_f32 = bce_logits_f32_scalar,
+    .both_in_unit_interval = both_in_unit_interval_scalar,
 };

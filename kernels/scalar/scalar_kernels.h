@@ -13,4 +13,14 @@ void rmsprop_step_f32_scalar(float *param, const float *grad, float *square_avg,
 void adam_step_f32_scalar(float *param, const float *grad, float *exp_avg, float *exp_avg_sq,
                           float *max_exp_avg_sq, size_t n, const lossopt_adam_coefficients *c);
 
+double mse_f32_scalar(const lossopt_elementwise_args *a);
+double l1_f32_scalar(const lossopt_elementwise_args *a);
+double huber_f32_scalar(const lossopt_elementwise_args *a);
+double smooth_l1_f32_scalar(const lossopt_elementwise_args *a);
+double hinge_f32_scalar(const lossopt_elementwise_args *a);
+double squared_hinge_f32_scalar(const lossopt_elementwise_args *a);
+double bce_f32_scalar(const lossopt_elementwise_args *a);
+double bce_logits_f32_scalar(const lossopt_elementwise_args *a);
+int both_in_unit_interval_scalar(const float *prob, const float *target, size_t n);
+
 #endif /* LOSSOPT_SCALAR_KERNELS_H */

@@ -19,6 +19,18 @@
  *   vec_negate(v)                 -v (flips the sign bit, NaN included)
  *   vec_max(a, b)                 NaN if a or b is NaN, else a > b ? a : b
  *                                 (so b on ties: max(-0, +0) = +0)
+ *   vec_min(a, b)                 NaN if a or b is NaN, else a < b ? a : b
+ *   vec_abs(v)                    |v| (clears the sign bit)
+ *   vmask, vec_gt/lt/ge/le/eq(a, b), vec_isnan(a)
+ *                                 lane masks; comparisons are false where
+ *                                 either operand is NaN
+ *   vec_mask_and(m, k), vec_mask_all(m)
+ *   vec_select(m, a, b)           m ? a : b per lane
+ *   vec_keep_first(v, count)      lanes at and after count become -0.0f
+ *   vec_exp/vec_log/vec_log1p(v)  SLEEF's FMA-family u10 functions, which
+ *                                 return the same bits on every ISA
+ *   vec_fold16(lanes)             the canonical fold of 16 virtual lanes held
+ *                                 in VEC_PER_16 vectors (include/lossopt.h)
  * No approximations (rcp/rsqrt) and no contraction: the build passes
  * -ffp-contract=off and every fused multiply-add is an explicit vec_fma.
  */
@@ -45,6 +57,9 @@
 #else
 #error "compile kernels/*.c with one of LOSSOPT_TARGET_AVX2, _AVX512, _NEON"
 #endif
+
+/* Vectors that hold the 16 virtual lanes of the canonical summation. */
+#define VEC_PER_16 (16 / VEC_WIDTH)
 
 /* adam_step_f32 -> adam_step_f32_<VEC_ISA_SUFFIX> */
 #define KERNEL_NAME(name) LOSSOPT_CONCAT(name, VEC_ISA_SUFFIX)
@@ -106,6 +121,28 @@
     case 29: CALL(29); break;                                                 \
     case 30: CALL(30); break;                                                 \
     case 31: CALL(31); break;                                                 \
+    }
+
+/* The same for 16 combinations, as an expression call with a result:
+ * result = function(args..., k) with k the compile-time value of options. */
+#define VEC_SPECIALIZE_CALL(options, result, function, ...)                    \
+    switch ((options) & 15u) {                                                 \
+    case 0: result = function(__VA_ARGS__, 0u); break;                        \
+    case 1: result = function(__VA_ARGS__, 1u); break;                        \
+    case 2: result = function(__VA_ARGS__, 2u); break;                        \
+    case 3: result = function(__VA_ARGS__, 3u); break;                        \
+    case 4: result = function(__VA_ARGS__, 4u); break;                        \
+    case 5: result = function(__VA_ARGS__, 5u); break;                        \
+    case 6: result = function(__VA_ARGS__, 6u); break;                        \
+    case 7: result = function(__VA_ARGS__, 7u); break;                        \
+    case 8: result = function(__VA_ARGS__, 8u); break;                        \
+    case 9: result = function(__VA_ARGS__, 9u); break;                        \
+    case 10: result = function(__VA_ARGS__, 10u); break;                      \
+    case 11: result = function(__VA_ARGS__, 11u); break;                      \
+    case 12: result = function(__VA_ARGS__, 12u); break;                      \
+    case 13: result = function(__VA_ARGS__, 13u); break;                      \
+    case 14: result = function(__VA_ARGS__, 14u); break;                      \
+    case 15: result = function(__VA_ARGS__, 15u); break;                      \
     }
 
 /* A load or store of count floats, full or partial. */

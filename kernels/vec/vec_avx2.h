@@ -4,11 +4,13 @@
 #define LOSSOPT_VEC_AVX2_H
 
 #include <immintrin.h>
+#include <sleef.h>
 
 #define VEC_WIDTH 8
 #define VEC_ISA_SUFFIX avx2
 
 typedef __m256 vfloat;
+typedef __m256 vmask; /* all-ones lanes where true */
 
 static inline vfloat vec_load(const float *p) { return _mm256_loadu_ps(p); }
 static inline void vec_store(float *p, vfloat v) { _mm256_storeu_ps(p, v); }
@@ -50,6 +52,47 @@ static inline vfloat vec_max(vfloat a, vfloat b)
 {
     __m256 larger = _mm256_max_ps(a, b);
     return _mm256_blendv_ps(larger, a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+}
+
+/* ---- comparisons (false where either operand is NaN) and selection ---- */
+static inline vmask vec_gt(vfloat a, vfloat b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+static inline vmask vec_lt(vfloat a, vfloat b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline vmask vec_ge(vfloat a, vfloat b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+static inline vmask vec_le(vfloat a, vfloat b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+static inline vmask vec_eq(vfloat a, vfloat b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+static inline vmask vec_isnan(vfloat a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+static inline vmask vec_mask_and(vmask a, vmask b) { return _mm256_and_ps(a, b); }
+static inline int vec_mask_all(vmask m) { return _mm256_movemask_ps(m) == 0xff; }
+static inline vfloat vec_select(vmask m, vfloat a, vfloat b) { return _mm256_blendv_ps(b, a, m); }
+
+static inline vfloat vec_abs(vfloat a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+
+/* minps returns its second operand when either is NaN or they are equal. */
+static inline vfloat vec_min(vfloat a, vfloat b)
+{
+    return _mm256_blendv_ps(_mm256_min_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+}
+
+/* Lanes at and after count become -0.0f (count <= VEC_WIDTH). */
+static inline vfloat vec_keep_first(vfloat v, size_t count)
+{
+    return _mm256_blendv_ps(_mm256_set1_ps(-0.0f), v, _mm256_castsi256_ps(vec_avx2_lane_mask(count)));
+}
+
+/* ---- SLEEF, FMA family, 1.0-ulp: the same bits as the other ISAs' ---- */
+static inline vfloat vec_exp(vfloat a) { return Sleef_expf8_u10avx2(a); }
+static inline vfloat vec_log(vfloat a) { return Sleef_logf8_u10avx2(a); }
+static inline vfloat vec_log1p(vfloat a) { return Sleef_log1pf8_u10avx2(a); }
+
+/* ---- the canonical fold of 16 virtual lanes (include/lossopt.h) -------- */
+/* lanes[0] holds lanes 0-7, lanes[1] lanes 8-15. */
+static inline float vec_fold16(const vfloat *lanes)
+{
+    __m256 s8 = _mm256_add_ps(lanes[0], lanes[1]);                       /* j += j+8 */
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1)); /* j += j+4 */
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));                    /* j += j+2 */
+    __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));                      /* j += j+1 */
+    return _mm_cvtss_f32(s1);
 }
 
 #endif /* LOSSOPT_VEC_AVX2_H */

@@ -4,12 +4,14 @@
 #define LOSSOPT_VEC_NEON_H
 
 #include <arm_neon.h>
+#include <sleef.h>
 #include <string.h>
 
 #define VEC_WIDTH 4
 #define VEC_ISA_SUFFIX neon
 
 typedef float32x4_t vfloat;
+typedef uint32x4_t vmask;
 
 static inline vfloat vec_load(const float *p) { return vld1q_f32(p); }
 static inline void vec_store(float *p, vfloat v) { vst1q_f32(p, v); }
@@ -48,6 +50,50 @@ static inline vfloat vec_max(vfloat a, vfloat b)
     vfloat larger = vbslq_f32(vcgtq_f32(a, b), a, b);
     uint32x4_t a_is_nan = vmvnq_u32(vceqq_f32(a, a));
     return vbslq_f32(a_is_nan, a, larger);
+}
+
+/* ---- comparisons (false where either operand is NaN) and selection ---- */
+static inline vmask vec_gt(vfloat a, vfloat b) { return vcgtq_f32(a, b); }
+static inline vmask vec_lt(vfloat a, vfloat b) { return vcltq_f32(a, b); }
+static inline vmask vec_ge(vfloat a, vfloat b) { return vcgeq_f32(a, b); }
+static inline vmask vec_le(vfloat a, vfloat b) { return vcleq_f32(a, b); }
+static inline vmask vec_eq(vfloat a, vfloat b) { return vceqq_f32(a, b); }
+static inline vmask vec_isnan(vfloat a) { return vmvnq_u32(vceqq_f32(a, a)); }
+static inline vmask vec_mask_and(vmask a, vmask b) { return vandq_u32(a, b); }
+static inline int vec_mask_all(vmask m) { return vminvq_u32(m) == 0xffffffffu; }
+static inline vfloat vec_select(vmask m, vfloat a, vfloat b) { return vbslq_f32(m, a, b); }
+
+static inline vfloat vec_abs(vfloat a) { return vabsq_f32(a); }
+
+/* vminq_f32 orders -0 < +0, unlike x86: compare and select (b on ties). */
+static inline vfloat vec_min(vfloat a, vfloat b)
+{
+    vfloat smaller = vbslq_f32(vcltq_f32(a, b), a, b);
+    return vbslq_f32(vec_isnan(a), a, smaller);
+}
+
+/* Lanes at and after count become -0.0f (count <= VEC_WIDTH). */
+static inline vfloat vec_keep_first(vfloat v, size_t count)
+{
+    static const uint32_t lane_index[4] = {0, 1, 2, 3};
+    vmask keep = vcltq_u32(vld1q_u32(lane_index), vdupq_n_u32((uint32_t)count));
+    return vbslq_f32(keep, v, vdupq_n_f32(-0.0f));
+}
+
+/* ---- SLEEF, FMA family, 1.0-ulp: the same bits as the other ISAs' ---- */
+static inline vfloat vec_exp(vfloat a) { return Sleef_expf4_u10advsimd(a); }
+static inline vfloat vec_log(vfloat a) { return Sleef_logf4_u10advsimd(a); }
+static inline vfloat vec_log1p(vfloat a) { return Sleef_log1pf4_u10advsimd(a); }
+
+/* ---- the canonical fold of 16 virtual lanes (include/lossopt.h) -------- */
+/* lanes[q] holds lanes 4q..4q+3. */
+static inline float vec_fold16(const vfloat *lanes)
+{
+    vfloat s8_low = vaddq_f32(lanes[0], lanes[2]);  /* j += j+8, j = 0..3 */
+    vfloat s8_high = vaddq_f32(lanes[1], lanes[3]); /* j += j+8, j = 4..7 */
+    vfloat s4 = vaddq_f32(s8_low, s8_high);         /* j += j+4 */
+    float32x2_t s2 = vadd_f32(vget_low_f32(s4), vget_high_f32(s4)); /* j += j+2 */
+    return vget_lane_f32(s2, 0) + vget_lane_f32(s2, 1);             /* j += j+1 */
 }
 
 #endif /* LOSSOPT_VEC_NEON_H */

@@ -1,0 +1,181 @@
+/* dispatch/api_losses.c - public entry points of the elementwise losses:
+ * validate every argument (and, for BCE on probabilities, every data value)
+ * before anything is written, hoist the per-call scalars (computed in double,
+ * rounded once to float, identical for every ISA), run the chosen ISA's
+ * kernel, and round its canonical double sum into the MEAN or SUM result.
+ * Semantics and operation order: include/lossopt.h. */
+#include <math.h>
+#include <stdint.h>
+
+#include "lossopt_internal.h"
+
+#define MAX_ELEMENTS (SIZE_MAX / sizeof(float))
+
+/* One call, as the public functions receive it. */
+typedef struct loss_call {
+    lossopt_loss_kind kind;
+    const float *input, *target, *weight;
+    size_t n;
+    float parameter; /* delta, beta or pos_weight */
+    lossopt_reduction reduction;
+    float *loss, *grad;
+} loss_call;
+
+static lossopt_status validate(const loss_call *call)
+{
+    if ((call->n > 0 && (call->input == NULL || call->target == NULL)) ||
+        (call->loss == NULL && call->grad == NULL))
+        return LOSSOPT_ERR_NULL;
+    if (call->n > MAX_ELEMENTS)
+        return LOSSOPT_ERR_SIZE;
+    if (call->reduction != LOSSOPT_MEAN && call->reduction != LOSSOPT_SUM &&
+        call->reduction != LOSSOPT_NONE)
+        return LOSSOPT_ERR_ARG;
+    float x = call->parameter;
+    switch (call->kind) {
+    case LOSSOPT_LOSS_HUBER:
+        if (!(x > 0.0f) || isinf(x)) return LOSSOPT_ERR_ARG; /* NaN fails x > 0 */
+        break;
+    case LOSSOPT_LOSS_SMOOTH_L1:
+    case LOSSOPT_LOSS_BCE_LOGITS:
+        if (!(x >= 0.0f) || isinf(x)) return LOSSOPT_ERR_ARG;
+        break;
+    default:
+        break;
+    }
+    return LOSSOPT_OK;
+}
+
+/* The derivative's constant k of each loss (grad_scale = k * r). */
+static double derivative_constant(lossopt_loss_kind kind)
+{
+    return kind == LOSSOPT_LOSS_MSE || kind == LOSSOPT_LOSS_SQUARED_HINGE ? 2.0 : 1.0;
+}
+
+static lossopt_elementwise_kernel select_kernel(const lossopt_kernel_table *table, const loss_call *call)
+{
+    switch (call->kind) {
+    case LOSSOPT_LOSS_MSE: return table->mse_f32;
+    case LOSSOPT_LOSS_L1: return table->l1_f32;
+    case LOSSOPT_LOSS_HUBER: return table->huber_f32;
+    case LOSSOPT_LOSS_SMOOTH_L1: return call->parameter == 0.0f ? table->l1_f32 : table->smooth_l1_f32;
+    case LOSSOPT_LOSS_HINGE: return table->hinge_f32;
+    case LOSSOPT_LOSS_SQUARED_HINGE: return table->squared_hinge_f32;
+    case LOSSOPT_LOSS_BCE: return table->bce_f32;
+    case LOSSOPT_LOSS_BCE_LOGITS: return table->bce_logits_f32;
+    case LOSSOPT_LOSS_KIND_COUNT: break;
+    }
+    return NULL;
+}
+
+static lossopt_status run_loss(const lossopt_kernel_table *table, const loss_call *call)
+{
+    if (table == NULL)
+        return LOSSOPT_ERR_ISA;
+    if (call->kind >= LOSSOPT_LOSS_KIND_COUNT)
+        return LOSSOPT_ERR_ARG;
+    lossopt_status status = validate(call);
+    if (status != LOSSOPT_OK)
+        return status;
+    if (call->kind == LOSSOPT_LOSS_BCE && call->n > 0 &&
+        !table->both_in_unit_interval(call->input, call->target, call->n))
+        return LOSSOPT_ERR_DOMAIN;
+
+    bool reduce = call->reduction != LOSSOPT_NONE;
+    if (call->n == 0) {
+        if (reduce && call->loss)
+            *call->loss = call->reduction == LOSSOPT_SUM ? 0.0f : NAN;
+        return LOSSOPT_OK;
+    }
+    double r = call->reduction == LOSSOPT_MEAN ? 1.0 / (double)call->n : 1.0;
+    double parameter = call->parameter;
+    lossopt_elementwise_args a = {
+        .input = call->input,
+        .target = call->target,
+        .weight = call->weight,
+        .loss = reduce ? NULL : call->loss,
+        .grad = call->grad,
+        .n = call->n,
+        .reduce = reduce && call->loss != NULL,
+        .grad_scale = (float)(derivative_constant(call->kind) * r),
+        .delta = call->parameter,
+        .half_delta = (float)(parameter / 2.0),
+        .pos_weight = call->parameter,
+        .pos_weight_minus_1 = (float)(parameter - 1.0),
+    };
+    double total = select_kernel(table, call)(&a);
+    if (a.reduce)
+        *call->loss = call->reduction == LOSSOPT_SUM ? (float)total
+                                                     : (float)(total / (double)call->n);
+    return LOSSOPT_OK;
+}
+
+lossopt_status lossopt_elementwise_loss_f32_with_table(
+    const lossopt_kernel_table *table, lossopt_loss_kind kind, const float *input,
+    const float *target, const float *weight, size_t n, float parameter, lossopt_reduction r,
+    float *loss, float *grad)
+{
+    loss_call call = {kind, input, target, weight, n, parameter, r, loss, grad};
+    return run_loss(table, &call);
+}
+
+/* ---- public entry points -------------------------------------------------- */
+
+lossopt_status lossopt_mse_f32(const float *input, const float *target, size_t n,
+                               lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_MSE, input,
+                                                   target, NULL, n, 0.0f, r, loss, grad);
+}
+
+lossopt_status lossopt_l1_f32(const float *input, const float *target, size_t n,
+                              lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_L1, input,
+                                                   target, NULL, n, 0.0f, r, loss, grad);
+}
+
+lossopt_status lossopt_huber_f32(const float *input, const float *target, size_t n, float delta,
+                                 lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_HUBER,
+                                                   input, target, NULL, n, delta, r, loss, grad);
+}
+
+lossopt_status lossopt_smooth_l1_f32(const float *input, const float *target, size_t n,
+                                     float beta, lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_SMOOTH_L1,
+                                                   input, target, NULL, n, beta, r, loss, grad);
+}
+
+lossopt_status lossopt_hinge_f32(const float *score, const float *label, size_t n,
+                                 lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_HINGE,
+                                                   score, label, NULL, n, 0.0f, r, loss, grad);
+}
+
+lossopt_status lossopt_squared_hinge_f32(const float *score, const float *label, size_t n,
+                                         lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(),
+                                                   LOSSOPT_LOSS_SQUARED_HINGE, score, label, NULL,
+                                                   n, 0.0f, r, loss, grad);
+}
+
+lossopt_status lossopt_bce_f32(const float *prob, const float *target, size_t n,
+                               const float *weight, lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_BCE, prob,
+                                                   target, weight, n, 0.0f, r, loss, grad);
+}
+
+lossopt_status lossopt_bce_logits_f32(const float *logit, const float *target, size_t n,
+                                      const float *weight, float pos_weight, lossopt_reduction r,
+                                      float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_BCE_LOGITS,
+                                                   logit, target, weight, n, pos_weight, r, loss,
+                                                   grad);
+}

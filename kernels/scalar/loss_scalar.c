@@ -1,0 +1,198 @@
+/* kernels/scalar/loss_scalar.c - the scalar oracle of the elementwise losses:
+ * per-element formulas in the operation order of include/lossopt.h, and the
+ * canonical summation order written out literally (blocks of 256, element i
+ * to lane i mod 16, a fixed fold, block sums in double). Hand-written, not
+ * generated from the vector template. */
+#include <math.h>
+
+#include "kernel_table.h"
+#include "scalar/scalar_kernels.h"
+#include "scalar/scalar_math.h"
+
+#define BLOCK 256
+#define LANES 16
+
+/* NaN if a or b is NaN, else a > b ? a : b (b on ties), as vec_max. */
+static float max_nan(float a, float b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) ? a : b;
+    return a > b ? a : b;
+}
+
+/* NaN if a or b is NaN, else a < b ? a : b (b on ties), as vec_min. */
+static float min_nan(float a, float b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) ? a : b;
+    return a < b ? a : b;
+}
+
+static float sign_of(float d) { return d > 0 ? 1.0f : d < 0 ? -1.0f : d; }
+
+/* One element's loss and gradient. */
+typedef void (*element_fn)(float x, float t, const lossopt_elementwise_args *a, float *loss,
+                           float *grad);
+
+static void mse_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
+                        float *grad)
+{
+    float d = x - t;
+    *loss = d * d;
+    *grad = a->grad_scale * d;
+}
+
+static void l1_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
+                       float *grad)
+{
+    float d = x - t;
+    *loss = fabsf(d);
+    *grad = sign_of(d) * a->grad_scale;
+}
+
+static void huber_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
+                          float *grad)
+{
+    float d = x - t, abs_d = fabsf(d), delta = a->delta;
+    if (abs_d < delta) {
+        float half_d = 0.5f * d;
+        *loss = half_d * d;
+    } else {
+        *loss = delta * (abs_d - a->half_delta);
+    }
+    *grad = min_nan(max_nan(d, -delta), delta) * a->grad_scale;
+}
+
+static void smooth_l1_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
+                              float *grad)
+{
+    float d = x - t, abs_d = fabsf(d), beta = a->delta;
+    if (abs_d < beta) {
+        float half_d = 0.5f * d;
+        float square = half_d * d;
+        *loss = square / beta;
+        *grad = (d / beta) * a->grad_scale;
+    } else {
+        *loss = abs_d - a->half_delta;
+        *grad = sign_of(d) * a->grad_scale;
+    }
+}
+
+static void hinge_element(float score, float label, const lossopt_elementwise_args *a,
+                          float *loss, float *grad)
+{
+    float y = label > 0 ? 1.0f : -1.0f;
+    float margin = 1.0f - y * score;
+    *loss = max_nan(margin, 0.0f);
+    if (margin > 0)
+        *grad = -y * a->grad_scale;
+    else
+        *grad = isnan(margin) ? margin : 0.0f;
+}
+
+static void squared_hinge_element(float score, float label, const lossopt_elementwise_args *a,
+                                  float *loss, float *grad)
+{
+    float y = label > 0 ? 1.0f : -1.0f;
+    float margin = 1.0f - y * score;
+    float h = max_nan(margin, 0.0f);
+    *loss = h * h;
+    float slope = -y * a->grad_scale;
+    *grad = slope * h;
+}
+
+static void bce_element(float p, float y, const lossopt_elementwise_args *a, float w,
+                        float *loss, float *grad)
+{
+    float log_p = max_nan(lossopt_scalar_logf(p), -100.0f);
+    float log_q = max_nan(lossopt_scalar_log1pf(-p), -100.0f);
+    float y_log_p = y * log_p;
+    float u = fmaf(y - 1.0f, log_q, -y_log_p);
+    float denominator = max_nan((1.0f - p) * p, 1e-12f);
+    float q = (p - y) / denominator;
+    if (a->weight) {
+        u = w * u;
+        q = q * w;
+    }
+    *loss = u;
+    *grad = q * a->grad_scale;
+}
+
+static void bce_logits_element(float x, float y, const lossopt_elementwise_args *a, float w,
+                               float *loss, float *grad)
+{
+    float e = lossopt_scalar_expf(-fabsf(x));
+    float log1p_e = lossopt_scalar_log1pf(e);
+    float loss_weight = fmaf(a->pos_weight_minus_1, y, 1.0f);
+    float py = a->pos_weight * y;
+    float one_minus_y = 1.0f - y;
+    float slope = x >= 0 ? one_minus_y : -py;
+    float linear = slope == 0 ? 0.0f : slope * x; /* 0 * inf is 0 here: the limits */
+    float u = fmaf(loss_weight, log1p_e, linear);
+    float numerator = x >= 0 ? fmaf(-py, e, one_minus_y) : fmaf(one_minus_y, e, -py);
+    float q = numerator / (1.0f + e);
+    if (a->weight) {
+        u = w * u;
+        q = q * w;
+    }
+    *loss = u;
+    *grad = q * a->grad_scale;
+}
+
+/* The canonical sum and the stores, for a loss given per element. */
+typedef void (*weighted_element_fn)(float x, float t, const lossopt_elementwise_args *a, float w,
+                                    float *loss, float *grad);
+
+static double run(const lossopt_elementwise_args *a, element_fn element,
+                  weighted_element_fn weighted_element)
+{
+    double total = -0.0;
+    for (size_t block = 0; block < a->n; block += BLOCK) {
+        float lane[LANES];
+        for (int j = 0; j < LANES; j++)
+            lane[j] = -0.0f;
+        size_t end = a->n - block < BLOCK ? a->n : block + BLOCK;
+        for (size_t i = block; i < end; i++) {
+            float loss, grad;
+            if (weighted_element)
+                weighted_element(a->input[i], a->target[i], a, a->weight ? a->weight[i] : 1.0f,
+                                 &loss, &grad);
+            else
+                element(a->input[i], a->target[i], a, &loss, &grad);
+            if (a->grad)
+                a->grad[i] = grad;
+            if (!a->reduce && a->loss)
+                a->loss[i] = loss;
+            lane[(i - block) % LANES] += loss;
+        }
+        for (int width = LANES / 2; width >= 1; width /= 2)
+            for (int j = 0; j < width; j++)
+                lane[j] += lane[j + width];
+        total += (double)lane[0];
+    }
+    return a->reduce ? total : 0.0;
+}
+
+double mse_f32_scalar(const lossopt_elementwise_args *a) { return run(a, mse_element, NULL); }
+double l1_f32_scalar(const lossopt_elementwise_args *a) { return run(a, l1_element, NULL); }
+double huber_f32_scalar(const lossopt_elementwise_args *a) { return run(a, huber_element, NULL); }
+double smooth_l1_f32_scalar(const lossopt_elementwise_args *a)
+{
+    return run(a, smooth_l1_element, NULL);
+}
+double hinge_f32_scalar(const lossopt_elementwise_args *a) { return run(a, hinge_element, NULL); }
+double squared_hinge_f32_scalar(const lossopt_elementwise_args *a)
+{
+    return run(a, squared_hinge_element, NULL);
+}
+double bce_f32_scalar(const lossopt_elementwise_args *a) { return run(a, NULL, bce_element); }
+double bce_logits_f32_scalar(const lossopt_elementwise_args *a)
+{
+    return run(a, NULL, bce_logits_element);
+}
+
+int both_in_unit_interval_scalar(const float *prob, const float *target, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(prob[i] >= 0 && prob[i] <= 1 && target[i] >= 0 && target[i] <= 1))
+            return 0;
+    return 1;
+}

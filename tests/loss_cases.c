@@ -1,0 +1,115 @@
+/* tests/loss_cases.c - the elementwise loss cases every loss test runs. */
+#include "loss_cases.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "test_support.h"
+
+static const char *const kind_names[LOSSOPT_LOSS_KIND_COUNT] = {
+    "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"};
+
+size_t loss_cases_all(const loss_case **cases)
+{
+    static const loss_case all[] = {
+        {LOSSOPT_LOSS_MSE, 0, false},
+        {LOSSOPT_LOSS_L1, 0, false},
+        {LOSSOPT_LOSS_HUBER, 1.0f, false},
+        {LOSSOPT_LOSS_HUBER, 0.25f, false},
+        {LOSSOPT_LOSS_SMOOTH_L1, 0.0f, false}, /* exactly L1 */
+        {LOSSOPT_LOSS_SMOOTH_L1, 0.5f, false},
+        {LOSSOPT_LOSS_SMOOTH_L1, 2.0f, false},
+        {LOSSOPT_LOSS_HINGE, 0, false},
+        {LOSSOPT_LOSS_SQUARED_HINGE, 0, false},
+        {LOSSOPT_LOSS_BCE, 0, false},
+        {LOSSOPT_LOSS_BCE, 0, true},
+        {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, false},
+        {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, true},
+        {LOSSOPT_LOSS_BCE_LOGITS, 3.0f, false},
+        {LOSSOPT_LOSS_BCE_LOGITS, 0.5f, true},
+        {LOSSOPT_LOSS_BCE_LOGITS, 0.0f, false},
+    };
+    *cases = all;
+    return sizeof all / sizeof all[0];
+}
+
+const char *loss_case_describe(const loss_case *c)
+{
+    static char text[96];
+    const char *name = c->kind < LOSSOPT_LOSS_KIND_COUNT ? kind_names[c->kind] : "?";
+    switch (c->kind) {
+    case LOSSOPT_LOSS_HUBER:
+        snprintf(text, sizeof text, "%s delta=%g", name, c->parameter);
+        break;
+    case LOSSOPT_LOSS_SMOOTH_L1:
+        snprintf(text, sizeof text, "%s beta=%g", name, c->parameter);
+        break;
+    case LOSSOPT_LOSS_BCE_LOGITS:
+        snprintf(text, sizeof text, "%s pos_weight=%g%s", name, c->parameter,
+                 c->weighted ? " weighted" : "");
+        break;
+    default:
+        snprintf(text, sizeof text, "%s%s", name, c->weighted ? " weighted" : "");
+    }
+    return text;
+}
+
+/* A probability: mostly uniform, sometimes exactly 0 or 1, denormal or 1 - ulp. */
+static float random_probability(bool special)
+{
+    static const float edges[] = {0.0f, 1.0f, 1e-45f, 1e-38f, 0.99999994f, 5e-8f, 0.5f, -0.0f};
+    if (special && test_random_u32() % 3 == 0)
+        return edges[test_random_u32() % (sizeof edges / sizeof edges[0])];
+    return test_random_uniform(0.0f, 1.0f);
+}
+
+void loss_case_fill(const loss_case *c, float *input, float *target, float *weight, size_t n,
+                    bool special)
+{
+    static const float labels[] = {0.0f, 1.0f, -1.0f, 1.0f, 0.5f, -2.0f, -0.0f, NAN};
+    for (size_t i = 0; i < n; i++) {
+        if (c->kind == LOSSOPT_LOSS_BCE) {
+            input[i] = random_probability(special);
+            target[i] = test_random_u32() % 2 ? (float)(test_random_u32() % 2) : random_probability(special);
+        } else if (c->kind == LOSSOPT_LOSS_HINGE || c->kind == LOSSOPT_LOSS_SQUARED_HINGE) {
+            input[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
+            target[i] = labels[test_random_u32() % (special ? 8 : 4)];
+        } else if (c->kind == LOSSOPT_LOSS_BCE_LOGITS) {
+            input[i] = special ? test_random_special() : test_random_uniform(-12.0f, 12.0f);
+            target[i] = special && test_random_u32() % 4 == 0 ? test_random_special()
+                                                              : random_probability(false);
+        } else {
+            input[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
+            target[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
+        }
+        if (weight)
+            weight[i] = special && test_random_u32() % 4 == 0 ? test_random_special()
+                                                              : test_random_uniform(0.0f, 2.0f);
+    }
+}
+
+lossopt_status loss_case_run(const loss_case *c, bool public_api,
+                             const lossopt_kernel_table *table, const float *input,
+                             const float *target, const float *weight, size_t n,
+                             lossopt_reduction r, float *loss, float *grad)
+{
+    const float *w = c->weighted ? weight : NULL;
+    if (!public_api)
+        return lossopt_elementwise_loss_f32_with_table(table, c->kind, input, target, w, n,
+                                                       c->parameter, r, loss, grad);
+    switch (c->kind) {
+    case LOSSOPT_LOSS_MSE: return lossopt_mse_f32(input, target, n, r, loss, grad);
+    case LOSSOPT_LOSS_L1: return lossopt_l1_f32(input, target, n, r, loss, grad);
+    case LOSSOPT_LOSS_HUBER: return lossopt_huber_f32(input, target, n, c->parameter, r, loss, grad);
+    case LOSSOPT_LOSS_SMOOTH_L1:
+        return lossopt_smooth_l1_f32(input, target, n, c->parameter, r, loss, grad);
+    case LOSSOPT_LOSS_HINGE: return lossopt_hinge_f32(input, target, n, r, loss, grad);
+    case LOSSOPT_LOSS_SQUARED_HINGE:
+        return lossopt_squared_hinge_f32(input, target, n, r, loss, grad);
+    case LOSSOPT_LOSS_BCE: return lossopt_bce_f32(input, target, n, w, r, loss, grad);
+    case LOSSOPT_LOSS_BCE_LOGITS:
+        return lossopt_bce_logits_f32(input, target, n, w, c->parameter, r, loss, grad);
+    case LOSSOPT_LOSS_KIND_COUNT: break;
+    }
+    return LOSSOPT_ERR_ARG;
+}

@@ -1,0 +1,36 @@
+/* tests/loss_cases.h - every elementwise loss with each of its parameter and
+ * weight options as one "case", and inputs drawn for it, so each loss test is
+ * written once for all eight losses. */
+#ifndef LOSSOPT_LOSS_CASES_H
+#define LOSSOPT_LOSS_CASES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lossopt_internal.h"
+
+typedef struct loss_case {
+    lossopt_loss_kind kind;
+    float parameter; /* delta, beta or pos_weight */
+    bool weighted;   /* bce and bce_logits only */
+} loss_case;
+
+/* All cases (static storage); returns the count. */
+size_t loss_cases_all(const loss_case **cases);
+
+/* "huber delta=0.25", "bce_logits pos_weight=3 weighted", ... */
+const char *loss_case_describe(const loss_case *c);
+
+/* Inputs for c: moderate values, or (special) edge cases: +-0, denormals,
+ * +-inf, NaN, huge values, any bit pattern -- within the domain where the
+ * loss checks one (bce probabilities and targets stay in [0, 1]). */
+void loss_case_fill(const loss_case *c, float *input, float *target, float *weight, size_t n,
+                    bool special);
+
+/* Runs c with the given table (or the public function when public_api). */
+lossopt_status loss_case_run(const loss_case *c, bool public_api,
+                             const lossopt_kernel_table *table, const float *input,
+                             const float *target, const float *weight, size_t n,
+                             lossopt_reduction r, float *loss, float *grad);
+
+#endif /* LOSSOPT_LOSS_CASES_H */

@@ -1,0 +1,391 @@
+#!/usr/bin/python3
+# tests/reference/make_torch_loss_reference.py - writes loss_reference.txt, PyTorch loss results.
+#
+# For every elementwise loss PyTorch has (torch.nn.functional.mse_loss,
+# l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy and
+# binary_cross_entropy_with_logits) each case records float32 inputs, PyTorch's
+# loss for reduction 'none', 'mean' and 'sum', and the gradient autograd gives
+# w.r.t. the input for each reduction ('none': loss.backward(ones_like(loss)),
+# so each element's own derivative). Next to PyTorch's float32 results it
+# records a float64 reference computed with numpy from the same float32 inputs,
+# because PyTorch's float results carry their own rounding error (up to a few
+# ulp of the largest term its formula subtracts); the C test holds lossopt to
+# SPEC 2's bounds against the float64 reference and checks it against PyTorch
+# only loosely, to catch a semantic mismatch (a different clamp, branch or
+# convention).
+# Hinge and squared hinge have no PyTorch counterpart: their cases hold only
+# scores and labels, and the C test evaluates the formula of include/lossopt.h
+# in double.
+#
+# Generated with: torch 1.13.0a0 (Debian python3-torch 1.13.1+dfsg), numpy
+# 1.24.2. The output is deterministic (fixed seed, one torch thread) for a given
+# torch/numpy build; the versions used are written into the file's header.
+#
+# Regenerate (from the repository root, with Debian's Python, no pip needed):
+#     /usr/bin/python3 tests/reference/make_torch_loss_reference.py \
+#         > tests/reference/loss_reference.txt
+#
+# File format (line based, '#' starts a comment line, blank lines ignored; a
+# float32 is the 8 lower-case hex digits of its IEEE-754 bit pattern, a float64
+# the 16 hex digits of its bit pattern, so the text loses nothing):
+#     lossopt-loss-reference 1
+#     cases <number of cases in the file>
+#     case <index> <loss> n=<n> param=<f32> weighted=<0|1> torch=<0|1>
+#     input <n f32>                    (prediction, probability, logit or score)
+#     target <n f32>                   (target or label)
+#     weight <n f32>                   (weighted=1 only)
+#     torch_loss_none <n f32>          (torch=1 only, these six lines ...)
+#     torch_loss_mean <f32>
+#     torch_loss_sum <f32>
+#     torch_grad_none <n f32>
+#     torch_grad_mean <n f32>
+#     torch_grad_sum <n f32>
+#     ref_loss <n f64>                 (... and these three)
+#     ref_grad <n f64>
+#     ref_sum <f64>
+#     ...
+#     end
+# Each case's lines come in exactly this order. <index> counts from 0 in file
+# order. <loss> is mse, l1, huber, smooth_l1, hinge, squared_hinge, bce or
+# bce_logits; param is huber's delta, smooth_l1's beta, bce_logits'
+# pos_weight (torch gets it as torch.full((n,), pos_weight), or as None when the
+# comment above the case says so - the same thing for pos_weight 1) and 0
+# otherwise. ref_loss is each element's loss, ref_grad each element's
+# derivative d loss_i / d input_i (the gradient of 'none' and of 'sum'; 'mean'
+# divides it by n), ref_sum the exactly rounded sum of ref_loss (math.fsum).
+# hinge and squared_hinge cases have torch=0 and no torch_* or ref_* lines.
+import math
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SEED = 20261127
+F32 = np.float32
+SMALL_SIZES = (1, 7, 33)         # one element, a short tail, two 16-wide vectors + 1
+SCALES = (1e-3, 1.0, 30.0)
+REDUCTIONS = ("none", "mean", "sum")
+EPSILON = float(F32(1e-12))      # PyTorch's float clamp of BCE's gradient denominator
+
+
+def hex32(values):
+    bits = np.asarray(values, dtype=F32).reshape(-1).view(np.uint32)
+    return " ".join("%08x" % int(b) for b in bits)
+
+
+def hex64(values):
+    bits = np.asarray(values, dtype=np.float64).reshape(-1).view(np.uint64)
+    return " ".join("%016x" % int(b) for b in bits)
+
+
+# ---- the cases ------------------------------------------------------------
+
+def case_plan():
+    """Every case as a dict; the order is the file's order."""
+    plan = []
+    # Regression: every configuration at every scale and small size; a few
+    # larger ones (several canonical-sum blocks of 256 plus a tail) draw each
+    # element's scale from SCALES, so one case meets both huber/smooth_l1
+    # branches and sums very different magnitudes.
+    regression = [("mse", 0.0), ("l1", 0.0), ("huber", 0.5), ("huber", 1.0), ("huber", 2.0),
+                  ("smooth_l1", 0.0), ("smooth_l1", 0.5), ("smooth_l1", 1.0),
+                  ("smooth_l1", 2.0)]
+    large = {("mse", 0.0): 1000, ("l1", 0.0): 300, ("huber", 1.0): 300,
+             ("smooth_l1", 1.0): 300}
+    for loss, param in regression:
+        for scale in SCALES:
+            for n in SMALL_SIZES:
+                plan.append(dict(loss=loss, param=param, n=n, scale=scale, weighted=False))
+        if (loss, param) in large:
+            plan.append(dict(loss=loss, param=param, n=large[(loss, param)], scale="mixed",
+                             weighted=False))
+    # BCE on probabilities: hard or soft targets, with and without weight. The
+    # n = 33 cases also hold exact 0 and 1, 1 - 2^-24, tiny and denormal
+    # probabilities (PyTorch's -100 log clamp and 1e-12 denominator clamp);
+    # they are kept out of the large cases because a 1e12 gradient would make
+    # the "2^-20 of the largest gradient" bound meaningless for the others.
+    for weighted in (False, True):
+        for targets in ("hard", "soft"):
+            for n in SMALL_SIZES:
+                plan.append(dict(loss="bce", param=0.0, n=n, targets=targets, weighted=weighted,
+                                 edges=n == 33))
+    plan.append(dict(loss="bce", param=0.0, n=300, targets="hard", weighted=False, edges=False))
+    plan.append(dict(loss="bce", param=0.0, n=1000, targets="soft", weighted=True, edges=False))
+    # BCE on logits: pos_weight None (PyTorch's default) and 1, 0.5, 3, 0 as
+    # a broadcast tensor, with and without weight; targets mix hard and soft.
+    pos_weights = [(1.0, False), (1.0, True), (0.5, True), (3.0, True), (0.0, True)]
+    for weighted in (False, True):
+        for pos_weight, as_tensor in pos_weights:
+            for n in SMALL_SIZES:
+                plan.append(dict(loss="bce_logits", param=pos_weight, tensor=as_tensor, n=n,
+                                 weighted=weighted))
+    plan.append(dict(loss="bce_logits", param=1.0, tensor=False, n=1000, weighted=False))
+    plan.append(dict(loss="bce_logits", param=3.0, tensor=True, n=300, weighted=True))
+    # Hinge losses: no PyTorch counterpart, scores and labels only.
+    for loss in ("hinge", "squared_hinge"):
+        for scale in SCALES:
+            for n in SMALL_SIZES:
+                plan.append(dict(loss=loss, param=0.0, n=n, scale=scale, weighted=False))
+        plan.append(dict(loss=loss, param=0.0, n=300, scale="mixed", weighted=False))
+    plan.append(dict(loss="hinge", param=0.0, n=1000, scale="mixed", weighted=False))
+    return plan
+
+
+def scales_for(rng, c):
+    if c["scale"] == "mixed":
+        return rng.choice(np.array(SCALES), c["n"])
+    return c["scale"]
+
+
+def regression_data(rng, c):
+    n, param = c["n"], c["param"]
+    scale = scales_for(rng, c)
+    x = (rng.standard_normal(n) * scale).astype(F32)
+    t = (rng.standard_normal(n) * scale).astype(F32)
+    # d == 0 exactly: l1's and smooth_l1(0)'s gradient is 0 there, as PyTorch's.
+    ties = np.arange(3, n, 8)
+    t[ties] = x[ties]
+    if param > 0:
+        # |d| == delta (beta) exactly, the branch point: targets on a 1/256
+        # grid make target +- param exact in float32 and in double.
+        edge = np.arange(5, n, 8)
+        base = (np.round(t[edge].astype(np.float64) * 256) / 256).astype(F32)
+        sign = np.where(np.arange(edge.size) % 2 == 0, 1.0, -1.0)
+        t[edge] = base
+        x[edge] = (base.astype(np.float64) + sign * param).astype(F32)
+        assert (x[edge].astype(np.float64) - t[edge].astype(np.float64) == sign * param).all()
+    return x, t
+
+
+# Probabilities at the edges of [0, 1]: exact 0 and 1, the float32 neighbours
+# of 1 and of 0.5, 2^-24, a denormal whose log is below -100 (clamped), a
+# denormal whose log is not, and a tiny normal value.
+EDGE_PROBABILITIES = [0.0, 1.0, 1.0 - 2.0 ** -24, 2.0 ** -24, 1e-44, 1e-40, 1e-20, 0.5,
+                      1.0, 0.0]
+
+
+def bce_data(rng, c):
+    n = c["n"]
+    p = rng.random(n, dtype=F32)      # [0, 1) on a 2^-24 grid: never rounds up to 1
+    p[p == 0] = F32(0.5)
+    if c["targets"] == "hard":
+        y = rng.integers(0, 2, n).astype(F32)
+    else:
+        y = rng.random(n, dtype=F32)
+    if c["edges"]:
+        where = np.arange(0, n, 3)[:len(EDGE_PROBABILITIES)]
+        p[where] = np.array(EDGE_PROBABILITIES[:where.size], dtype=F32)
+        if c["targets"] == "soft":
+            y[np.arange(1, n, 5)] = F32(1.0)
+            y[np.arange(2, n, 7)] = F32(0.0)
+    return p, y
+
+
+def bce_logits_data(rng, c):
+    n = c["n"]
+    x = (rng.standard_normal(n) * 3.0).astype(F32)
+    big = np.arange(2, n, 9)
+    x[big] = np.where(rng.random(big.size) < 0.5, F32(30.0), F32(-30.0))
+    x[np.arange(5, n, 13)] = F32(0.0)
+    soft = rng.random(n, dtype=F32)
+    hard = rng.integers(0, 2, n).astype(F32)
+    y = np.where(rng.random(n) < 0.5, hard, soft).astype(F32)
+    return x, y
+
+
+HINGE_LABELS = np.array([0.0, 1.0, -1.0, 1.0, 0.5, -2.0], dtype=F32)
+
+
+def hinge_data(rng, c):
+    n = c["n"]
+    s = (rng.standard_normal(n) * scales_for(rng, c)).astype(F32)
+    labels = rng.choice(HINGE_LABELS, n)
+    # margin exactly 0 (score == y): the gradient is 0 there (m > 0 is false)
+    at_margin = np.arange(4, n, 9)
+    s[at_margin] = np.where(labels[at_margin] > 0, F32(1.0), F32(-1.0))
+    s[np.arange(6, n, 11)] = F32(0.0)
+    return s, labels
+
+
+def weights(rng, n):
+    return rng.uniform(0.0, 2.0, n).astype(F32)
+
+
+# ---- PyTorch --------------------------------------------------------------
+
+def torch_loss(c, x, t, w, reduction):
+    """PyTorch's loss and autograd's input gradient for one reduction."""
+    xi = torch.from_numpy(x.copy()).requires_grad_(True)
+    tt = torch.from_numpy(t.copy())
+    wt = torch.from_numpy(w.copy()) if w is not None else None
+    loss, param = c["loss"], c["param"]
+    if loss == "mse":
+        out = F.mse_loss(xi, tt, reduction=reduction)
+    elif loss == "l1":
+        out = F.l1_loss(xi, tt, reduction=reduction)
+    elif loss == "huber":
+        out = F.huber_loss(xi, tt, reduction=reduction, delta=param)
+    elif loss == "smooth_l1":
+        out = F.smooth_l1_loss(xi, tt, reduction=reduction, beta=param)
+    elif loss == "bce":
+        out = F.binary_cross_entropy(xi, tt, weight=wt, reduction=reduction)
+    else:
+        pos_weight = torch.full((x.size,), param, dtype=torch.float32) if c["tensor"] else None
+        out = F.binary_cross_entropy_with_logits(xi, tt, weight=wt, pos_weight=pos_weight,
+                                                 reduction=reduction)
+    if reduction == "none":
+        out.backward(torch.ones_like(out))
+    else:
+        out.backward()
+    value = out.detach().numpy().astype(F32).reshape(-1)
+    grad = xi.grad.detach().numpy().astype(F32)
+    if not (np.isfinite(value).all() and np.isfinite(grad).all()):
+        raise SystemExit("non-finite PyTorch result in %r" % c)
+    return value, grad
+
+
+# ---- float64 references -----------------------------------------------------
+
+def reference(c, x32, t32, w32):
+    """Each element's loss and derivative in float64 from the float32 inputs,
+    written so that double rounding stays ~1e-16 relative (no cancellation)."""
+    x = x32.astype(np.float64)
+    t = t32.astype(np.float64)
+    loss, param = c["loss"], c["param"]
+    if loss in ("mse", "l1", "huber", "smooth_l1"):
+        d = x - t
+        a = np.abs(d)
+        if loss == "mse":
+            value, grad = d * d, 2.0 * d
+        elif loss == "l1" or (loss == "smooth_l1" and param == 0.0):
+            value, grad = a, np.sign(d)
+        elif loss == "huber":
+            value = np.where(a < param, 0.5 * d * d, param * (a - 0.5 * param))
+            grad = np.clip(d, -param, param)
+        else:
+            value = np.where(a < param, 0.5 * d * d / param, a - 0.5 * param)
+            grad = np.where(a < param, d / param, np.sign(d))
+        return value, grad
+    w = w32.astype(np.float64) if w32 is not None else np.ones_like(x)
+    if loss == "bce":
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(x), -100.0)
+            log_q = np.maximum(np.log1p(-x), -100.0)
+        value = -(t * log_p + (1.0 - t) * log_q)  # two terms of one sign: no cancellation
+        grad = (x - t) / np.maximum(x * (1.0 - x), EPSILON)
+        return w * value, w * grad
+    # bce_logits: (1 - y) x - lw log(sigmoid(x)), lw = 1 + (pw - 1) y, and its
+    # derivative (pw y + 1 - y) sigmoid(x) - pw y, rearranged (exact identities)
+    # so that no two large terms cancel in double either:
+    #   loss = lw log1p(e) + ((1 - y) x  if x >= 0  else  pw y |x|),  e = exp(-|x|)
+    #   grad = ((1 - y) - pw y e) / (1 + e)  if x >= 0  else  ((1 - y) e - pw y) / (1 + e)
+    pw = param
+    e = np.exp(-np.abs(x))
+    lw = 1.0 + (pw - 1.0) * t
+    py = pw * t
+    linear = np.where(x >= 0, (1.0 - t) * x, py * -x)
+    value = lw * np.log1p(e) + linear
+    grad = np.where(x >= 0, (1.0 - t) - py * e, (1.0 - t) * e - py) / (1.0 + e)
+    return w * value, w * grad
+
+
+def check_reference_against_torch(c, ref_value, ref_grad, torch_value, torch_grad):
+    """The generator's own sanity check: the float64 formulas mean what PyTorch
+    means (a loose bound; the C test is the precise one)."""
+    scale = np.maximum(np.abs(ref_value), 1.0 if c["loss"] in ("bce", "bce_logits") else 0.0)
+    if c["loss"] == "bce_logits":
+        scale = np.maximum(scale, 30.0)  # PyTorch's (1 - y) x - lw log sigmoid(x) cancels
+    assert (np.abs(torch_value - ref_value) <= 1e-5 * scale + 1e-30).all(), c
+    g_scale = max(np.abs(ref_grad).max(), 3.0 if c["loss"] == "bce_logits" else 0.0)
+    close = np.abs(torch_grad - ref_grad) <= 1e-5 * g_scale + 1e-30
+    if c["loss"] == "smooth_l1" and c["param"] == 0.0:
+        # PyTorch 1.13's smooth_l1_loss backward with beta=0 gives -1 at d == 0
+        # (l1_loss gives 0, as lossopt and this reference do); the C test
+        # documents the difference and skips those elements against torch.
+        close |= (ref_grad == 0) & (torch_grad == -1)
+    assert close.all(), c
+
+
+# ---- output ---------------------------------------------------------------
+
+def describe(c):
+    loss, param = c["loss"], c["param"]
+    call = {"mse": "mse_loss(input, target)", "l1": "l1_loss(input, target)",
+            "huber": "huber_loss(input, target, delta=%g)" % param,
+            "smooth_l1": "smooth_l1_loss(input, target, beta=%g)" % param}
+    if loss in call:
+        return "F.%s, scale %s, n %d" % (call[loss], c["scale"], c["n"])
+    if loss == "bce":
+        return ("F.binary_cross_entropy(prob, target%s), %s targets%s, n %d"
+                % (", weight=weight" if c["weighted"] else "", c["targets"],
+                   ", edge probabilities" if c["edges"] else "", c["n"]))
+    if loss == "bce_logits":
+        pos_weight = "torch.full((n,), %g)" % param if c["tensor"] else "None"
+        return ("F.binary_cross_entropy_with_logits(logit, target%s, pos_weight=%s), n %d"
+                % (", weight=weight" if c["weighted"] else "", pos_weight, c["n"]))
+    return "%s (no PyTorch counterpart), scale %s, n %d" % (loss, c["scale"], c["n"])
+
+
+def emit_case(out, rng, index, c):
+    loss = c["loss"]
+    if loss in ("mse", "l1", "huber", "smooth_l1"):
+        x, t = regression_data(rng, c)
+    elif loss == "bce":
+        x, t = bce_data(rng, c)
+    elif loss == "bce_logits":
+        x, t = bce_logits_data(rng, c)
+    else:
+        x, t = hinge_data(rng, c)
+    w = weights(rng, c["n"]) if c["weighted"] else None
+    with_torch = loss not in ("hinge", "squared_hinge")
+    out.write("# %s\n" % describe(c))
+    out.write("case %d %s n=%d param=%s weighted=%d torch=%d\n"
+              % (index, loss, c["n"], hex32([c["param"]]), c["weighted"], with_torch))
+    out.write("input %s\n" % hex32(x))
+    out.write("target %s\n" % hex32(t))
+    if w is not None:
+        out.write("weight %s\n" % hex32(w))
+    if not with_torch:
+        return
+    results = {r: torch_loss(c, x, t, w, r) for r in REDUCTIONS}
+    ref_value, ref_grad = reference(c, x, t, w)
+    check_reference_against_torch(c, ref_value, ref_grad, results["none"][0],
+                                  results["none"][1])
+    out.write("torch_loss_none %s\n" % hex32(results["none"][0]))
+    out.write("torch_loss_mean %s\n" % hex32(results["mean"][0]))
+    out.write("torch_loss_sum %s\n" % hex32(results["sum"][0]))
+    for r in REDUCTIONS:
+        out.write("torch_grad_%s %s\n" % (r, hex32(results[r][1])))
+    out.write("ref_loss %s\n" % hex64(ref_value))
+    out.write("ref_grad %s\n" % hex64(ref_grad))
+    out.write("ref_sum %s\n" % hex64([math.fsum(ref_value.tolist())]))
+
+
+def main():
+    torch.manual_seed(SEED)  # nothing random comes from torch, but be explicit
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(SEED)
+    plan = case_plan()
+    capability = [line.strip(" -") for line in torch.__config__.show().splitlines()
+                  if "CPU capability" in line]
+    out = sys.stdout
+    out.write("lossopt-loss-reference 1\n")
+    out.write("# PyTorch loss reference for tests/test_loss_torch_parity.c, generated by\n"
+              "#   /usr/bin/python3 tests/reference/make_torch_loss_reference.py"
+              " > tests/reference/loss_reference.txt\n")
+    out.write("# torch %s (%s), numpy %s, seed %d\n"
+              % (torch.__version__, capability[0] if capability else "CPU capability unknown",
+                 np.__version__, SEED))
+    out.write("# Format: see the header comment of make_torch_loss_reference.py. In short:\n"
+              "#   case <index> <loss> n=<n> param=<f32> weighted=<0|1> torch=<0|1>, then\n"
+              "#   input, target, [weight], [torch_loss_none/mean/sum, torch_grad_none/mean/sum,\n"
+              "#   ref_loss, ref_grad, ref_sum] lines; f32 = 8 hex digits, ref_* = 16 (float64).\n")
+    out.write("cases %d\n" % len(plan))
+    for index, c in enumerate(plan):
+        emit_case(out, rng, index, c)
+    out.write("end\n")
+
+
+if __name__ == "__main__":
+    main()

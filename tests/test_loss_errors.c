@@ -1,0 +1,167 @@
+/* tests/test_loss_errors.c - the error contract of the elementwise losses:
+ * each invalid argument or data value returns its documented status (first
+ * failing check in the order ISA, NULL, SIZE, ARG, DOMAIN) and leaves the loss
+ * and gradient buffers byte-for-byte unchanged; n == 0 gives SUM +0, MEAN NaN
+ * and NONE nothing. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "loss_cases.h"
+#include "test_support.h"
+
+#define N 45
+#define PATTERN 0x5a
+
+static float input[N], target[N], weight[N], loss[N], grad[N];
+
+static void reset_outputs(void)
+{
+    memset(loss, PATTERN, sizeof loss);
+    memset(grad, PATTERN, sizeof grad);
+}
+
+static bool outputs_untouched(void)
+{
+    for (size_t i = 0; i < sizeof loss; i++)
+        if (((unsigned char *)loss)[i] != PATTERN || ((unsigned char *)grad)[i] != PATTERN)
+            return false;
+    return true;
+}
+
+/* Runs c through the public API and every supported ISA, expecting want. */
+static void expect(const loss_case *c, const float *in, const float *tg, size_t n,
+                   lossopt_reduction r, float *lo, float *gr, lossopt_status want, const char *why)
+{
+    unsigned isas = lossopt_supported_isas();
+    for (int isa = -1; isa <= LOSSOPT_ISA_NEON; isa++) {
+        if (isa >= 0 && !((isas >> isa) & 1))
+            continue;
+        reset_outputs();
+        lossopt_status got = loss_case_run(c, isa < 0, isa < 0 ? NULL : lossopt_kernel_table_for((lossopt_isa)isa),
+                                           in, tg, weight, n, r, lo, gr);
+        const char *via = isa < 0 ? "public" : lossopt_isa_name((lossopt_isa)isa);
+        test_check(got == want, "%s (%s) via %s: status %d (%s), want %d", why,
+                   loss_case_describe(c), via, got, lossopt_status_string(got), want);
+        if (want != LOSSOPT_OK)
+            test_check(outputs_untouched(), "%s (%s) via %s: a failed call wrote", why,
+                       loss_case_describe(c), via);
+    }
+}
+
+static void fill_valid(const loss_case *c)
+{
+    loss_case_fill(c, input, target, weight, N, false);
+}
+
+static void test_null_size_reduction(const loss_case *c)
+{
+    fill_valid(c);
+    expect(c, NULL, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_NULL, "NULL input");
+    expect(c, input, NULL, N, LOSSOPT_SUM, loss, grad, LOSSOPT_ERR_NULL, "NULL target");
+    expect(c, input, target, N, LOSSOPT_NONE, NULL, NULL, LOSSOPT_ERR_NULL, "no output");
+    expect(c, input, target, 0, LOSSOPT_MEAN, NULL, NULL, LOSSOPT_ERR_NULL, "no output, n 0");
+    expect(c, NULL, target, N, (lossopt_reduction)7, loss, grad, LOSSOPT_ERR_NULL,
+           "NULL before a bad reduction");
+    expect(c, input, target, SIZE_MAX / 2, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_SIZE,
+           "n = SIZE_MAX / 2");
+    expect(c, input, target, SIZE_MAX, (lossopt_reduction)3, loss, grad, LOSSOPT_ERR_SIZE,
+           "SIZE before a bad reduction");
+    expect(c, input, target, N, (lossopt_reduction)3, loss, grad, LOSSOPT_ERR_ARG, "reduction 3");
+    expect(c, input, target, N, (lossopt_reduction)-1, loss, grad, LOSSOPT_ERR_ARG,
+           "reduction -1");
+
+    /* n == 0: NULL data is fine; SUM +0, MEAN NaN, NONE writes nothing */
+    unsigned isas = lossopt_supported_isas();
+    for (int isa = 0; isa <= LOSSOPT_ISA_NEON; isa++) {
+        if (!((isas >> isa) & 1))
+            continue;
+        const lossopt_kernel_table *t = lossopt_kernel_table_for((lossopt_isa)isa);
+        float out = -1.0f;
+        test_check(loss_case_run(c, false, t, NULL, NULL, NULL, 0, LOSSOPT_SUM, &out, NULL) ==
+                           LOSSOPT_OK && test_same_float(out, 0.0f) && !signbit(out),
+                   "%s: n 0 SUM gave %a", loss_case_describe(c), out);
+        out = -1.0f;
+        test_check(loss_case_run(c, false, t, NULL, NULL, NULL, 0, LOSSOPT_MEAN, &out, NULL) ==
+                           LOSSOPT_OK && isnan(out),
+                   "%s: n 0 MEAN gave %a", loss_case_describe(c), out);
+        reset_outputs();
+        test_check(loss_case_run(c, false, t, NULL, NULL, NULL, 0, LOSSOPT_NONE, loss, grad) ==
+                           LOSSOPT_OK && outputs_untouched(),
+                   "%s: n 0 NONE wrote", loss_case_describe(c));
+    }
+}
+
+static void test_bad_parameters(void)
+{
+    static const float bad_delta[] = {0.0f, -0.0f, -1.0f, NAN, INFINITY, -INFINITY};
+    static const float bad_nonnegative[] = {-1e-30f, -1.0f, NAN, INFINITY, -INFINITY};
+    for (int i = 0; i < 6; i++) {
+        loss_case c = {LOSSOPT_LOSS_HUBER, bad_delta[i], false};
+        fill_valid(&c);
+        expect(&c, input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_ARG, "huber delta");
+    }
+    for (int i = 0; i < 5; i++) {
+        loss_case s = {LOSSOPT_LOSS_SMOOTH_L1, bad_nonnegative[i], false};
+        fill_valid(&s);
+        expect(&s, input, target, N, LOSSOPT_SUM, loss, grad, LOSSOPT_ERR_ARG, "smooth_l1 beta");
+        loss_case b = {LOSSOPT_LOSS_BCE_LOGITS, bad_nonnegative[i], true};
+        fill_valid(&b);
+        expect(&b, input, target, N, LOSSOPT_NONE, loss, grad, LOSSOPT_ERR_ARG,
+               "bce_logits pos_weight");
+    }
+    loss_case kind = {LOSSOPT_LOSS_KIND_COUNT, 0, false};
+    expect(&kind, input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_ARG, "no such loss");
+}
+
+/* BCE: a probability or target outside [0, 1] anywhere (first, middle, last,
+ * in a vector tail) is LOSSOPT_ERR_DOMAIN, found before anything is written. */
+static void test_bce_domain(void)
+{
+    static const float bad[] = {-1e-45f, -0.5f, 1.0000001f, 2.0f, NAN, -NAN, INFINITY, -INFINITY};
+    static const size_t positions[] = {0, 1, 15, 16, 22, N - 2, N - 1};
+    loss_case cases[] = {{LOSSOPT_LOSS_BCE, 0, false}, {LOSSOPT_LOSS_BCE, 0, true}};
+    for (int k = 0; k < 2; k++) {
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+            for (size_t p = 0; p < sizeof positions / sizeof positions[0]; p++) {
+                for (int which = 0; which < 2; which++) {
+                    fill_valid(&cases[k]);
+                    (which ? target : input)[positions[p]] = bad[b];
+                    char why[96];
+                    snprintf(why, sizeof why, "%s[%zu] = %g", which ? "target" : "prob",
+                             positions[p], (double)bad[b]);
+                    for (int ri = 0; ri < 3; ri++)
+                        expect(&cases[k], input, target, N, (lossopt_reduction)ri, loss, grad,
+                               LOSSOPT_ERR_DOMAIN, why);
+                    /* ARG comes before DOMAIN */
+                    expect(&cases[k], input, target, N, (lossopt_reduction)5, loss, grad,
+                           LOSSOPT_ERR_ARG, "bad reduction and bad data");
+                }
+            }
+        }
+        /* exactly 0 and 1 are in the domain */
+        fill_valid(&cases[k]);
+        input[3] = 0.0f; input[4] = 1.0f; target[5] = 0.0f; target[6] = 1.0f; input[7] = -0.0f;
+        expect(&cases[k], input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_OK, "0 and 1");
+    }
+}
+
+int main(void)
+{
+    test_init("test_loss_errors");
+    test_skip_unless_forced_isa_supported();
+    const loss_case *cases;
+    size_t count = loss_cases_all(&cases);
+    for (size_t k = 0; k < count; k++)
+        test_null_size_reduction(&cases[k]);
+    test_bad_parameters();
+    test_bce_domain();
+    /* an unsupported ISA is refused before anything else is looked at */
+    loss_case mse = {LOSSOPT_LOSS_MSE, 0, false};
+    reset_outputs();
+    test_check(loss_case_run(&mse, false, NULL, NULL, NULL, NULL, N, (lossopt_reduction)9, loss,
+                             grad) == LOSSOPT_ERR_ISA && outputs_untouched(),
+               "NULL table: want LOSSOPT_ERR_ISA and nothing written");
+    return test_finish();
+}

@@ -1,0 +1,188 @@
+/* tests/test_losses_bitwise.c - every elementwise loss, every option
+ * (parameters, weights, the three reductions, loss-only / grad-only / both),
+ * every supported vector ISA and the public API: bit-identical to the scalar
+ * oracle, values and gradients, over lengths 0..300 (each buffer ending at a
+ * guard page), special values, random lengths to 2^16, start misalignments
+ * and buffers of 10^6 elements; and the loss-only and grad-only calls give
+ * the same bits as the call that asks for both.
+ *
+ * LOSSOPT_TEST_QUICK=1 trims sizes (emulators); LOSSOPT_TEST_NO_GUARD_PAGES=1
+ * keeps buffers off guard pages (qemu-x86_64's vmaskmovps, see
+ * test_optimizers_bitwise.c). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loss_cases.h"
+#include "test_support.h"
+
+typedef struct variant {
+    bool public_api;
+    const lossopt_kernel_table *table;
+    const char *name;
+} variant;
+
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+extern const lossopt_kernel_table lossopt_kernels_avx512emu;
+#endif
+
+static size_t variants_under_test(variant *out)
+{
+    size_t count = 0;
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+    out[count++] = (variant){false, &lossopt_kernels_avx512emu, "avx512-emulated"};
+#else
+    unsigned vector_isas = test_vector_isas();
+    for (int isa = LOSSOPT_ISA_AVX2; isa <= LOSSOPT_ISA_NEON; isa++)
+        if ((vector_isas >> isa) & 1)
+            out[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
+                                     lossopt_isa_name((lossopt_isa)isa)};
+    out[count++] = (variant){true, NULL, "public-api"};
+#endif
+    return count;
+}
+
+static bool guard_pages_enabled = true;
+static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
+static const char *const reduction_names[] = {"mean", "sum", "none"};
+
+/* Buffers of one call under test. */
+typedef struct buffers {
+    float *input, *target, *weight, *loss, *grad;
+    bool guarded;
+} buffers;
+
+static buffers make_buffers(size_t n, bool guarded, size_t misalign_floats)
+{
+    buffers b = {.guarded = guarded};
+    if (guarded) {
+        b.input = test_guarded_alloc(n);
+        b.target = test_guarded_alloc(n);
+        b.weight = test_guarded_alloc(n);
+        b.loss = test_guarded_alloc(n ? n : 1);
+        b.grad = test_guarded_alloc(n);
+        return b;
+    }
+    float **all[] = {&b.input, &b.target, &b.weight, &b.loss, &b.grad};
+    for (int i = 0; i < 5; i++)
+        *all[i] = (float *)aligned_alloc(64, (n + 32) * sizeof(float)) + misalign_floats;
+    return b;
+}
+
+static void free_buffers(buffers *b, size_t misalign_floats)
+{
+    float *all[] = {b->input, b->target, b->weight, b->loss, b->grad};
+    for (int i = 0; i < 5; i++) {
+        if (b->guarded)
+            test_guarded_free(all[i]);
+        else
+            free(all[i] - misalign_floats);
+    }
+}
+
+/* One comparison: oracle and variant on the same inputs, every reduction,
+ * and for each the both / loss-only / grad-only calls. */
+static void compare(const loss_case *c, const variant *v, size_t n, bool special, bool guarded,
+                    size_t misalign_floats, const char *what)
+{
+    guarded = guarded && guard_pages_enabled;
+    buffers b = make_buffers(n, guarded, misalign_floats);
+    loss_case_fill(c, b.input, b.target, b.weight, n, special);
+    size_t cap = n ? n : 1;
+    float *oracle_loss = malloc(cap * sizeof(float)), *oracle_grad = malloc(cap * sizeof(float));
+    float *only_loss = malloc(cap * sizeof(float)), *only_grad = malloc(cap * sizeof(float));
+
+    for (int ri = 0; ri < 3; ri++) {
+        lossopt_reduction r = reductions[ri];
+        size_t loss_count = r == LOSSOPT_NONE ? n : 1;
+        /* the NONE loss buffer ends at the guard page; a reduced loss is one
+         * float at its end too */
+        float *variant_loss = r == LOSSOPT_NONE ? b.loss : b.loss + (cap - 1);
+        memset(oracle_loss, 0x55, cap * sizeof(float));
+        lossopt_status want = loss_case_run(c, false, &lossopt_kernels_scalar, b.input, b.target,
+                                            b.weight, n, r, oracle_loss, oracle_grad);
+        lossopt_status got = loss_case_run(c, v->public_api, v->table, b.input, b.target, b.weight,
+                                           n, r, variant_loss, b.grad);
+        if (!test_check(want == LOSSOPT_OK && got == LOSSOPT_OK, "%s %s %s n=%zu: status %d/%d",
+                        what, v->name, loss_case_describe(c), n, want, got))
+            continue;
+        size_t d = test_first_difference(oracle_loss, variant_loss, loss_count);
+        test_check(d == loss_count, "%s %s %s %s n=%zu: loss[%zu] oracle %a, variant %a", what,
+                   v->name, loss_case_describe(c), reduction_names[ri], n, d,
+                   d < loss_count ? oracle_loss[d] : 0.0, d < loss_count ? variant_loss[d] : 0.0);
+        d = test_first_difference(oracle_grad, b.grad, n);
+        test_check(d == n, "%s %s %s %s n=%zu: grad[%zu] (input %a target %a) oracle %a, variant %a",
+                   what, v->name, loss_case_describe(c), reduction_names[ri], n, d,
+                   d < n ? b.input[d] : 0.0, d < n ? b.target[d] : 0.0,
+                   d < n ? oracle_grad[d] : 0.0, d < n ? b.grad[d] : 0.0);
+
+        /* loss only, grad only: the same bits in each output */
+        got = loss_case_run(c, v->public_api, v->table, b.input, b.target, b.weight, n, r,
+                            only_loss, NULL);
+        test_check(got == LOSSOPT_OK &&
+                       test_first_difference(oracle_loss, only_loss, loss_count) == loss_count,
+                   "%s %s %s %s n=%zu: loss-only call differs", what, v->name,
+                   loss_case_describe(c), reduction_names[ri], n);
+        got = loss_case_run(c, v->public_api, v->table, b.input, b.target, b.weight, n, r, NULL,
+                            only_grad);
+        test_check(got == LOSSOPT_OK && test_first_difference(oracle_grad, only_grad, n) == n,
+                   "%s %s %s %s n=%zu: grad-only call differs", what, v->name,
+                   loss_case_describe(c), reduction_names[ri], n);
+    }
+    free(oracle_loss);
+    free(oracle_grad);
+    free(only_loss);
+    free(only_grad);
+    free_buffers(&b, misalign_floats);
+}
+
+int main(void)
+{
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+    test_init("test_avx512_emulated_losses");
+#else
+    test_init("test_losses_bitwise");
+#endif
+    test_skip_unless_forced_isa_supported();
+    bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
+    if (getenv("LOSSOPT_TEST_NO_GUARD_PAGES")) {
+        guard_pages_enabled = false;
+        printf("note: guard pages disabled by LOSSOPT_TEST_NO_GUARD_PAGES; over-reads are not "
+               "detected in this run\n");
+    }
+    const char *expected = getenv("LOSSOPT_TEST_EXPECT_ISA");
+    if (expected)
+        test_check(strcmp(lossopt_isa_name(lossopt_active_isa()), expected) == 0,
+                   "dispatcher chose %s, expected %s", lossopt_isa_name(lossopt_active_isa()),
+                   expected);
+
+    const loss_case *cases;
+    size_t case_count = loss_cases_all(&cases);
+    variant variants[8];
+    size_t variant_count = variants_under_test(variants);
+    printf("%zu loss cases x 3 reductions; variants:", case_count);
+    for (size_t v = 0; v < variant_count; v++)
+        printf(" %s", variants[v].name);
+    printf(" (active ISA %s)\n", lossopt_isa_name(lossopt_active_isa()));
+
+    size_t max_length = quick ? 80 : 300;
+    for (size_t v = 0; v < variant_count; v++) {
+        for (size_t k = 0; k < case_count; k++) {
+            const loss_case *c = &cases[k];
+            for (size_t n = 0; n <= max_length; n++)
+                compare(c, &variants[v], n, false, true, 0, "lengths");
+            for (int rep = 0; rep < (quick ? 4 : 20); rep++)
+                compare(c, &variants[v], test_random_below(600) + 1, true, true, 0,
+                        "special values");
+            compare(c, &variants[v], test_random_below(quick ? 4096 : 65536), false, false, 0,
+                    "random length");
+            for (size_t offset = 0; offset < 16; offset += quick ? 5 : 1)
+                compare(c, &variants[v], 257 + offset * 3, false, false, offset, "misaligned");
+            if (!quick)
+                compare(c, &variants[v], 1000000 + test_random_below(1000), false, false, 0,
+                        "large");
+        }
+    }
+    return test_finish();
+}
