@@ -70,6 +70,13 @@ lossopt_status lossopt_elementwise_loss_f32_with_table(
     const float *target, const float *weight, size_t n, float parameter, lossopt_reduction r,
     float *loss, float *grad);
 
+/* lossopt_cross_entropy_f32 with an explicit kernel table. */
+lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *table,
+                                                    const float *logits, const int64_t *labels,
+                                                    size_t rows, size_t classes,
+                                                    const lossopt_ce_options *opt, float *loss,
+                                                    float *grad);
+
 /* A one-line description of the CPU feature bits the dispatcher read. */
 void lossopt_describe_cpu(char *buffer, unsigned long size);
 

@@ -218,6 +218,48 @@ LOSSOPT_API lossopt_status lossopt_bce_logits_f32(const float *logit, const floa
                                                   size_t n, const float *weight, float pos_weight,
                                                   lossopt_reduction r, float *loss, float *grad);
 
+/* ---- row-wise losses: rows x classes, row-major ----------------------------- */
+
+typedef struct lossopt_ce_options {
+    lossopt_reduction reduction;   /* zero-init: MEAN                          */
+    const float *class_weight;     /* NULL (all 1) or `classes` floats, as given */
+    float label_smoothing;         /* in [0, 1]                                */
+} lossopt_ce_options;              /* a NULL options pointer = all zero        */
+
+/* Cross-entropy on logits with class-index labels: softmax and negative
+ * log-likelihood fused (PyTorch cross_entropy), loss and d/d(logits) in one
+ * call. labels[r] < 0 ignores row r (PyTorch's ignore_index -100 is such a
+ * label): loss 0, gradient row 0, left out of MEAN's divisor. A label >=
+ * classes -> LOSSOPT_ERR_DOMAIN; classes == 0 or rows * classes overflowing
+ * -> LOSSOPT_ERR_SIZE; label_smoothing outside [0, 1] or NaN -> LOSSOPT_ERR_ARG.
+ * loss: one float (MEAN, SUM) or `rows` floats (NONE); grad: rows x classes.
+ *
+ * Per kept row (x = logits row, y = label, w = class weights or 1,
+ * W = sum of w in double, eps = label_smoothing, C = classes):
+ *   m      = max_j x_j                       (a NaN logit makes the row NaN)
+ *   e_j    = exp(x_j - m)                    (one exp per logit)
+ *   S_o    = canonical sum of e_j over j != y, in double;  S = S_o + e_y
+ *   logS   = x_y == m ? log1p(S_o) : log(S)  (float SLEEF; exact where it
+ *                                             matters: confident rows)
+ *   nll    = x_y == m ? logS : (m - x_y) + logS           (= -log p_y)
+ *   smooth = W logS - T, T = canonical sum of w_j (x_j - m)  (= -sum w_j log p_j)
+ *   loss_r = (float)((1 - eps) w_y nll + (eps / C) smooth)   (in double)
+ * MEAN divides the double sum of loss_r, taken in row order, by D = the sum
+ * of w_y over kept rows (the kept-row count without weights), as PyTorch
+ * does with and without weights; all rows ignored -> NaN. SUM: the sum.
+ * Gradient, with D = 1 for SUM and NONE:
+ *   A = ((1 - eps) w_y + (eps / C) W) / D           (double)
+ *   g_j = fma(e_j, (float)(A / S), -(w_j * (float)(eps / (C D))))   j != y
+ *   g_y = (float)(-A S_o / S + (eps / C)(W - w_y) / D)        (no cancellation)
+ * Memory: no N x C temporaries; each row's logits are read twice (max, then
+ * exp) and its gradient row is written in the exp pass and finished while
+ * still in cache. Stable for any finite logits and for -inf logits (all -inf
+ * in a row gives NaN, as PyTorch). */
+LOSSOPT_API lossopt_status lossopt_cross_entropy_f32(const float *logits, const int64_t *labels,
+                                                     size_t rows, size_t classes,
+                                                     const lossopt_ce_options *opt, float *loss,
+                                                     float *grad);
+
 /* ------------------------------------------------------------------------- */
 /* Optimizer updates                                                         */
 /* ------------------------------------------------------------------------- */

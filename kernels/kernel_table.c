@@ -19,6 +19,9 @@ double KERNEL_NAME(squared_hinge_f32)(const lossopt_elementwise_args *);
 double KERNEL_NAME(bce_f32)(const lossopt_elementwise_args *);
 double KERNEL_NAME(bce_logits_f32)(const lossopt_elementwise_args *);
 int KERNEL_NAME(both_in_unit_interval)(const float *, const float *, size_t);
+float KERNEL_NAME(row_max)(const float *, size_t);
+double KERNEL_NAME(row_exp)(const float *, size_t, float, size_t, float *, const float *, double *);
+void KERNEL_NAME(row_grad)(float *, size_t, float, float, const float *);
 
 #if defined(LOSSOPT_TARGET_AVX512)
 #define TABLE_ISA LOSSOPT_ISA_AVX512
@@ -42,4 +45,7 @@ const lossopt_kernel_table KERNEL_NAME(lossopt_kernels) = {
     .bce_f32 = KERNEL_NAME(bce_f32),
     .bce_logits_f32 = KERNEL_NAME(bce_logits_f32),
     .both_in_unit_interval = KERNEL_NAME(both_in_unit_interval),
+    .row_max = KERNEL_NAME(row_max),
+    .row_exp = KERNEL_NAME(row_exp),
+    .row_grad = KERNEL_NAME(row_grad),
 };

@@ -76,6 +76,20 @@ typedef double (*lossopt_elementwise_kernel)(const lossopt_elementwise_args *a);
 /* Nonzero when every prob and target lies in [0, 1] (NaN does not). */
 typedef int (*lossopt_unit_interval_check)(const float *prob, const float *target, size_t n);
 
+/* Cross-entropy, one row at a time (dispatch/api_cross_entropy.c runs the
+ * per-row scalar steps, identical on every ISA, around these):
+ *   row_max: max of x[0..classes), NaN if any is NaN.
+ *   row_exp: e_j = exp(x_j - m); writes e_j to e_out when not NULL; returns
+ *            the canonical sum of e_j over j != label; when shift_sum is not
+ *            NULL also stores the canonical sum of w_j (x_j - m) (w_j = 1
+ *            when weight is NULL) there.
+ *   row_grad: g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)). */
+typedef float (*lossopt_row_max_kernel)(const float *x, size_t classes);
+typedef double (*lossopt_row_exp_kernel)(const float *x, size_t classes, float m, size_t label,
+                                         float *e_out, const float *weight, double *shift_sum);
+typedef void (*lossopt_row_grad_kernel)(float *g, size_t classes, float scale, float offset,
+                                        const float *weight);
+
 typedef void (*lossopt_sgd_kernel)(float *param, const float *grad, float *momentum_buf,
                                    size_t n, const lossopt_sgd_coefficients *c);
 typedef void (*lossopt_rmsprop_kernel)(float *param, const float *grad, float *square_avg,
@@ -99,6 +113,9 @@ typedef struct lossopt_kernel_table {
     lossopt_elementwise_kernel bce_f32;
     lossopt_elementwise_kernel bce_logits_f32;
     lossopt_unit_interval_check both_in_unit_interval;
+    lossopt_row_max_kernel row_max;
+    lossopt_row_exp_kernel row_exp;
+    lossopt_row_grad_kernel row_grad;
 } lossopt_kernel_table;
 
 /* One table per ISA compiled into the library (see CMakeLists.txt). The

@@ -17,4 +17,7 @@ const lossopt_kernel_table lossopt_kernels_scalar = {
     .bce_f32 = bce_f32_scalar,
     .bce_logits_f32 = bce_logits_f32_scalar,
     .both_in_unit_interval = both_in_unit_interval_scalar,
+    .row_max = row_max_scalar,
+    .row_exp = row_exp_scalar,
+    .row_grad = row_grad_scalar,
 };

@@ -23,4 +23,9 @@ double bce_f32_scalar(const lossopt_elementwise_args *a);
 double bce_logits_f32_scalar(const lossopt_elementwise_args *a);
 int both_in_unit_interval_scalar(const float *prob, const float *target, size_t n);
 
+float row_max_scalar(const float *x, size_t classes);
+double row_exp_scalar(const float *x, size_t classes, float m, size_t label, float *e_out,
+                      const float *weight, double *shift_sum);
+void row_grad_scalar(float *g, size_t classes, float scale, float offset, const float *weight);
+
 #endif /* LOSSOPT_SCALAR_KERNELS_H */

@@ -1,0 +1,107 @@
+/* dispatch/api_cross_entropy.c - lossopt_cross_entropy_f32: validation (every
+ * label checked before anything is written), then per row the vector passes
+ * of the chosen ISA (max, exp with the canonical sums, gradient) around
+ * per-row scalar steps that are the same code on every ISA. Formulas and
+ * order: include/lossopt.h. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lossopt_internal.h"
+#include "scalar/scalar_math.h"
+
+#define MAX_ELEMENTS (SIZE_MAX / sizeof(float))
+
+lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *table,
+                                                    const float *logits, const int64_t *labels,
+                                                    size_t rows, size_t classes,
+                                                    const lossopt_ce_options *opt, float *loss,
+                                                    float *grad)
+{
+    if (table == NULL)
+        return LOSSOPT_ERR_ISA;
+    const lossopt_ce_options none = {LOSSOPT_MEAN, NULL, 0.0f};
+    if (opt == NULL)
+        opt = &none;
+    if ((rows > 0 && (logits == NULL || labels == NULL)) || (loss == NULL && grad == NULL))
+        return LOSSOPT_ERR_NULL;
+    if (classes == 0 || rows > MAX_ELEMENTS / classes)
+        return LOSSOPT_ERR_SIZE;
+    lossopt_reduction reduction = opt->reduction;
+    float eps = opt->label_smoothing;
+    if ((reduction != LOSSOPT_MEAN && reduction != LOSSOPT_SUM && reduction != LOSSOPT_NONE) ||
+        !(eps >= 0.0f && eps <= 1.0f))
+        return LOSSOPT_ERR_ARG;
+
+    /* Labels: the domain check, and MEAN's divisor, before any write. */
+    const float *w = opt->class_weight;
+    double divisor = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        if (labels[r] >= 0 && (uint64_t)labels[r] >= classes)
+            return LOSSOPT_ERR_DOMAIN;
+        if (labels[r] >= 0)
+            divisor += w ? (double)w[labels[r]] : 1.0;
+    }
+    if (reduction != LOSSOPT_MEAN)
+        divisor = 1.0;
+
+    bool reduce = reduction != LOSSOPT_NONE;
+    if (rows == 0) {
+        if (reduce && loss)
+            *loss = reduction == LOSSOPT_SUM ? 0.0f : NAN;
+        return LOSSOPT_OK;
+    }
+    double weight_sum = 0.0; /* W, in class order */
+    for (size_t j = 0; j < classes; j++)
+        weight_sum += w ? (double)w[j] : 1.0;
+    double smoothing = eps, per_class = smoothing / (double)classes;
+    float offset = (float)(per_class / divisor);
+
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = logits + r * classes;
+        float *g = grad ? grad + r * classes : NULL;
+        int64_t label = labels[r];
+        if (label < 0) { /* ignored row */
+            if (g)
+                memset(g, 0, classes * sizeof(float));
+            if (!reduce && loss)
+                loss[r] = 0.0f;
+            continue;
+        }
+        size_t y = (size_t)label;
+        float m = table->row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
+        double shift_sum = 0.0;
+        double s_others = table->row_exp(x, classes, m, y, g, w, eps > 0 ? &shift_sum : NULL);
+        float e_y = g ? g[y] : lossopt_scalar_expf(x[y] - m);
+        double s = s_others + (double)e_y;
+        bool label_is_max = x[y] == m;
+        double log_s = label_is_max ? (double)lossopt_scalar_log1pf((float)s_others)
+                                    : (double)lossopt_scalar_logf((float)s);
+        double nll = label_is_max ? log_s : ((double)m - (double)x[y]) + log_s;
+        double w_y = w ? (double)w[y] : 1.0;
+        double row_loss = (1.0 - smoothing) * w_y * nll;
+        if (eps > 0)
+            row_loss += per_class * (weight_sum * log_s - shift_sum);
+        float row_loss_f = (float)row_loss;
+        if (!reduce && loss)
+            loss[r] = row_loss_f;
+        total += (double)row_loss_f;
+        if (g) {
+            double a = ((1.0 - smoothing) * w_y + per_class * weight_sum) / divisor;
+            table->row_grad(g, classes, (float)(a / s), offset, w);
+            g[y] = (float)(-a * s_others / s + per_class * (weight_sum - w_y) / divisor);
+        }
+    }
+    if (reduce && loss)
+        *loss = reduction == LOSSOPT_SUM ? (float)total : (float)(total / divisor);
+    return LOSSOPT_OK;
+}
+
+lossopt_status lossopt_cross_entropy_f32(const float *logits, const int64_t *labels, size_t rows,
+                                         size_t classes, const lossopt_ce_options *opt,
+                                         float *loss, float *grad)
+{
+    return lossopt_cross_entropy_f32_with_table(lossopt_active_table(), logits, labels, rows,
+                                                classes, opt, loss, grad);
+}

@@ -1,0 +1,286 @@
+/* tests/test_cross_entropy.c - lossopt_cross_entropy_f32: every option
+ * (reductions, class weights, label smoothing, ignored rows, loss-only /
+ * grad-only / both), class counts 1..32000 (tails inside rows), special
+ * logits (+-inf, -inf rows, huge, NaN), every supported ISA and the public
+ * API bit-identical to the scalar oracle, buffers ending at guard pages;
+ * the oracle against PyTorch's formulas in double; and the error contract
+ * (nothing written on any error). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lossopt_internal.h"
+#include "test_support.h"
+
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+extern const lossopt_kernel_table lossopt_kernels_avx512emu;
+#endif
+
+typedef struct variant {
+    bool public_api;
+    const lossopt_kernel_table *table;
+    const char *name;
+} variant;
+
+static lossopt_status run(const variant *v, const float *x, const int64_t *labels, size_t rows,
+                          size_t classes, const lossopt_ce_options *opt, float *loss, float *grad)
+{
+    return v->public_api ? lossopt_cross_entropy_f32(x, labels, rows, classes, opt, loss, grad)
+                         : lossopt_cross_entropy_f32_with_table(v->table, x, labels, rows, classes,
+                                                                opt, loss, grad);
+}
+
+static bool guards = true;
+
+static void fill(float *x, int64_t *labels, float *weight, size_t rows, size_t classes,
+                 bool special)
+{
+    for (size_t i = 0; i < rows * classes; i++) {
+        x[i] = test_random_uniform(-4.0f, 4.0f);
+        if (special) {
+            uint32_t r = test_random_u32() % 16;
+            if (r == 0) x[i] = -INFINITY;
+            else if (r == 1) x[i] = test_random_u32() % 2 ? 1e30f : -1e30f;
+            else if (r == 2) x[i] = test_random_special();
+        }
+    }
+    for (size_t r = 0; r < rows; r++)
+        labels[r] = test_random_u32() % 5 == 0 ? -100 : (int64_t)test_random_below(classes);
+    for (size_t j = 0; j < classes; j++)
+        weight[j] = test_random_uniform(0.1f, 2.0f);
+}
+
+static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
+
+/* Oracle vs variant on one batch, every reduction / weight / smoothing. */
+static void compare(const variant *v, size_t rows, size_t classes, bool special)
+{
+    size_t n = rows * classes;
+    float *x = guards ? test_guarded_alloc(n) : malloc((n ? n : 1) * sizeof(float));
+    float *grad = guards ? test_guarded_alloc(n) : malloc((n ? n : 1) * sizeof(float));
+    float *weight = guards ? test_guarded_alloc(classes) : malloc(classes * sizeof(float));
+    int64_t *labels = malloc((rows ? rows : 1) * sizeof(int64_t));
+    float *oracle_grad = malloc((n ? n : 1) * sizeof(float));
+    float *only_grad = malloc((n ? n : 1) * sizeof(float));
+    float oracle_loss[64], loss[64], only_loss[64];
+    fill(x, labels, weight, rows, classes, special);
+    static const float smoothings[] = {0.0f, 0.1f, 1.0f};
+    for (int ri = 0; ri < 3; ri++)
+    for (int weighted = 0; weighted < 2; weighted++)
+    for (int si = 0; si < 3; si++) {
+        lossopt_ce_options opt = {reductions[ri], weighted ? weight : NULL, smoothings[si]};
+        size_t loss_count = reductions[ri] == LOSSOPT_NONE ? rows : 1;
+        variant oracle = {false, &lossopt_kernels_scalar, "scalar"};
+        lossopt_status want = run(&oracle, x, labels, rows, classes, &opt, oracle_loss, oracle_grad);
+        lossopt_status got = run(v, x, labels, rows, classes, &opt, loss, grad);
+        char what[160];
+        snprintf(what, sizeof what, "%s rows=%zu classes=%zu r=%d w=%d eps=%g%s", v->name, rows,
+                 classes, ri, weighted, smoothings[si], special ? " special" : "");
+        if (!test_check(want == LOSSOPT_OK && got == LOSSOPT_OK, "%s: status %d/%d", what, want, got))
+            continue;
+        size_t d = test_first_difference(oracle_loss, loss, loss_count);
+        test_check(d == loss_count, "%s: loss[%zu] oracle %a variant %a", what, d,
+                   d < loss_count ? oracle_loss[d] : 0.0, d < loss_count ? loss[d] : 0.0);
+        d = test_first_difference(oracle_grad, grad, n);
+        test_check(d == n, "%s: grad[%zu] (row %zu) oracle %a variant %a", what, d,
+                   d < n ? d / classes : 0, d < n ? oracle_grad[d] : 0.0, d < n ? grad[d] : 0.0);
+        got = run(v, x, labels, rows, classes, &opt, only_loss, NULL);
+        test_check(got == LOSSOPT_OK && test_first_difference(oracle_loss, only_loss, loss_count) ==
+                                            loss_count, "%s: loss-only call differs", what);
+        got = run(v, x, labels, rows, classes, &opt, NULL, only_grad);
+        test_check(got == LOSSOPT_OK && test_first_difference(oracle_grad, only_grad, n) == n,
+                   "%s: grad-only call differs", what);
+    }
+    if (guards) {
+        test_guarded_free(x);
+        test_guarded_free(grad);
+        test_guarded_free(weight);
+    } else {
+        free(x);
+        free(grad);
+        free(weight);
+    }
+    free(labels);
+    free(oracle_grad);
+    free(only_grad);
+}
+
+#ifndef LOSSOPT_TEST_EMULATED_AVX512
+/* PyTorch's definition in double: log_softmax, weighted NLL with the
+ * weighted-mean divisor, label smoothing -(sum_j w_j log p_j) / C. */
+static void check_against_double(size_t rows, size_t classes)
+{
+    size_t n = rows * classes;
+    float *x = malloc(n * sizeof(float)), *grad = malloc(n * sizeof(float));
+    float *weight = malloc(classes * sizeof(float));
+    int64_t *labels = malloc(rows * sizeof(int64_t));
+    double *logp = malloc(n * sizeof(double));
+    fill(x, labels, weight, rows, classes, false);
+    static const float smoothings[] = {0.0f, 0.1f, 1.0f};
+    for (int ri = 0; ri < 3; ri++)
+    for (int weighted = 0; weighted < 2; weighted++)
+    for (int si = 0; si < 3; si++) {
+        double eps = smoothings[si];
+        lossopt_ce_options opt = {reductions[ri], weighted ? weight : NULL, smoothings[si]};
+        float loss[64];
+        if (!test_check(lossopt_cross_entropy_f32_with_table(&lossopt_kernels_scalar, x, labels, rows,
+                                                             classes, &opt, loss, grad) == LOSSOPT_OK,
+                        "double check: status"))
+            continue;
+        double divisor = 0, total = 0, W = 0;
+        for (size_t j = 0; j < classes; j++)
+            W += weighted ? weight[j] : 1.0;
+        for (size_t r = 0; r < rows; r++) {
+            double m = -INFINITY, s = 0;
+            /* a plain comparison: GCC 12's AArch64 vectoriser crashes on an fmax reduction */
+            for (size_t j = 0; j < classes; j++)
+                if (x[r * classes + j] > m) m = x[r * classes + j];
+            for (size_t j = 0; j < classes; j++) s += exp(x[r * classes + j] - m);
+            for (size_t j = 0; j < classes; j++) logp[r * classes + j] = x[r * classes + j] - m - log(s);
+            if (labels[r] >= 0) divisor += weighted ? weight[labels[r]] : 1.0;
+        }
+        if (reductions[ri] != LOSSOPT_MEAN) divisor = 1;
+        for (size_t r = 0; r < rows; r++) {
+            double row = 0, largest = 0;
+            double g[40000];
+            int64_t y = labels[r];
+            if (y >= 0) {
+                double wy = weighted ? weight[y] : 1.0, smooth = 0;
+                for (size_t j = 0; j < classes; j++)
+                    smooth -= (weighted ? weight[j] : 1.0) * logp[r * classes + j];
+                row = (1 - eps) * wy * -logp[r * classes + y] + eps / classes * smooth;
+                for (size_t j = 0; j < classes; j++) {
+                    double p = exp(logp[r * classes + j]), wj = weighted ? weight[j] : 1.0;
+                    g[j] = ((1 - eps) * wy * (p - (j == (size_t)y)) + eps / classes * (W * p - wj)) / divisor;
+                    largest = fmax(largest, fabs(g[j]));
+                }
+            } else {
+                for (size_t j = 0; j < classes; j++) g[j] = 0;
+            }
+            total += row;
+            if (reductions[ri] == LOSSOPT_NONE)
+                test_check(fabs(loss[r] - row) <= 1e-6 * fabs(row) + 4 * test_ulp_of((float)row),
+                           "double: row %zu of %zu x %zu: loss %.9g, double %.17g", r, rows,
+                           classes, loss[r], row);
+            for (size_t j = 0; j < classes; j++) {
+                double err = fabs(grad[r * classes + j] - g[j]);
+                test_check(err <= 2 * test_ulp_of((float)g[j]) || err <= 0x1p-20 * largest,
+                           "double: grad[%zu][%zu] (%zu classes, r=%d w=%d eps=%g) %.9g, double %.17g",
+                           r, j, classes, ri, weighted, eps, grad[r * classes + j], g[j]);
+            }
+        }
+        if (reductions[ri] != LOSSOPT_NONE) {
+            double want = reductions[ri] == LOSSOPT_MEAN ? total / divisor : total;
+            test_check(fabs(loss[0] - want) <= 1e-6 * fabs(want),
+                       "double: %zu x %zu r=%d w=%d eps=%g: loss %.9g, double %.17g", rows, classes,
+                       ri, weighted, eps, loss[0], want);
+        }
+    }
+    free(x); free(grad); free(weight); free(labels); free(logp);
+}
+
+static void check_errors(void)
+{
+    float x[12] = {0}, grad[12], loss[4];
+    int64_t labels[3] = {0, 1, -100};
+    unsigned char before[sizeof grad + sizeof loss];
+    lossopt_ce_options opt = {LOSSOPT_NONE, NULL, 0};
+    struct { const float *x; const int64_t *labels; size_t rows, classes; lossopt_ce_options o;
+             float *loss, *grad; lossopt_status want; const char *why; } cases[] = {
+        {NULL, labels, 3, 4, opt, loss, grad, LOSSOPT_ERR_NULL, "NULL logits"},
+        {x, NULL, 3, 4, opt, loss, grad, LOSSOPT_ERR_NULL, "NULL labels"},
+        {x, labels, 3, 4, opt, NULL, NULL, LOSSOPT_ERR_NULL, "no output"},
+        {x, labels, 3, 0, opt, loss, grad, LOSSOPT_ERR_SIZE, "classes 0"},
+        {x, labels, SIZE_MAX / 2, 4, opt, loss, grad, LOSSOPT_ERR_SIZE, "rows * classes overflows"},
+        {x, labels, 3, 4, {(lossopt_reduction)3, NULL, 0}, loss, grad, LOSSOPT_ERR_ARG, "reduction 3"},
+        {x, labels, 3, 4, {LOSSOPT_MEAN, NULL, -0.1f}, loss, grad, LOSSOPT_ERR_ARG, "smoothing < 0"},
+        {x, labels, 3, 4, {LOSSOPT_MEAN, NULL, 1.5f}, loss, grad, LOSSOPT_ERR_ARG, "smoothing > 1"},
+        {x, labels, 3, 4, {LOSSOPT_MEAN, NULL, NAN}, loss, grad, LOSSOPT_ERR_ARG, "smoothing NaN"},
+        {x, labels, 3, 1, opt, loss, grad, LOSSOPT_ERR_DOMAIN, "label 1 with 1 class"},
+    };
+    unsigned isas = lossopt_supported_isas();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int isa = 0; isa <= LOSSOPT_ISA_NEON; isa++) {
+            if (!((isas >> isa) & 1)) continue;
+            memset(grad, 0x5a, sizeof grad);
+            memset(loss, 0x5a, sizeof loss);
+            memcpy(before, grad, sizeof grad);
+            memcpy(before + sizeof grad, loss, sizeof loss);
+            lossopt_status got = lossopt_cross_entropy_f32_with_table(
+                lossopt_kernel_table_for((lossopt_isa)isa), cases[k].x, cases[k].labels,
+                cases[k].rows, cases[k].classes, &cases[k].o, cases[k].loss, cases[k].grad);
+            test_check(got == cases[k].want, "%s on %s: status %d, want %d", cases[k].why,
+                       lossopt_isa_name((lossopt_isa)isa), got, cases[k].want);
+            test_check(memcmp(before, grad, sizeof grad) == 0 &&
+                           memcmp(before + sizeof grad, loss, sizeof loss) == 0,
+                       "%s: a failed call wrote", cases[k].why);
+        }
+    }
+    /* a bad label anywhere, even after good rows, writes nothing */
+    int64_t late_bad[3] = {0, 1, 4};
+    memset(grad, 0x5a, sizeof grad);
+    memcpy(before, grad, sizeof grad);
+    test_check(lossopt_cross_entropy_f32(x, late_bad, 3, 4, &opt, loss, grad) == LOSSOPT_ERR_DOMAIN &&
+                   memcmp(before, grad, sizeof grad) == 0, "label 4 in the last row");
+    int64_t huge[1] = {INT64_MAX};
+    test_check(lossopt_cross_entropy_f32(x, huge, 1, 4, &opt, loss, grad) == LOSSOPT_ERR_DOMAIN,
+               "label INT64_MAX");
+    /* all rows ignored: MEAN NaN, SUM 0, grads 0; no rows: MEAN NaN, SUM 0 */
+    int64_t ignored[3] = {-100, -1, INT64_MIN};
+    lossopt_ce_options mean = {LOSSOPT_MEAN, NULL, 0.1f}, sum = {LOSSOPT_SUM, NULL, 0.1f};
+    test_check(lossopt_cross_entropy_f32(x, ignored, 3, 4, &mean, loss, grad) == LOSSOPT_OK &&
+                   isnan(loss[0]), "all ignored MEAN: %g", loss[0]);
+    test_check(lossopt_cross_entropy_f32(x, ignored, 3, 4, &sum, loss, grad) == LOSSOPT_OK &&
+                   loss[0] == 0.0f && grad[0] == 0.0f && grad[11] == 0.0f, "all ignored SUM");
+    test_check(lossopt_cross_entropy_f32(NULL, NULL, 0, 4, &sum, loss, NULL) == LOSSOPT_OK &&
+                   loss[0] == 0.0f, "no rows SUM");
+    test_check(lossopt_cross_entropy_f32(NULL, NULL, 0, 4, NULL, loss, NULL) == LOSSOPT_OK &&
+                   isnan(loss[0]), "no rows MEAN (NULL options)");
+}
+
+#endif /* !LOSSOPT_TEST_EMULATED_AVX512 */
+
+int main(void)
+{
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+    test_init("test_avx512_emulated_cross_entropy");
+#else
+    test_init("test_cross_entropy");
+#endif
+    test_skip_unless_forced_isa_supported();
+    bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
+    guards = getenv("LOSSOPT_TEST_NO_GUARD_PAGES") == NULL;
+    variant variants[8];
+    size_t count = 0;
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+    variants[count++] = (variant){false, &lossopt_kernels_avx512emu, "avx512-emulated"};
+#else
+    for (int isa = LOSSOPT_ISA_AVX2; isa <= LOSSOPT_ISA_NEON; isa++)
+        if ((test_vector_isas() >> isa) & 1)
+            variants[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
+                                          lossopt_isa_name((lossopt_isa)isa)};
+    variants[count++] = (variant){true, NULL, "public-api"};
+#endif
+    static const size_t class_counts[] = {1, 2, 3, 7, 15, 16, 17, 31, 33, 255, 256, 257, 1000, 32000};
+    for (size_t v = 0; v < count; v++) {
+        for (size_t c = 0; c < sizeof class_counts / sizeof class_counts[0]; c++) {
+            size_t classes = class_counts[c];
+            if (quick && classes > 1000) continue;
+            size_t rows = classes >= 1000 ? 3 : 1 + test_random_below(9);
+            compare(&variants[v], rows, classes, false);
+            compare(&variants[v], rows, classes, true);
+        }
+        compare(&variants[v], 0, 5, false);
+    }
+#ifndef LOSSOPT_TEST_EMULATED_AVX512
+    static const size_t double_classes[] = {1, 2, 3, 7, 17, 1000};
+    for (size_t c = 0; c < sizeof double_classes / sizeof double_classes[0]; c++)
+        check_against_double(double_classes[c] >= 1000 ? 4 : 20, double_classes[c]);
+    if (!quick)
+        check_against_double(2, 32000);
+    check_errors();
+#endif
+    return test_finish();
+}
