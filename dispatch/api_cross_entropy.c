@@ -73,7 +73,7 @@ lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *
         float m = table->row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
         double shift_sum = 0.0;
         double s_others = table->row_exp(x, classes, m, y, g, w, eps > 0 ? &shift_sum : NULL);
-        float e_y = g ? g[y] : lossopt_scalar_expf(x[y] - m);
+        float e_y = g ? g[y] : lossopt_scalar_exp_of_difference(x[y], m);
         double s = s_others + (double)e_y;
         bool label_is_max = x[y] == m;
         double log_s = label_is_max ? (double)lossopt_scalar_log1pf((float)s_others)

@@ -237,7 +237,8 @@ typedef struct lossopt_ce_options {
  * Per kept row (x = logits row, y = label, w = class weights or 1,
  * W = sum of w in double, eps = label_smoothing, C = classes):
  *   m      = max_j x_j                       (a NaN logit makes the row NaN)
- *   e_j    = exp(x_j - m)                    (one exp per logit)
+ *   e_j    = exp(x_j - m)                    (one exp per logit; the rounding
+ *            error of x_j - m, exact by TwoSum, corrects it: e (1 + err))
  *   S_o    = canonical sum of e_j over j != y, in double;  S = S_o + e_y
  *   logS   = x_y == m ? log1p(S_o) : log(S)  (float SLEEF; exact where it
  *                                             matters: confident rows)

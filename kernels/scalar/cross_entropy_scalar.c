@@ -43,7 +43,7 @@ double row_exp_scalar(const float *x, size_t classes, float m, size_t label, flo
         size_t end = classes - block < BLOCK ? classes : block + BLOCK;
         for (size_t j = block; j < end; j++) {
             float shifted = x[j] - m;
-            float e = lossopt_scalar_expf(shifted);
+            float e = lossopt_scalar_exp_of_difference(x[j], m);
             if (e_out)
                 e_out[j] = e;
             lane[(j - block) % LANES] += j == label ? -0.0f : e;

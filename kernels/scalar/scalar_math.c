@@ -3,6 +3,7 @@
  * scalar variant is the only one that runs) must use the purec functions
  * instead, which may differ by up to 1 ulp. AArch64 always has FMA. The choice
  * is made once, from the same CPUID/XGETBV reading the dispatcher uses. */
+#include <math.h>
 #include <stdatomic.h>
 
 #include <sleef.h>
@@ -52,4 +53,15 @@ float lossopt_scalar_log1pf(float x)
 {
     return lossopt_scalar_math_uses_fma() ? Sleef_log1pf1_u10purecfma(x)
                                           : Sleef_log1pf1_u10purec(x);
+}
+
+float lossopt_scalar_exp_of_difference(float x, float m)
+{
+    /* the same TwoSum correction as kernels/loss_cross_entropy.c */
+    float shifted = x - m;
+    float virtual_m = shifted - x;
+    float virtual_x = shifted - virtual_m;
+    float err = (x - virtual_x) - (m + virtual_m);
+    float e = lossopt_scalar_expf(shifted);
+    return isnan(err) ? e : fmaf(e, err, e);
 }
