@@ -7,8 +7,10 @@
 //            points), public (the dispatched API), plain_O3 and plain_native
 //            (bench/plain_loops.c at -O3 and -O3 -march=native), and
 //            plain_native_noerrno when built with LOSSOPT_BENCH_PLAIN_NOERRNO
-//   n        4096, 65536, 1<<20, 16<<20 floats per buffer
+//   n        4096, 65536, 1<<20, 16<<20 floats per buffer (--lossopt_quick:
+//            65536 and 16<<20, shorter runs)
 // plus stream_copy/<n> and stream_triad/<n>, the same-run bandwidth reference.
+// The elementwise losses are registered by bench_losses.cc.
 // Each reports items (elements) and bytes per second, bytes counted as in
 // SPEC.md section 3; bench/summarize.py turns the JSON into markdown tables.
 #include <benchmark/benchmark.h>
@@ -22,29 +24,21 @@
 #include <string>
 #include <vector>
 
+#include "bench_common.h"
 #include "lossopt_internal.h"
 #include "plain_loops.h"
+
+namespace lossopt_bench {
+
+const Options &options()
+{
+    static Options o;
+    return o;
+}
 
 namespace {
 
 // ---- buffers -----------------------------------------------------------------
-
-struct FreeDeleter {
-    void operator()(float *p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float[], FreeDeleter>;
-
-// Every buffer starts on a 4 KiB page boundary (so also 64-byte aligned), as
-// large tensors from a 64-byte-aligning allocator do (glibc serves them with
-// mmap, all at one page offset). A fixed layout keeps in-cache results
-// comparable between variants and runs: with heap-packed buffers the offsets
-// between buffers mod 4096 (4K aliasing, L1 set conflicts) depend on the
-// allocation history of the benchmarks that ran before.
-Buffer allocate(size_t n)
-{
-    size_t bytes = (n * sizeof(float) + 4095) / 4096 * 4096;
-    return Buffer(static_cast<float *>(std::aligned_alloc(4096, bytes ? bytes : 4096)));
-}
 
 enum class Fill { param, grad, first_moment, square_avg };
 
@@ -145,32 +139,7 @@ lossopt_adam_config adam_config(Config c)
     return cfg;
 }
 
-// ---- variants ----------------------------------------------------------------
-
-enum class Kind { isa, dispatched, plain_O3, plain_native, plain_native_noerrno };
-
-struct Variant {
-    Kind kind;
-    lossopt_isa isa;  // for Kind::isa
-    std::string name;
-};
-
-std::vector<Variant> variants()
-{
-    std::vector<Variant> v;
-    unsigned supported = lossopt_supported_isas();
-    for (lossopt_isa isa : {LOSSOPT_ISA_SCALAR, LOSSOPT_ISA_AVX2, LOSSOPT_ISA_AVX512,
-                            LOSSOPT_ISA_NEON})
-        if (supported & (1u << isa))
-            v.push_back({Kind::isa, isa, lossopt_isa_name(isa)});
-    v.push_back({Kind::dispatched, LOSSOPT_ISA_INVALID, "public"});
-    v.push_back({Kind::plain_O3, LOSSOPT_ISA_INVALID, "plain_O3"});
-    v.push_back({Kind::plain_native, LOSSOPT_ISA_INVALID, "plain_native"});
-#ifdef LOSSOPT_BENCH_HAVE_PLAIN_NOERRNO
-    v.push_back({Kind::plain_native_noerrno, LOSSOPT_ISA_INVALID, "plain_native_noerrno"});
-#endif
-    return v;
-}
+// ---- steps -------------------------------------------------------------------
 
 // One optimizer step as a callable (step -> status), buffers and options bound.
 struct State {
@@ -178,14 +147,6 @@ struct State {
 };
 
 using StepFn = std::function<lossopt_status(int64_t)>;
-
-#define PLAIN_PICK(kind, fn)                                                       \
-    ((kind) == Kind::plain_O3 ? fn##_O3 : PLAIN_PICK_NOERRNO(kind, fn) fn##_native)
-#ifdef LOSSOPT_BENCH_HAVE_PLAIN_NOERRNO
-#define PLAIN_PICK_NOERRNO(kind, fn) (kind) == Kind::plain_native_noerrno ? fn##_native_noerrno :
-#else
-#define PLAIN_PICK_NOERRNO(kind, fn)
-#endif
 
 StepFn make_step(Config config, const Variant &v, State &st, size_t n)
 {
@@ -296,14 +257,6 @@ State make_state(Config config, size_t n)
     return st;
 }
 
-void set_counters(benchmark::State &state, size_t n, int bytes_per_element)
-{
-    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n) *
-                            bytes_per_element);
-    state.counters["bytes_per_element"] = bytes_per_element;
-}
-
 void bm_optimizer(benchmark::State &state, ConfigInfo info, Variant variant, size_t n)
 {
     State st = make_state(info.config, n);
@@ -348,24 +301,10 @@ void bm_stream_triad(benchmark::State &state, size_t n)
     set_counters(state, n, 12);
 }
 
-const size_t kSizes[] = {4096, 65536, size_t(1) << 20, size_t(16) << 20};
-
-// Short runs so the whole default run stays under 3 minutes on 2 cores (about
-// 100 s on a Zen 3 VM): cache-resident sizes repeat 3x (the JSON keeps the
-// aggregates, summarize.py uses the median); the DRAM size, whose buffers
-// take a while to allocate and fill, runs once, a little longer.
-void configure(benchmark::internal::Benchmark *b, size_t n)
-{
-    if (n >= (size_t(16) << 20))
-        b->MinTime(0.3)->Repetitions(1);
-    else
-        b->MinTime(0.1)->Repetitions(3)->ReportAggregatesOnly(true);
-}
-
 void register_all()
 {
     std::vector<Variant> vs = variants();
-    for (size_t n : kSizes) {
+    for (size_t n : options().sizes) {
         std::string size = std::to_string(n);
         configure(benchmark::RegisterBenchmark(("stream_copy/" + size).c_str(),
                                                [n](benchmark::State &s) { bm_stream_copy(s, n); }),
@@ -382,17 +321,51 @@ void register_all()
                           n);
             }
     }
+    // Dispatch overhead (SPEC.md section 3: public within 10 ns of the
+    // variant at n = 16): plain SGD at n = 16, every variant.
+    for (const Variant &v : vs) {
+        const ConfigInfo &info = kConfigs[0];
+        configure(benchmark::RegisterBenchmark(
+                      (std::string(info.name) + "/" + v.name + "/16").c_str(),
+                      [info, v](benchmark::State &s) { bm_optimizer(s, info, v, 16); }),
+                  16);
+    }
+}
+
+// --lossopt_quick (removed from argv before Google Benchmark sees it) picks
+// the quick run; anything else is Google Benchmark's.
+void parse_options(int &argc, char **argv)
+{
+    Options &o = const_cast<Options &>(options());
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        if (std::strcmp(argv[i], "--lossopt_quick") == 0)
+            o.quick = true;
+        else
+            argv[out++] = argv[i];
+    }
+    argc = out;
+    argv[argc] = nullptr;
+    if (o.quick)
+        o.sizes = {65536, size_t(16) << 20};
+    else
+        o.sizes = {4096, 65536, size_t(1) << 20, size_t(16) << 20};
 }
 
 }  // namespace
+}  // namespace lossopt_bench
 
 int main(int argc, char **argv)
 {
+    using namespace lossopt_bench;
+    parse_options(argc, argv);
     char cpu[256];
     lossopt_describe_cpu(cpu, sizeof cpu);
     benchmark::AddCustomContext("lossopt_cpu", cpu);
     benchmark::AddCustomContext("lossopt_active_isa", lossopt_isa_name(lossopt_active_isa()));
+    benchmark::AddCustomContext("lossopt_mode", options().quick ? "quick" : "full");
     register_all();
+    register_losses();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 1;

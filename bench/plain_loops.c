@@ -107,3 +107,61 @@ void PLAIN_NAME(plain_adam_amsgrad_step)(float *param, const float *grad, float 
         param[i] -= step_size * exp_avg[i] / denom;
     }
 }
+
+/* ---- elementwise losses, reduction MEAN, value and gradient in one loop ----
+ * What a user writes by hand: one pass, a naive float accumulator. GCC does
+ * not vectorise a float sum without -ffast-math (-fassociative-math), so at
+ * -O3 these loops stay scalar, which is the point of the baseline. Each reads
+ * 8 bytes and writes 4 (the gradient) per element, as lossopt does. */
+
+/* MSE: loss = mean(d*d), grad = (2/n) * d. */
+float PLAIN_NAME(plain_mse_loss)(const float *input, const float *target, float *grad, size_t n)
+{
+    float c = 2.0f / (float)n, sum = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float d = input[i] - target[i];
+        sum += d * d;
+        grad[i] = c * d;
+    }
+    return sum / (float)n;
+}
+
+/* L1: loss = mean(|d|), grad = sign(d) / n. */
+float PLAIN_NAME(plain_l1_loss)(const float *input, const float *target, float *grad, size_t n)
+{
+    float c = 1.0f / (float)n, sum = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float d = input[i] - target[i];
+        sum += fabsf(d);
+        grad[i] = d > 0.0f ? c : (d < 0.0f ? -c : 0.0f);
+    }
+    return sum / (float)n;
+}
+
+/* Huber: loss = |d| < delta ? d*d/2 : delta * (|d| - delta/2),
+ * grad = clamp(d, -delta, delta) / n. */
+float PLAIN_NAME(plain_huber_loss)(const float *input, const float *target, float *grad,
+                                   size_t n, float delta)
+{
+    float c = 1.0f / (float)n, sum = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float d = input[i] - target[i];
+        float a = fabsf(d);
+        sum += a < delta ? 0.5f * d * d : delta * (a - 0.5f * delta);
+        grad[i] = (d > delta ? delta : (d < -delta ? -delta : d)) * c;
+    }
+    return sum / (float)n;
+}
+
+/* Hinge, labels in {-1, +1}: m = 1 - y*s; loss = mean(max(m, 0)),
+ * grad = m > 0 ? -y / n : 0. */
+float PLAIN_NAME(plain_hinge_loss)(const float *score, const float *label, float *grad, size_t n)
+{
+    float c = 1.0f / (float)n, sum = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float m = 1.0f - label[i] * score[i];
+        sum += m > 0.0f ? m : 0.0f;
+        grad[i] = m > 0.0f ? -label[i] * c : 0.0f;
+    }
+    return sum / (float)n;
+}

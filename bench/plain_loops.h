@@ -33,7 +33,15 @@ extern "C" {
     void plain_adam_amsgrad_step_##suffix(float *param, const float *grad, float *exp_avg, \
                                           float *exp_avg_sq, float *max_exp_avg_sq,        \
                                           size_t n, float lr, float beta1, float beta2,    \
-                                          float eps, int64_t step);
+                                          float eps, int64_t step);                \
+    float plain_mse_loss_##suffix(const float *input, const float *target, float *grad,   \
+                                  size_t n);                                               \
+    float plain_l1_loss_##suffix(const float *input, const float *target, float *grad,    \
+                                 size_t n);                                                \
+    float plain_huber_loss_##suffix(const float *input, const float *target, float *grad, \
+                                    size_t n, float delta);                                \
+    float plain_hinge_loss_##suffix(const float *score, const float *label, float *grad,  \
+                                    size_t n);
 
 PLAIN_DECLARE_ALL(O3)
 PLAIN_DECLARE_ALL(native)
@@ -43,6 +51,12 @@ PLAIN_DECLARE_ALL(native_noerrno) /* only with -DLOSSOPT_BENCH_PLAIN_NOERRNO=ON 
  * copy a[i] = b[i] (8 bytes/element), triad a[i] = b[i] + s * c[i] (12). */
 void bench_stream_copy(float *a, const float *b, size_t n);
 void bench_stream_triad(float *a, const float *b, const float *c, float s, size_t n);
+
+/* The floor of the transcendental losses (sleef_exp.c, x86-64 only, compiled
+ * -mavx2 -mfma): out[i] = Sleef_expf8_u10avx2(in[i]), 8 bytes/element.
+ * bench_sleef_exp_supported() says whether this CPU runs AVX2+FMA. */
+void bench_sleef_exp_pass(float *out, const float *in, size_t n);
+int bench_sleef_exp_supported(void);
 
 #ifdef __cplusplus
 }

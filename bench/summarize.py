@@ -1,32 +1,52 @@
 #!/usr/bin/env python3
-"""Summarise lossopt_bench JSON output as markdown tables (standard library only).
+"""Summarise lossopt_bench JSON output: markdown tables, a JSON digest and an
+SVG chart (standard library only).
 
 Usage:
     lossopt_bench --benchmark_out=bench.json --benchmark_out_format=json
-    python3 bench/summarize.py bench.json          # or '-' for stdin
+    python3 bench/summarize.py bench.json [--torch torch.json | --torch-note TEXT]
+                               [--out DIR] [--chart-size N]
 
-Benchmark names are <config>/<variant>/<n> and stream_{copy,triad}/<n>
-(Google Benchmark appends /min_time:.../repeats:..., ignored here). With
-repetitions the median is used. Columns, per optimizer configuration and size:
+Writes DIR/results.md (also printed), DIR/results.json and DIR/speedup.svg;
+DIR defaults to out/bench/. bench.json may be '-' (stdin).
+
+Benchmark names are <kernel>/<variant>/<n>, stream_{copy,triad}/<n> and
+exp_pass/sleef_avx2/<n> (Google Benchmark appends /min_time:.../repeats:...,
+ignored here). With repetitions the median is used. --torch merges the JSON
+of bench/torch_compare.py (variant "torch"). Columns, per kernel and size:
   ns/elem      time per element (1e9 / items_per_second)
   GB/s         bytes per second, bytes per element as in SPEC.md section 3
+               (optimizers 12-36, elementwise losses 8 read + 4 written)
   % triad      GB/s over the same-run STREAM triad GB/s at the same n
   % triad+WA   the same against triad counting its write-allocate read
                (16 bytes/element, not 12): the optimizer updates are in
                place and have no write-allocate traffic, so this is the
-               fairer denominator beyond the caches
+               fairer denominator for them beyond the caches (the losses
+               write their gradient to a separate buffer, as triad does:
+               for them plain % triad is the fair one)
   x scalar     speedup over the scalar variant (time ratio, > 1 = faster)
   x plain_nat  speedup over the plain C loop built -O3 -march=native
+  x PyTorch    speedup over PyTorch CPU, one thread (torch.optim foreach
+               step; torch.nn.functional loss forward + backward)
 Only ratios within one run mean anything on a shared machine.
 """
+import argparse
 import json
+import os
 import statistics
 import sys
 
 VARIANT_ORDER = ["scalar", "avx2", "avx512", "neon", "public",
-                 "plain_O3", "plain_native", "plain_native_noerrno"]
-CONFIG_ORDER = ["sgd", "sgd_momentum", "rmsprop", "adam", "adamw", "adam_amsgrad"]
+                 "plain_O3", "plain_native", "plain_native_noerrno", "torch"]
+OPTIMIZERS = ["sgd", "sgd_momentum", "rmsprop", "adam", "adamw", "adam_amsgrad"]
+LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
+BANDWIDTH_BOUND_LOSSES = ["mse", "l1", "huber", "hinge"]
+TRANSCENDENTAL_LOSSES = ["bce", "bce_logits"]
+KERNEL_ORDER = OPTIMIZERS + LOSSES + ["exp_pass"]
 LOSSOPT_FAST = {"avx2", "avx512", "neon", "public"}
+ISAS = ["scalar", "avx2", "avx512", "neon"]
+DRAM = 16 << 20          # "far beyond the last-level cache"
+NOISE = 1.10             # "beyond noise": 10 % on a shared VM
 
 
 def load(path):
@@ -79,59 +99,299 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "-"
 
 
+class Results:
+    def __init__(self, res):
+        self.res = res
+        self.ns = {k: 1e9 / v[0] for k, v in res.items()}
+        self.gbs = {k: v[1] / 1e9 for k, v in res.items()}
+        self.sizes = sorted({k[2] for k in res})
+        self.kernels = order({k[0] for k in res if k[1] is not None}, KERNEL_ORDER)
+
+    def variants(self, kernel, n):
+        return order({k[1] for k in self.res if k[0] == kernel and k[2] == n}, VARIANT_ORDER)
+
+    def triad(self, n):
+        return self.gbs.get(("stream_triad", None, n))
+
+    def best_lossopt(self, kernel, n):
+        fast = [(self.ns[(kernel, v, n)], v) for v in self.variants(kernel, n) if v in LOSSOPT_FAST]
+        return min(fast) if fast else (None, None)
+
+
+def kernel_rows(r, kernel):
+    rows = []
+    for n in r.sizes:
+        triad = r.triad(n)
+        scalar = r.ns.get((kernel, "scalar", n))
+        plain = r.ns.get((kernel, "plain_native", n))
+        torch_ns = r.ns.get((kernel, "torch", n))
+        for v in r.variants(kernel, n):
+            k = (kernel, v, n)
+            rows.append({
+                "kernel": kernel, "variant": v, "n": n, "ns_per_element": r.ns[k],
+                "gb_per_s": r.gbs[k],
+                "pct_triad": 100 * r.gbs[k] / triad if triad else None,
+                "pct_triad_wa": 100 * r.gbs[k] / (triad * 16 / 12) if triad else None,
+                "x_scalar": scalar / r.ns[k] if scalar else None,
+                "x_plain_native": plain / r.ns[k] if plain else None,
+                "x_torch": torch_ns / r.ns[k] if torch_ns and v != "torch" else None,
+            })
+    return rows
+
+
+def fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+def targets(r, have_torch):
+    """SPEC.md section 3, each target checked on this run: list of dicts."""
+    out = []
+
+    def add(target, where, value, met):
+        out.append({"target": target, "where": where, "measured": value,
+                    "status": "n/a" if met is None else ("met" if met else "missed")})
+
+    for cfg in [c for c in OPTIMIZERS if c in r.kernels]:
+        ns, v = r.best_lossopt(cfg, DRAM)
+        triad = r.triad(DRAM)
+        if ns and triad:
+            g = r.gbs[(cfg, v, DRAM)]
+            add(">= 95 % of stream beyond cache", f"{cfg}, 16 Mi ({v})",
+                f"{100 * g / triad:.0f} % of triad ({100 * g / (triad * 16 / 12):.0f} % of triad+WA)",
+                g / (triad * 16 / 12) >= 0.95)
+        for n in [n for n in r.sizes if 1024 <= n <= 65536]:
+            ns, v = r.best_lossopt(cfg, n)
+            plain = r.ns.get((cfg, "plain_native", n))
+            if ns and plain:
+                add(">= 1.0x plain -O3 -march=native, in cache", f"{cfg}, {size_name(n)} ({v})",
+                    f"{plain / ns:.2f}x", plain / ns >= 1.0 / 1.03)
+            t = r.ns.get((cfg, "torch", n))
+            if ns:
+                add(">= 5x PyTorch foreach, in cache", f"{cfg}, {size_name(n)} ({v})",
+                    f"{t / ns:.1f}x" if t else "no PyTorch", (t / ns >= 5.0) if t else None)
+    for loss in [k for k in LOSSES if k in r.kernels]:
+        for n in [n for n in r.sizes if n >= 1024]:
+            ns, v = r.best_lossopt(loss, n)
+            t = r.ns.get((loss, "torch", n))
+            if ns:
+                add(">= 2x PyTorch fwd+bwd", f"{loss}, {size_name(n)} ({v})",
+                    f"{t / ns:.1f}x" if t else "no PyTorch", (t / ns >= 2.0) if t else None)
+        if loss in BANDWIDTH_BOUND_LOSSES:
+            ns, v = r.best_lossopt(loss, DRAM)
+            triad = r.triad(DRAM)
+            if ns and triad:
+                g = r.gbs[(loss, v, DRAM)]
+                add(">= 80 % of stream beyond cache (bandwidth-bound losses)",
+                    f"{loss}, 16 Mi ({v})", f"{100 * g / triad:.0f} % of triad", g / triad >= 0.80)
+    # avx512 >= avx2 >= scalar, and the dispatcher's pick never slower than the best.
+    order_ok, order_bad, pick_ok, pick_bad = 0, [], 0, []
+    for kernel in [k for k in r.kernels if k in OPTIMIZERS + LOSSES]:
+        for n in r.sizes:
+            times = [(isa, r.ns.get((kernel, isa, n))) for isa in ISAS]
+            times = [(isa, t) for isa, t in times if t]
+            for (a, ta), (b, tb) in zip(times, times[1:]):
+                if b == "neon" or a == "neon":
+                    continue
+                if tb <= ta * NOISE:
+                    order_ok += 1
+                else:
+                    order_bad.append(f"{kernel}/{size_name(n)}: {b} {tb:.3f} vs {a} {ta:.3f}")
+            pub = r.ns.get((kernel, "public", n))
+            best = min((t for isa, t in times if isa != "scalar"), default=None)
+            if pub and best:
+                if pub <= best * NOISE:
+                    pick_ok += 1
+                else:
+                    pick_bad.append(f"{kernel}/{size_name(n)}: public {pub:.3f} vs {best:.3f}")
+    add("avx512 >= avx2 >= scalar at every size (10 % noise)", "every kernel and size",
+        f"{order_ok} pairs ok" + (f"; slower: {'; '.join(order_bad)}" if order_bad else ""),
+        not order_bad if order_ok or order_bad else None)
+    if not any(k[1] == "avx512" for k in r.res):
+        add("avx512 >= avx2", "every kernel and size", "no AVX-512 on this CPU", None)
+    add("dispatcher's pick never slower than the best variant (10 % noise)",
+        "every kernel and size",
+        f"{pick_ok} ok" + (f"; slower: {'; '.join(pick_bad)}" if pick_bad else ""),
+        not pick_bad if pick_ok or pick_bad else None)
+    for kernel in ("sgd", "mse"):
+        pub = r.ns.get((kernel, "public", 16))
+        ts = [r.ns[(kernel, isa, 16)] for isa in ISAS[1:] if (kernel, isa, 16) in r.ns]
+        if pub and ts:
+            d = 16 * (pub - min(ts))
+            add("public call on n = 16 within 10 ns of the variant", f"{kernel}, n = 16",
+                f"{d:+.1f} ns per call", d <= 10.0)
+    return out
+
+
+def markdown(r, ctx, torch_ctx, torch_note):
+    lines = []
+    p = lines.append
+    p(f"lossopt_bench, {ctx.get('date', '?')}, {ctx.get('num_cpus', '?')} CPUs @ "
+      f"{ctx.get('mhz_per_cpu', '?')} MHz, active ISA {ctx.get('lossopt_active_isa', '?')}, "
+      f"{ctx.get('lossopt_mode', 'full')} run\n")
+    if torch_ctx:
+        p(f"PyTorch {torch_ctx.get('torch_version', '?')}, "
+          f"{torch_ctx.get('torch_threads', '?')} thread (column x PyTorch).\n")
+    else:
+        p(f"PyTorch: {torch_note} (column x PyTorch empty).\n")
+
+    p("### Same-run bandwidth reference (STREAM-like, copy 8 B/elem, triad 12 B/elem)\n")
+    p("| n | copy GB/s | triad GB/s |")
+    p("|---|---:|---:|")
+    for n in r.sizes:
+        c, t = r.gbs.get(("stream_copy", None, n)), r.gbs.get(("stream_triad", None, n))
+        if c or t:
+            p(f"| {size_name(n)} | {fmt(c, '.1f')} | {fmt(t, '.1f')} |")
+    p("")
+
+    for kernel in r.kernels:
+        p(f"### {kernel}\n")
+        p("| n | variant | ns/elem | GB/s | % triad | % triad+WA | x scalar | x plain_nat "
+          "| x PyTorch |")
+        p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for row in kernel_rows(r, kernel):
+            p(f"| {size_name(row['n'])} | {row['variant']} | {row['ns_per_element']:.3f} "
+              f"| {row['gb_per_s']:.1f} | {fmt(row['pct_triad'], '.0f')} "
+              f"| {fmt(row['pct_triad_wa'], '.0f')} | {fmt(row['x_scalar'], '.2f')} "
+              f"| {fmt(row['x_plain_native'], '.2f')} | {fmt(row['x_torch'], '.2f')} |")
+        p("")
+
+    p("### Best lossopt variant (vector ISAs and public) per kernel\n")
+    p("cells: x plain_native / x scalar / x PyTorch (time ratios, > 1 = lossopt faster); "
+      "exp_pass: ns/elem of one SLEEF AVX2 exp pass, and the loss's time in exp passes\n")
+    big = [n for n in r.sizes if n >= 1024]
+    p("| kernel | " + " | ".join(size_name(n) for n in big) + " |")
+    p("|---|" + "---:|" * len(big))
+    for kernel in [k for k in r.kernels if k != "exp_pass"]:
+        cells = []
+        for n in big:
+            ns, v = r.best_lossopt(kernel, n)
+            if not ns:
+                cells.append("-")
+                continue
+            cell = (f"{ratio(r.ns.get((kernel, 'plain_native', n)), ns)} / "
+                    f"{ratio(r.ns.get((kernel, 'scalar', n)), ns)} / "
+                    f"{ratio(r.ns.get((kernel, 'torch', n)), ns)} ({v})")
+            exp_ns = r.ns.get(("exp_pass", "sleef_avx2", n))
+            if kernel in TRANSCENDENTAL_LOSSES and exp_ns:
+                cell += f", {ns / exp_ns:.2f} exp passes"
+            cells.append(cell)
+        p(f"| {kernel} | " + " | ".join(cells) + " |")
+    p("")
+    return lines
+
+
+def svg_chart(r, n):
+    """Grouped bars: speedup over scalar per kernel at size n, one bar per
+    vector ISA / public / plain_native / PyTorch. Hand-written SVG."""
+    kernels = [k for k in r.kernels if (k, "scalar", n) in r.ns]
+    series = [v for v in ["avx2", "avx512", "neon", "public", "plain_native", "torch"]
+              if any((k, v, n) in r.ns for k in kernels)]
+    colors = {"avx2": "#1f77b4", "avx512": "#9467bd", "neon": "#17becf", "public": "#2ca02c",
+              "plain_native": "#ff7f0e", "torch": "#d62728"}
+    vals = {(k, v): r.ns[(k, "scalar", n)] / r.ns[(k, v, n)]
+            for k in kernels for v in series if (k, v, n) in r.ns}
+    top = max(vals.values(), default=1.0)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if top / s <= 8)
+    ymax = step * (int(top / step) + 1)
+    W, H, left, right, top_m, bottom = 1200, 640, 70, 20, 70, 120
+    pw, ph = W - left - right, H - top_m - bottom
+    gw = pw / max(len(kernels), 1)
+    bw = gw * 0.8 / max(len(series), 1)
+    y = lambda v: top_m + ph * (1 - v / ymax)
+    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+         f'viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">',
+         f'<rect width="{W}" height="{H}" fill="white"/>',
+         f'<text x="{W / 2}" y="24" text-anchor="middle" font-size="18">lossopt: speedup over '
+         f'the scalar variant, n = {n} floats ({size_name(n)}), one thread</text>',
+         f'<text x="{W / 2}" y="44" text-anchor="middle" fill="#555">time of scalar / time of '
+         f'variant (higher is faster); plain_native = plain C loop -O3 -march=native</text>']
+    v = 0
+    while v <= ymax:
+        o.append(f'<line x1="{left}" x2="{W - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+                 f'stroke="#ddd"/>')
+        o.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v}x</text>')
+        v += step
+    o.append(f'<line x1="{left}" x2="{W - right}" y1="{y(1):.1f}" y2="{y(1):.1f}" '
+             f'stroke="#000" stroke-dasharray="4 3"/>')
+    for i, k in enumerate(kernels):
+        x0 = left + i * gw + gw * 0.1
+        for j, s in enumerate(series):
+            if (k, s) not in vals:
+                continue
+            val = vals[(k, s)]
+            x = x0 + j * bw
+            o.append(f'<rect x="{x:.1f}" y="{y(val):.1f}" width="{bw - 1:.1f}" '
+                     f'height="{top_m + ph - y(val):.1f}" fill="{colors[s]}">'
+                     f'<title>{k} {s}: {val:.2f}x</title></rect>')
+            o.append(f'<text x="{x + bw / 2:.1f}" y="{y(val) - 3:.1f}" text-anchor="middle" '
+                     f'font-size="9" transform="rotate(-90 {x + bw / 2:.1f} {y(val) - 3:.1f})" '
+                     f'dx="12" dy="3">{val:.1f}</text>')
+        cx = left + i * gw + gw / 2
+        o.append(f'<text x="{cx:.1f}" y="{top_m + ph + 16}" text-anchor="end" '
+                 f'transform="rotate(-35 {cx:.1f} {top_m + ph + 16})">{k}</text>')
+    o.append(f'<line x1="{left}" x2="{left}" y1="{top_m}" y2="{top_m + ph}" stroke="#000"/>')
+    o.append(f'<line x1="{left}" x2="{W - right}" y1="{top_m + ph}" y2="{top_m + ph}" '
+             f'stroke="#000"/>')
+    lx = left
+    for s in series:
+        o.append(f'<rect x="{lx}" y="{H - 24}" width="14" height="14" fill="{colors[s]}"/>')
+        label = {"torch": "PyTorch (1 thread)"}.get(s, s)
+        o.append(f'<text x="{lx + 20}" y="{H - 12}">{label}</text>')
+        lx += 40 + 8 * len(label)
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
 def main(argv):
-    if len(argv) != 2:
-        sys.exit(__doc__)
-    data = load(argv[1])
+    ap = argparse.ArgumentParser(description="Summarise lossopt_bench JSON output.",
+                                 epilog=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("bench_json")
+    ap.add_argument("--torch", help="JSON from bench/torch_compare.py")
+    ap.add_argument("--torch-note", default="not measured (no --torch JSON given)",
+                    help="what to print when there is no PyTorch JSON")
+    ap.add_argument("--out", default="out/bench", help="output folder (default out/bench)")
+    ap.add_argument("--chart-size", type=int, default=65536, help="n of the chart")
+    args = ap.parse_args(argv[1:])
+
+    data = load(args.bench_json)
     res = collect(data)
-    sizes = sorted({k[2] for k in res})
-    configs = order({k[0] for k in res if k[1] is not None}, CONFIG_ORDER)
-    ns = {k: 1e9 / v[0] for k, v in res.items()}
-    gbs = {k: v[1] / 1e9 for k, v in res.items()}
-
+    torch_ctx = None
+    if args.torch:
+        tdata = load(args.torch)
+        torch_ctx = tdata.get("context", {})
+        res.update(collect(tdata))
+    r = Results(res)
     ctx = data.get("context", {})
-    print(f"lossopt_bench, {ctx.get('date', '?')}, {ctx.get('num_cpus', '?')} CPUs @ "
-          f"{ctx.get('mhz_per_cpu', '?')} MHz, active ISA {ctx.get('lossopt_active_isa', '?')}\n")
+    tg = targets(r, torch_ctx is not None)
 
-    print("### Same-run bandwidth reference (STREAM-like, copy 8 B/elem, triad 12 B/elem)\n")
-    print("| n | copy GB/s | triad GB/s |")
-    print("|---|---:|---:|")
-    for n in sizes:
-        c, t = gbs.get(("stream_copy", None, n)), gbs.get(("stream_triad", None, n))
-        fmt = lambda x: f"{x:.1f}" if x else "-"
-        print(f"| {size_name(n)} | {fmt(c)} | {fmt(t)} |")
-    print()
+    lines = markdown(r, ctx, torch_ctx, args.torch_note)
+    lines.append("### SPEC.md section 3 targets, checked on this run\n")
+    lines.append("(SPEC sets them for an AVX-512 host; \"n/a\" = not measurable here)\n")
+    lines.append("| target | where | measured | status |")
+    lines.append("|---|---|---|---|")
+    for t in tg:
+        lines.append(f"| {t['target']} | {t['where']} | {t['measured']} | {t['status']} |")
+    met = sum(t["status"] == "met" for t in tg)
+    missed = sum(t["status"] == "missed" for t in tg)
+    lines.append(f"\n{met} met, {missed} missed, {len(tg) - met - missed} n/a. "
+                 "avx512 is not measured unless the CPU has it.")
+    md = "\n".join(lines) + "\n"
 
-    headline = []
-    for cfg in configs:
-        print(f"### {cfg}\n")
-        print("| n | variant | ns/elem | GB/s | % triad | % triad+WA | x scalar | x plain_nat |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
-        for n in sizes:
-            triad = gbs.get(("stream_triad", None, n))
-            variants = order({k[1] for k in res if k[0] == cfg and k[2] == n}, VARIANT_ORDER)
-            scalar = ns.get((cfg, "scalar", n))
-            plain = ns.get((cfg, "plain_native", n))
-            for v in variants:
-                k = (cfg, v, n)
-                pct = f"{100 * gbs[k] / triad:.0f}" if triad else "-"
-                pct_wa = f"{100 * gbs[k] / (triad * 16 / 12):.0f}" if triad else "-"
-                print(f"| {size_name(n)} | {v} | {ns[k]:.3f} | {gbs[k]:.1f} | {pct} | {pct_wa} "
-                      f"| {ratio(scalar, ns[k])} | {ratio(plain, ns[k])} |")
-            fast = [(ns[(cfg, v, n)], v) for v in variants if v in LOSSOPT_FAST]
-            if fast:
-                best_ns, best_v = min(fast)
-                headline.append((cfg, n, best_v, ratio(plain, best_ns), ratio(scalar, best_ns)))
-        print()
-
-    if headline:
-        print("### Best lossopt variant (vector ISAs and public) per configuration\n")
-        print("cells: x plain_native / x scalar (time ratios, > 1 = lossopt faster)\n")
-        print("| config | " + " | ".join(size_name(n) for n in sizes) + " |")
-        print("|---|" + "---:|" * len(sizes))
-        for cfg in configs:
-            cells = {n: f"{p} / {s} ({v})" for c, n, v, p, s in headline if c == cfg}
-            print(f"| {cfg} | " + " | ".join(cells.get(n, "-") for n in sizes) + " |")
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as f:
+        f.write(md)
+    rows = [row for k in r.kernels for row in kernel_rows(r, k)]
+    stream = [{"kernel": k[0], "n": k[2], "gb_per_s": r.gbs[k]} for k in sorted(r.gbs)
+              if k[1] is None]
+    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump({"context": ctx, "torch_context": torch_ctx,
+                   "torch_note": None if torch_ctx else args.torch_note,
+                   "stream": stream, "results": rows, "targets": tg}, f, indent=1)
+    chart_n = args.chart_size if args.chart_size in r.sizes else max(
+        (n for n in r.sizes if n >= 1024), default=args.chart_size)
+    with open(os.path.join(args.out, "speedup.svg"), "w", encoding="utf-8") as f:
+        f.write(svg_chart(r, chart_n))
+    sys.stdout.write(md)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,233 @@
+// bench/bench_losses.cc - the elementwise losses in lossopt_bench (DESIGN.md
+// section 7, SPEC.md section 3).
+//
+// Benchmarks, named <loss>/<variant>/<n> like the optimizers:
+//   loss     mse, l1, huber (delta 1), smooth_l1 (beta 1), hinge,
+//            squared_hinge, bce, bce_logits; reduction MEAN, loss and gradient
+//            both requested, 8 bytes read + 4 written per element
+//   variant  every ISA in lossopt_supported_isas() (internal
+//            lossopt_elementwise_loss_f32_with_table), public (the dispatched
+//            lossopt_<loss>_f32), and for the bandwidth-bound mse, l1, huber
+//            and hinge the plain loops (bench/plain_loops.c)
+//   n        the run's sizes (bench_common.h), and n = 16 for mse
+// plus exp_pass/sleef_avx2/<n>: one Sleef_expf8_u10avx2 pass over the array
+// (8 bytes/element), the floor of the transcendental losses (x86-64 only).
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench_common.h"
+#include "lossopt_internal.h"
+#include "plain_loops.h"
+
+namespace lossopt_bench {
+namespace {
+
+struct LossInfo {
+    lossopt_loss_kind kind;
+    const char *name;
+    float parameter;  // huber's delta, smooth_l1's beta, bce_logits' pos_weight
+    bool has_plain;   // a plain-loop baseline exists (the bandwidth-bound ones)
+};
+
+const LossInfo kLosses[] = {
+    {LOSSOPT_LOSS_MSE, "mse", 0.0f, true},
+    {LOSSOPT_LOSS_L1, "l1", 0.0f, true},
+    {LOSSOPT_LOSS_HUBER, "huber", 1.0f, true},
+    {LOSSOPT_LOSS_SMOOTH_L1, "smooth_l1", 1.0f, false},
+    {LOSSOPT_LOSS_HINGE, "hinge", 0.0f, true},
+    {LOSSOPT_LOSS_SQUARED_HINGE, "squared_hinge", 0.0f, false},
+    {LOSSOPT_LOSS_BCE, "bce", 0.0f, false},
+    {LOSSOPT_LOSS_BCE_LOGITS, "bce_logits", 1.0f, false},
+};
+
+constexpr int kLossBytesPerElement = 12;  // 8 read + 4 written (grad)
+
+// Inputs and targets in each loss's domain, from a fixed-seed xorshift table
+// of 64 Ki values tiled over the buffer (as the optimizer buffers are):
+//   regression losses  input, target ~N(0, 1) (|d| < 1 and > 1 both common)
+//   hinge losses       score ~N(0, 1), label +-1
+//   bce                prob uniform in [0.001, 0.999], target uniform [0, 1]
+//   bce_logits         logit ~N(0, 4), target 0 or 1
+struct LossData {
+    Buffer input, target, grad;
+};
+
+LossData make_loss_data(lossopt_loss_kind kind, size_t n)
+{
+    constexpr size_t kTable = 1u << 16;
+    uint64_t s = 0xD1B54A32D192ED03ull * (static_cast<uint64_t>(kind) + 1);
+    auto uniform = [&s]() {  // in [0, 1)
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        return static_cast<float>(s >> 40) * (1.0f / 16777216.0f);
+    };
+    auto normal = [&uniform]() {
+        return (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f;
+    };
+    std::vector<float> in(kTable), tg(kTable);
+    for (size_t i = 0; i < kTable; i++) {
+        switch (kind) {
+        case LOSSOPT_LOSS_HINGE:
+        case LOSSOPT_LOSS_SQUARED_HINGE:
+            in[i] = normal();
+            tg[i] = uniform() < 0.5f ? -1.0f : 1.0f;
+            break;
+        case LOSSOPT_LOSS_BCE:
+            in[i] = 0.001f + 0.998f * uniform();
+            tg[i] = uniform();
+            break;
+        case LOSSOPT_LOSS_BCE_LOGITS:
+            in[i] = 2.0f * normal();
+            tg[i] = uniform() < 0.5f ? 0.0f : 1.0f;
+            break;
+        default:
+            in[i] = normal();
+            tg[i] = normal();
+            break;
+        }
+    }
+    LossData d{allocate(n), allocate(n), allocate(n)};
+    for (size_t i = 0; i < n; i++) {
+        d.input[i] = in[i & (kTable - 1)];
+        d.target[i] = tg[(i + 7919) & (kTable - 1)];
+        d.grad[i] = 0.0f;
+    }
+    return d;
+}
+
+using LossFn = std::function<lossopt_status()>;
+
+lossopt_status public_loss(const LossInfo &info, const float *x, const float *y, size_t n,
+                           float *loss, float *grad)
+{
+    const lossopt_reduction r = LOSSOPT_MEAN;
+    switch (info.kind) {
+    case LOSSOPT_LOSS_MSE: return lossopt_mse_f32(x, y, n, r, loss, grad);
+    case LOSSOPT_LOSS_L1: return lossopt_l1_f32(x, y, n, r, loss, grad);
+    case LOSSOPT_LOSS_HUBER: return lossopt_huber_f32(x, y, n, info.parameter, r, loss, grad);
+    case LOSSOPT_LOSS_SMOOTH_L1:
+        return lossopt_smooth_l1_f32(x, y, n, info.parameter, r, loss, grad);
+    case LOSSOPT_LOSS_HINGE: return lossopt_hinge_f32(x, y, n, r, loss, grad);
+    case LOSSOPT_LOSS_SQUARED_HINGE: return lossopt_squared_hinge_f32(x, y, n, r, loss, grad);
+    case LOSSOPT_LOSS_BCE: return lossopt_bce_f32(x, y, n, nullptr, r, loss, grad);
+    case LOSSOPT_LOSS_BCE_LOGITS:
+        return lossopt_bce_logits_f32(x, y, n, nullptr, info.parameter, r, loss, grad);
+    default: return LOSSOPT_ERR_ARG;
+    }
+}
+
+LossFn make_loss(const LossInfo &info, const Variant &v, LossData &d, size_t n, float *loss)
+{
+    const float *x = d.input.get(), *y = d.target.get();
+    float *g = d.grad.get();
+    const Kind kind = v.kind;
+    if (kind == Kind::isa) {
+        const lossopt_kernel_table *table = lossopt_kernel_table_for(v.isa);
+        lossopt_loss_kind k = info.kind;
+        float p = info.parameter;
+        return [=]() {
+            return lossopt_elementwise_loss_f32_with_table(table, k, x, y, nullptr, n, p,
+                                                           LOSSOPT_MEAN, loss, g);
+        };
+    }
+    if (kind == Kind::dispatched)
+        return [=]() { return public_loss(info, x, y, n, loss, g); };
+    switch (info.kind) {  // plain loops
+    case LOSSOPT_LOSS_MSE: {
+        auto fn = PLAIN_PICK(kind, plain_mse_loss);
+        return [=]() { *loss = fn(x, y, g, n); return LOSSOPT_OK; };
+    }
+    case LOSSOPT_LOSS_L1: {
+        auto fn = PLAIN_PICK(kind, plain_l1_loss);
+        return [=]() { *loss = fn(x, y, g, n); return LOSSOPT_OK; };
+    }
+    case LOSSOPT_LOSS_HUBER: {
+        auto fn = PLAIN_PICK(kind, plain_huber_loss);
+        float delta = info.parameter;
+        return [=]() { *loss = fn(x, y, g, n, delta); return LOSSOPT_OK; };
+    }
+    case LOSSOPT_LOSS_HINGE: {
+        auto fn = PLAIN_PICK(kind, plain_hinge_loss);
+        return [=]() { *loss = fn(x, y, g, n); return LOSSOPT_OK; };
+    }
+    default:
+        return nullptr;
+    }
+}
+
+void bm_loss(benchmark::State &state, LossInfo info, Variant variant, size_t n)
+{
+    LossData d = make_loss_data(info.kind, n);
+    float loss = 0.0f;
+    LossFn fn = make_loss(info, variant, d, n, &loss);
+    lossopt_status status = fn();  // warm-up, and the check that it runs here
+    if (status != LOSSOPT_OK) {
+        state.SkipWithError(lossopt_status_string(status));
+        return;
+    }
+    for (auto _ : state) {
+        fn();
+        benchmark::DoNotOptimize(loss);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, kLossBytesPerElement);
+    if (!std::isfinite(loss))
+        state.SkipWithError("the loss is not finite");
+}
+
+#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
+void bm_sleef_exp(benchmark::State &state, size_t n)
+{
+    if (!bench_sleef_exp_supported()) {
+        state.SkipWithError("this CPU has no AVX2+FMA");
+        return;
+    }
+    LossData d = make_loss_data(LOSSOPT_LOSS_BCE_LOGITS, n);  // logits ~N(0, 4)
+    bench_sleef_exp_pass(d.grad.get(), d.input.get(), n);
+    for (auto _ : state) {
+        bench_sleef_exp_pass(d.grad.get(), d.input.get(), n);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, 8);
+}
+#endif
+
+void register_loss(const LossInfo &info, const Variant &v, size_t n)
+{
+    std::string name = std::string(info.name) + "/" + v.name + "/" + std::to_string(n);
+    configure(benchmark::RegisterBenchmark(
+                  name.c_str(), [info, v, n](benchmark::State &s) { bm_loss(s, info, v, n); }),
+              n);
+}
+
+bool applies(const LossInfo &info, const Variant &v)
+{
+    return v.kind == Kind::isa || v.kind == Kind::dispatched || info.has_plain;
+}
+
+}  // namespace
+
+void register_losses()
+{
+    std::vector<Variant> vs = variants();
+    for (size_t n : options().sizes) {
+#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
+        configure(benchmark::RegisterBenchmark(
+                      ("exp_pass/sleef_avx2/" + std::to_string(n)).c_str(),
+                      [n](benchmark::State &s) { bm_sleef_exp(s, n); }),
+                  n);
+#endif
+        for (const LossInfo &info : kLosses)
+            for (const Variant &v : vs)
+                if (applies(info, v))
+                    register_loss(info, v, n);
+    }
+    // Dispatch overhead at n = 16 (SPEC.md section 3), as for SGD.
+    for (const Variant &v : vs)
+        if (applies(kLosses[0], v))
+            register_loss(kLosses[0], v, 16);
+}
+
+}  // namespace lossopt_bench

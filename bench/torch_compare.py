@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""PyTorch CPU on lossopt_bench's workloads, one thread (SPEC.md section 3).
+
+Usage:
+    python3 bench/torch_compare.py --out torch.json [--sizes 65536,16777216]
+                                   [--min-time 0.1]
+
+Times, with torch.set_num_threads(1):
+  optimizers  torch.optim SGD (momentum 0 and 0.9), RMSprop, Adam, AdamW
+              (weight_decay 1e-2), Adam(amsgrad=True), foreach=True, lr 1e-4,
+              one flat parameter of n floats: one optimizer.step()
+  losses      torch.nn.functional mse_loss, l1_loss, huber_loss(delta=1),
+              smooth_l1_loss(beta=1), binary_cross_entropy,
+              binary_cross_entropy_with_logits, reduction mean, and the hinge
+              and squared hinge written as clamp(1 - y*s, min=0)[.pow(2)].mean()
+              (PyTorch has no binary hinge loss): forward + backward
+              (loss.backward() into the input's .grad)
+with the same inputs' domains as bench_losses.cc. Writes JSON in Google
+Benchmark's shape, names <kernel>/torch/<n>, that bench/summarize.py merges
+(--torch) as the "x PyTorch" column. Exits 2 if torch cannot be imported.
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn.functional as F
+except Exception as exc:  # ImportError, or a broken install
+    print(f"torch_compare: PyTorch not importable ({exc})", file=sys.stderr)
+    sys.exit(2)
+
+OPT_BYTES = {"sgd": 12, "sgd_momentum": 20, "rmsprop": 20, "adam": 28, "adamw": 28,
+             "adam_amsgrad": 36}
+LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
+LR = 1e-4
+
+
+def make_optimizer(name, n, gen):
+    p = torch.randn(n, generator=gen)
+    p.grad = (torch.rand(n, generator=gen) * 9e-3 + 1e-3) * torch.sign(torch.randn(n, generator=gen))
+    params = [p]
+    if name == "sgd":
+        opt = torch.optim.SGD(params, lr=LR, foreach=True)
+    elif name == "sgd_momentum":
+        opt = torch.optim.SGD(params, lr=LR, momentum=0.9, foreach=True)
+    elif name == "rmsprop":
+        opt = torch.optim.RMSprop(params, lr=LR, foreach=True)
+    elif name == "adam":
+        opt = torch.optim.Adam(params, lr=LR, foreach=True)
+    elif name == "adamw":
+        opt = torch.optim.AdamW(params, lr=LR, weight_decay=1e-2, foreach=True)
+    else:
+        opt = torch.optim.Adam(params, lr=LR, amsgrad=True, foreach=True)
+    return opt.step
+
+
+def make_loss(name, n, gen):
+    normal = lambda: torch.randn(n, generator=gen)
+    uniform = lambda: torch.rand(n, generator=gen)
+    if name in ("hinge", "squared_hinge"):
+        x, y = normal(), torch.where(uniform() < 0.5, -1.0, 1.0)
+    elif name == "bce":
+        x, y = uniform() * 0.998 + 0.001, uniform()
+    elif name == "bce_logits":
+        x, y = 2.0 * normal(), torch.where(uniform() < 0.5, 0.0, 1.0)
+    else:
+        x, y = normal(), normal()
+    x.requires_grad_(True)
+    fn = {
+        "mse": lambda: F.mse_loss(x, y),
+        "l1": lambda: F.l1_loss(x, y),
+        "huber": lambda: F.huber_loss(x, y, delta=1.0),
+        "smooth_l1": lambda: F.smooth_l1_loss(x, y, beta=1.0),
+        "hinge": lambda: torch.clamp(1 - y * x, min=0).mean(),
+        "squared_hinge": lambda: torch.clamp(1 - y * x, min=0).pow(2).mean(),
+        "bce": lambda: F.binary_cross_entropy(x, y),
+        "bce_logits": lambda: F.binary_cross_entropy_with_logits(x, y),
+    }[name]
+
+    def step():
+        x.grad = None
+        fn().backward()
+    return step
+
+
+def time_it(step, min_time, repetitions=3):
+    """Median over repetitions of the mean time per call, in seconds (one
+    warm-up call: a 16 Mi loss takes up to a second in PyTorch)."""
+    step()
+    results = []
+    for _ in range(repetitions):
+        calls, start = 0, time.perf_counter()
+        while True:
+            step()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time:
+                break
+        results.append(elapsed / calls)
+    return statistics.median(results)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--sizes", default="65536,16777216")
+    ap.add_argument("--min-time", type=float, default=0.1)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    gen = torch.Generator().manual_seed(1234)
+    out = {"context": {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
+                       "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+           "benchmarks": []}
+    work = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
+    work += [(name, 12, make_loss) for name in LOSSES]
+    for n in sizes:
+        for name, bytes_per_element, make in work:
+            with torch.no_grad() if make is make_optimizer else torch.enable_grad():
+                step = make(name, n, gen)
+            seconds = time_it(step, args.min_time if n < (1 << 24) else args.min_time / 2,
+                              repetitions=3 if n < (1 << 24) else 1)
+            out["benchmarks"].append({
+                "name": f"{name}/torch/{n}", "run_type": "iteration",
+                "items_per_second": n / seconds,
+                "bytes_per_second": n * bytes_per_element / seconds,
+                "bytes_per_element": bytes_per_element})
+            print(f"{name}/torch/{n}: {1e9 * seconds / n:.3f} ns/elem", file=sys.stderr)
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

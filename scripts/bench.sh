@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# scripts/bench.sh - the main job: builds lossopt_bench and measures every
+# kernel (optimizer updates, elementwise losses) on every supported ISA, the
+# public dispatched call, plain-C loops (-O3, -O3 -march=native), a SLEEF exp
+# pass and a same-run STREAM triad; PyTorch (one thread) when importable; then
+# writes out/bench/{results.md,results.json,speedup.svg} and prints the table.
+#   scripts/bench.sh [--full] [--no-torch] [--out DIR]
+#     (default)   quick run: n = 64 Ki and 16 Mi, short runs (~1.5-2 min on 2 cores)
+#     --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~5 min)
+#     --no-torch  skip the PyTorch comparison
+#     --out DIR   output folder (default out/bench)
+# Extra Google Benchmark flags can be passed through LOSSOPT_BENCH_ARGS, e.g.
+#   LOSSOPT_BENCH_ARGS='--benchmark_filter=adam' scripts/bench.sh
+# Installs missing Debian packages when run as root (scripts/install-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+full=0 torch=1 out=out/bench
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --full) full=1 ;;
+    --no-torch) torch=0 ;;
+    --out) out="$2"; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "scripts/bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+start=$(date +%s)
+scripts/install-deps.sh cmake make gcc g++ libc6-dev libsleef-dev libbenchmark-dev python3
+jobs=$(nproc 2>/dev/null || echo 2)
+echo "== configure and build build/bench (lossopt_bench)"
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release \
+      -DLOSSOPT_BUILD_BENCH=ON -DLOSSOPT_BUILD_TESTS=OFF >/dev/null
+cmake --build build/bench -j "$jobs" --target lossopt_bench >/dev/null
+echo "   $(( $(date +%s) - start )) s so far"
+
+mkdir -p "$out"
+mode_args=(--lossopt_quick) mode=quick torch_args=()
+if [[ $full -eq 1 ]]; then
+  mode_args=() mode=full
+  torch_args=(--sizes 4096,65536,1048576,16777216 --min-time 0.2)
+fi
+echo "== lossopt_bench ($mode run, one thread) -> $out/lossopt_bench.json"
+# shellcheck disable=SC2086  # LOSSOPT_BENCH_ARGS is a list of flags
+build/bench/bench/lossopt_bench "${mode_args[@]}" ${LOSSOPT_BENCH_ARGS:-} \
+    --benchmark_out="$out/lossopt_bench.json" --benchmark_out_format=json \
+    > "$out/lossopt_bench.txt" 2>&1 || { tail -20 "$out/lossopt_bench.txt" >&2; exit 1; }
+echo "   $(( $(date +%s) - start )) s so far"
+
+# PyTorch: Debian's python3-torch lives in the system Python.
+torch_python=python3
+[[ -x /usr/bin/python3 ]] && torch_python=/usr/bin/python3
+summarize_torch=()
+rm -f "$out/torch.json"
+if [[ $torch -eq 0 ]]; then
+  summarize_torch=(--torch-note "not measured (--no-torch)")
+elif "$torch_python" -c "import torch" 2>/dev/null; then
+  echo "== PyTorch, one thread (bench/torch_compare.py) -> $out/torch.json"
+  "$torch_python" bench/torch_compare.py --out "$out/torch.json" "${torch_args[@]}" 2>/dev/null
+  summarize_torch=(--torch "$out/torch.json")
+  echo "   $(( $(date +%s) - start )) s so far"
+else
+  summarize_torch=(--torch-note "not measured: python3 cannot import torch (apt-get install python3-torch)")
+fi
+
+echo "== summary -> $out/results.md, $out/results.json, $out/speedup.svg"
+echo
+python3 bench/summarize.py "$out/lossopt_bench.json" "${summarize_torch[@]}" --out "$out"
+echo
+echo "scripts/bench.sh: $mode run done in $(( $(date +%s) - start )) s; results in $out/"
