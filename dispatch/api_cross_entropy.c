@@ -12,6 +12,24 @@
 
 #define MAX_ELEMENTS (SIZE_MAX / sizeof(float))
 
+/* The checks both cross-entropy forms share, in the contract's order:
+ * NULL, SIZE, ARG (the second input is labels or target probabilities). */
+static lossopt_status validate_rows(const float *logits, const void *second_input, size_t rows,
+                                    size_t classes, const lossopt_ce_options *opt,
+                                    const float *loss, const float *grad)
+{
+    if ((rows > 0 && (logits == NULL || second_input == NULL)) || (loss == NULL && grad == NULL))
+        return LOSSOPT_ERR_NULL;
+    if (classes == 0 || rows > MAX_ELEMENTS / classes)
+        return LOSSOPT_ERR_SIZE;
+    lossopt_reduction reduction = opt->reduction;
+    float eps = opt->label_smoothing;
+    if ((reduction != LOSSOPT_MEAN && reduction != LOSSOPT_SUM && reduction != LOSSOPT_NONE) ||
+        !(eps >= 0.0f && eps <= 1.0f))
+        return LOSSOPT_ERR_ARG;
+    return LOSSOPT_OK;
+}
+
 lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *table,
                                                     const float *logits, const int64_t *labels,
                                                     size_t rows, size_t classes,
@@ -23,15 +41,11 @@ lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *
     const lossopt_ce_options none = {LOSSOPT_MEAN, NULL, 0.0f};
     if (opt == NULL)
         opt = &none;
-    if ((rows > 0 && (logits == NULL || labels == NULL)) || (loss == NULL && grad == NULL))
-        return LOSSOPT_ERR_NULL;
-    if (classes == 0 || rows > MAX_ELEMENTS / classes)
-        return LOSSOPT_ERR_SIZE;
+    lossopt_status status = validate_rows(logits, labels, rows, classes, opt, loss, grad);
+    if (status != LOSSOPT_OK)
+        return status;
     lossopt_reduction reduction = opt->reduction;
     float eps = opt->label_smoothing;
-    if ((reduction != LOSSOPT_MEAN && reduction != LOSSOPT_SUM && reduction != LOSSOPT_NONE) ||
-        !(eps >= 0.0f && eps <= 1.0f))
-        return LOSSOPT_ERR_ARG;
 
     /* Labels: the domain check, and MEAN's divisor, before any write. */
     const float *w = opt->class_weight;
@@ -104,4 +118,68 @@ lossopt_status lossopt_cross_entropy_f32(const float *logits, const int64_t *lab
 {
     return lossopt_cross_entropy_f32_with_table(lossopt_active_table(), logits, labels, rows,
                                                 classes, opt, loss, grad);
+}
+
+lossopt_status lossopt_cross_entropy_probs_f32_with_table(const lossopt_kernel_table *table,
+                                                          const float *logits,
+                                                          const float *target_probs, size_t rows,
+                                                          size_t classes,
+                                                          const lossopt_ce_options *opt,
+                                                          float *loss, float *grad)
+{
+    if (table == NULL)
+        return LOSSOPT_ERR_ISA;
+    const lossopt_ce_options none = {LOSSOPT_MEAN, NULL, 0.0f};
+    if (opt == NULL)
+        opt = &none;
+    lossopt_status status = validate_rows(logits, target_probs, rows, classes, opt, loss, grad);
+    if (status != LOSSOPT_OK)
+        return status;
+    lossopt_reduction reduction = opt->reduction;
+    bool reduce = reduction != LOSSOPT_NONE;
+    if (rows == 0) {
+        if (reduce && loss)
+            *loss = reduction == LOSSOPT_SUM ? 0.0f : NAN;
+        return LOSSOPT_OK;
+    }
+    double divisor = reduction == LOSSOPT_MEAN ? (double)rows : 1.0;
+    double eps = opt->label_smoothing;
+    bool smoothing = eps > 0;
+    float keep = (float)(1.0 - eps), spread = (float)(eps / (double)classes);
+    float inv_d = (float)(1.0 / divisor);
+    const float *w = opt->class_weight;
+
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *x = logits + r * classes, *t = target_probs + r * classes;
+        float *g = grad ? grad + r * classes : NULL;
+        float m = table->row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
+        /* leave the max's own e (exactly 1) out of the sum, so that
+         * log(S) = log1p(S - 1) keeps its accuracy in a confident row */
+        size_t at_max = table->row_find(x, classes, m);
+        double s_others = table->row_exp(x, classes, m, at_max, g, NULL, NULL);
+        double s = at_max < classes ? s_others + 1.0 : s_others;
+        double log_s = at_max < classes ? (double)lossopt_scalar_log1pf((float)s_others)
+                                        : (double)lossopt_scalar_logf((float)s);
+        double shift_sum;
+        double v = table->row_soft_sums(x, t, classes, m, w, smoothing, keep, spread, &shift_sum);
+        float row_loss = (float)(v * log_s - shift_sum);
+        if (!reduce && loss)
+            loss[r] = row_loss;
+        total += (double)row_loss;
+        if (g)
+            table->row_grad_soft(g, t, classes, (float)(v / s), w, smoothing, keep, spread, inv_d);
+    }
+    if (reduce && loss)
+        *loss = reduction == LOSSOPT_SUM ? (float)total : (float)(total / divisor);
+    return LOSSOPT_OK;
+}
+
+lossopt_status lossopt_cross_entropy_probs_f32(const float *logits, const float *target_probs,
+                                               size_t rows, size_t classes,
+                                               const lossopt_ce_options *opt, float *loss,
+                                               float *grad)
+{
+    return lossopt_cross_entropy_probs_f32_with_table(lossopt_active_table(), logits, target_probs,
+                                                      rows, classes, opt, loss, grad);
 }

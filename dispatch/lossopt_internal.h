@@ -77,6 +77,20 @@ lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *
                                                     const lossopt_ce_options *opt, float *loss,
                                                     float *grad);
 
+/* lossopt_cross_entropy_probs_f32 and lossopt_multi_margin_f32 with an
+ * explicit kernel table. */
+lossopt_status lossopt_cross_entropy_probs_f32_with_table(const lossopt_kernel_table *table,
+                                                          const float *logits,
+                                                          const float *target_probs, size_t rows,
+                                                          size_t classes,
+                                                          const lossopt_ce_options *opt,
+                                                          float *loss, float *grad);
+lossopt_status lossopt_multi_margin_f32_with_table(const lossopt_kernel_table *table,
+                                                   const float *scores, const int64_t *labels,
+                                                   size_t rows, size_t classes, int p,
+                                                   float margin, const float *class_weight,
+                                                   lossopt_reduction r, float *loss, float *grad);
+
 /* A one-line description of the CPU feature bits the dispatcher read. */
 void lossopt_describe_cpu(char *buffer, unsigned long size);
 

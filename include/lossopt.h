@@ -261,6 +261,51 @@ LOSSOPT_API lossopt_status lossopt_cross_entropy_f32(const float *logits, const 
                                                      const lossopt_ce_options *opt, float *loss,
                                                      float *grad);
 
+/* Cross-entropy with soft targets (each row of target_probs a distribution,
+ * used as given), PyTorch semantics: with label smoothing the target becomes
+ * t~_j = fma(t_j, 1 - eps, eps / C) (both coefficients rounded once to float),
+ * loss_r = -sum_j w_j t~_j log p_j, and MEAN divides by rows (also with class
+ * weights, as PyTorch). A term whose t~_j is 0 is 0, even where log p_j is
+ * -inf (0 log 0 = 0; PyTorch would give NaN). Per row, with m, e_j and S
+ * (canonical sum over every class, in double) as above:
+ *   u_j = w_j t~_j (w_j = 1 without weights)
+ *   V = canonical sum of u_j;  U = canonical sum of (u_j == 0 ? 0 : u_j (x_j - m))
+ *   loss_r = (float)(V log(S) - U)           (in double; log(S) from float SLEEF)
+ *   g_j = fma(e_j, (float)(V / S), -u_j) * (float)(1 / D)   (exactly 0 where
+ *         p_j V = u_j to the last bit, e.g. a single class)
+ * with D = rows for MEAN, 1 otherwise. Errors as lossopt_cross_entropy_f32
+ * (no labels to check). Accuracy: g_j is a difference p_j V - u_j that
+ * cancels where the prediction matches the target; it is within 2 ulp or
+ * 2^-20 of the row's largest term max(p_j V, u_j) / D (SPEC's "of the largest
+ * gradient" cannot hold there in float). S is summed without the max's own
+ * e (exactly 1), and log(S) = log1p(S - 1), so a confident row keeps its
+ * accuracy (a row without a finite max, e.g. with a NaN, uses log(S)). */
+LOSSOPT_API lossopt_status lossopt_cross_entropy_probs_f32(const float *logits,
+                                                           const float *target_probs,
+                                                           size_t rows, size_t classes,
+                                                           const lossopt_ce_options *opt,
+                                                           float *loss, float *grad);
+
+/* Multiclass hinge (Weston-Watkins), PyTorch multi_margin_loss: p = 1 or 2
+ * (else LOSSOPT_ERR_ARG), margin any non-NaN float, class_weight NULL or
+ * `classes` floats, taken at the target class. Labels as for cross-entropy:
+ * negative ignores the row (loss 0, gradient row 0, out of MEAN's divisor;
+ * all ignored with MEAN -> NaN), >= classes -> LOSSOPT_ERR_DOMAIN. Per kept
+ * row with label y:
+ *   z_j = (margin - x_y) + x_j,  h_j = max(z_j, 0)     for j != y
+ *   H   = canonical sum over j != y of (p == 1 ? h_j : h_j * h_j)
+ *   loss_r = (float)(w_y H / C)                             (in double)
+ *   c   = (float)(w_y / (C D)), D = kept rows for MEAN, 1 otherwise
+ *   g_j = p == 1 ? (h_j > 0 ? c : 0) : (2c) h_j            for j != y
+ *   g_y = (float)(-(w_y / (C D)) * (p == 1 ? #{j : h_j > 0} : 2 * sum_j h_j))
+ * (a NaN z_j gives a NaN g_j). MEAN divides the double sum of loss_r, in row
+ * order, by D. */
+LOSSOPT_API lossopt_status lossopt_multi_margin_f32(const float *scores, const int64_t *labels,
+                                                    size_t rows, size_t classes, int p,
+                                                    float margin, const float *class_weight,
+                                                    lossopt_reduction r, float *loss,
+                                                    float *grad);
+
 /* ------------------------------------------------------------------------- */
 /* Optimizer updates                                                         */
 /* ------------------------------------------------------------------------- */

@@ -20,8 +20,14 @@ double KERNEL_NAME(bce_f32)(const lossopt_elementwise_args *);
 double KERNEL_NAME(bce_logits_f32)(const lossopt_elementwise_args *);
 int KERNEL_NAME(both_in_unit_interval)(const float *, const float *, size_t);
 float KERNEL_NAME(row_max)(const float *, size_t);
+size_t KERNEL_NAME(row_find)(const float *, size_t, float);
 double KERNEL_NAME(row_exp)(const float *, size_t, float, size_t, float *, const float *, double *);
 void KERNEL_NAME(row_grad)(float *, size_t, float, float, const float *);
+double KERNEL_NAME(row_soft_sums)(const float *, const float *, size_t, float, const float *, bool,
+                                  float, float, double *);
+void KERNEL_NAME(row_grad_soft)(float *, const float *, size_t, float, const float *, bool, float,
+                                float, float);
+double KERNEL_NAME(row_margin)(const float *, size_t, size_t, float, int, float, float *, double *);
 
 #if defined(LOSSOPT_TARGET_AVX512)
 #define TABLE_ISA LOSSOPT_ISA_AVX512
@@ -46,6 +52,10 @@ const lossopt_kernel_table KERNEL_NAME(lossopt_kernels) = {
     .bce_logits_f32 = KERNEL_NAME(bce_logits_f32),
     .both_in_unit_interval = KERNEL_NAME(both_in_unit_interval),
     .row_max = KERNEL_NAME(row_max),
+    .row_find = KERNEL_NAME(row_find),
     .row_exp = KERNEL_NAME(row_exp),
     .row_grad = KERNEL_NAME(row_grad),
+    .row_soft_sums = KERNEL_NAME(row_soft_sums),
+    .row_grad_soft = KERNEL_NAME(row_grad_soft),
+    .row_margin = KERNEL_NAME(row_margin),
 };

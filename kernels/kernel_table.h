@@ -85,10 +85,31 @@ typedef int (*lossopt_unit_interval_check)(const float *prob, const float *targe
  *            when weight is NULL) there.
  *   row_grad: g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)). */
 typedef float (*lossopt_row_max_kernel)(const float *x, size_t classes);
+/* The first j with x[j] == value, or classes when there is none. */
+typedef size_t (*lossopt_row_find_kernel)(const float *x, size_t classes, float value);
 typedef double (*lossopt_row_exp_kernel)(const float *x, size_t classes, float m, size_t label,
                                          float *e_out, const float *weight, double *shift_sum);
 typedef void (*lossopt_row_grad_kernel)(float *g, size_t classes, float scale, float offset,
                                         const float *weight);
+
+/* Cross-entropy with soft targets: returns V = canonical sum of u_j and
+ * stores U = canonical sum of (u_j == 0 ? 0 : u_j (x_j - m)) in *shift_sum,
+ * u_j = (weight ? weight_j : 1) * t~_j, t~_j = smoothing ? fma(t_j,
+ * keep, spread) : t_j. row_grad_soft: g_j = fma(g_j, scale, -u_j) * inv_d. */
+typedef double (*lossopt_row_soft_sums_kernel)(const float *x, const float *t, size_t classes,
+                                               float m, const float *weight, bool smoothing,
+                                               float keep, float spread, double *shift_sum);
+typedef void (*lossopt_row_grad_soft_kernel)(float *g, const float *t, size_t classes, float scale,
+                                             const float *weight, bool smoothing, float keep,
+                                             float spread, float inv_d);
+/* Multi-margin: h_j = max((margin - x_y) + x_j, 0) for j != label; returns
+ * the canonical sum of (p == 1 ? h_j : h_j^2) over j != label and stores in
+ * *slope_sum the canonical sum of (p == 1 ? (h_j > 0 ? 1 : 0) : h_j); writes
+ * g_j (j != label) = p == 1 ? (h_j > 0 ? c : h_j NaN ? NaN : 0) : (2c) h_j
+ * when g is not NULL (g[label] is left for the caller). */
+typedef double (*lossopt_row_margin_kernel)(const float *x, size_t classes, size_t label,
+                                            float margin_minus_target, int p, float c, float *g,
+                                            double *slope_sum);
 
 typedef void (*lossopt_sgd_kernel)(float *param, const float *grad, float *momentum_buf,
                                    size_t n, const lossopt_sgd_coefficients *c);
@@ -114,8 +135,12 @@ typedef struct lossopt_kernel_table {
     lossopt_elementwise_kernel bce_logits_f32;
     lossopt_unit_interval_check both_in_unit_interval;
     lossopt_row_max_kernel row_max;
+    lossopt_row_find_kernel row_find;
     lossopt_row_exp_kernel row_exp;
     lossopt_row_grad_kernel row_grad;
+    lossopt_row_soft_sums_kernel row_soft_sums;
+    lossopt_row_grad_soft_kernel row_grad_soft;
+    lossopt_row_margin_kernel row_margin;
 } lossopt_kernel_table;
 
 /* One table per ISA compiled into the library (see CMakeLists.txt). The

@@ -6,8 +6,8 @@
 
 #include "kernel_table.h"
 #include "vec/vec.h"
+#include "row_sums.h"
 
-#define SUM_BLOCK 256 /* the canonical summation's block (include/lossopt.h) */
 
 static inline float max_nan(float a, float b)
 {
@@ -35,6 +35,20 @@ float KERNEL_NAME(row_max)(const float *x, size_t classes)
     return m;
 }
 
+/* The first j with x[j] == value, or classes: where a row's max sits. */
+size_t KERNEL_NAME(row_find)(const float *x, size_t classes, float value)
+{
+    size_t j = 0;
+    vfloat wanted = vec_set1(value);
+    for (; j + VEC_WIDTH <= classes; j += VEC_WIDTH)
+        if (vec_mask_any(vec_eq(vec_load(x + j), wanted)))
+            break;
+    for (; j < classes; j++)
+        if (x[j] == value)
+            return j;
+    return classes;
+}
+
 /* exp(x - m) where shifted = x - m rounded: the rounding error of the
  * subtraction (exact, by TwoSum) corrects the result, e (1 + err), so a row
  * whose logits span a wide range keeps full accuracy (without it, exp
@@ -49,65 +63,91 @@ LOSSOPT_ALWAYS_INLINE vfloat exp_of_difference(vfloat x, vfloat m, vfloat shifte
     return vec_select(vec_isnan(err), e, vec_fma(e, err, e));
 }
 
-/* One vector of the exp pass: e = exp(x - m), stored when asked; the label's
- * lane is left out of the returned e (it goes to S_o as -0); t = w (x - m). */
-LOSSOPT_ALWAYS_INLINE vfloat exp_vector(const float *x, size_t offset, size_t count, vfloat m,
-                                        size_t label, float *e_out, const float *weight,
-                                        bool want_shift, vfloat *t)
-{
-    vfloat logit = vec_load_n(x + offset, count);
-    vfloat shifted = vec_sub(logit, m);
-    vfloat e = exp_of_difference(logit, m, shifted);
-    if (e_out)
-        vec_store_n(e_out + offset, e, count);
-    if (want_shift)
-        *t = weight ? vec_mul(vec_load_n(weight + offset, count), shifted) : shifted;
-    if (label - offset < count) { /* unsigned: label in this vector */
-        float lanes[VEC_WIDTH];
-        vec_store(lanes, e);
-        lanes[label - offset] = -0.0f;
-        e = vec_load(lanes);
-    }
-    return e;
-}
+/* The exp pass: e = exp(x - m), stored when asked, the label's lane left out
+ * of the first sum; the second sum is of w (x - m) when asked. */
+typedef struct exp_context {
+    const float *x, *weight;
+    float *e_out;
+    vfloat m;
+    size_t label;
+    bool want_shift;
+} exp_context;
 
-double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m_scalar, size_t label,
-                            float *e_out, const float *weight, double *shift_sum)
+LOSSOPT_ALWAYS_INLINE void exp_vector(const exp_context *k, size_t offset, size_t count,
+                                      vfloat *e_sum, vfloat *shift_sum)
 {
-    vfloat m = vec_set1(m_scalar);
-    bool want_shift = shift_sum != NULL;
-    double total = -0.0, shift_total = -0.0;
-    for (size_t block = 0; block < classes; block += SUM_BLOCK) {
-        size_t end = classes - block < SUM_BLOCK ? classes : block + SUM_BLOCK;
-        vfloat lanes[VEC_PER_16], shift_lanes[VEC_PER_16];
-        for (int q = 0; q < VEC_PER_16; q++)
-            lanes[q] = shift_lanes[q] = vec_set1(-0.0f);
-        size_t offset = block;
-        for (; offset + 16 <= end; offset += 16) {
-            for (int q = 0; q < VEC_PER_16; q++) {
-                vfloat t = vec_set1(-0.0f);
-                lanes[q] = vec_add(lanes[q], exp_vector(x, offset + q * VEC_WIDTH, VEC_WIDTH, m,
-                                                        label, e_out, weight, want_shift, &t));
-                if (want_shift)
-                    shift_lanes[q] = vec_add(shift_lanes[q], t);
-            }
-        }
-        for (; offset < end; offset += VEC_WIDTH) {
-            size_t count = end - offset < VEC_WIDTH ? end - offset : VEC_WIDTH;
-            int q = (int)(((offset - block) / VEC_WIDTH) % VEC_PER_16);
-            vfloat t = vec_set1(-0.0f);
-            vfloat e = exp_vector(x, offset, count, m, label, e_out, weight, want_shift, &t);
-            lanes[q] = vec_add(lanes[q], vec_keep_first(e, count));
-            if (want_shift)
-                shift_lanes[q] = vec_add(shift_lanes[q], vec_keep_first(t, count));
-        }
-        total += (double)vec_fold16(lanes);
-        if (want_shift)
-            shift_total += (double)vec_fold16(shift_lanes);
-    }
-    if (want_shift)
+    vfloat logit = vec_load_n(k->x + offset, count);
+    vfloat shifted = vec_sub(logit, k->m);
+    vfloat e = exp_of_difference(logit, k->m, shifted);
+    if (k->e_out)
+        vec_store_n(k->e_out + offset, e, count);
+    *shift_sum = !k->want_shift ? vec_set1(-0.0f)
+                 : k->weight    ? vec_mul(vec_load_n(k->weight + offset, count), shifted)
+                                : shifted;
+    *e_sum = row_drop_index(e, offset, count, k->label);
+}
+DEFINE_ROW_TWO_SUMS(exp_sums, exp_context, exp_vector)
+
+double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m, size_t label, float *e_out,
+                            const float *weight, double *shift_sum)
+{
+    exp_context k = {x, weight, e_out, vec_set1(m), label, shift_sum != NULL};
+    double shift_total;
+    double total = exp_sums(&k, classes, &shift_total);
+    if (shift_sum)
         *shift_sum = shift_total;
     return total;
+}
+
+/* Soft targets: u = w t~, the sums of u and of u (x - m) (0 where u is 0). */
+typedef struct soft_context {
+    const float *x, *t, *weight;
+    vfloat m, keep, spread;
+    bool smoothing;
+} soft_context;
+
+LOSSOPT_ALWAYS_INLINE vfloat soft_weight(const float *t, const float *weight, size_t offset,
+                                         size_t count, bool smoothing, vfloat keep, vfloat spread)
+{
+    vfloat u = vec_load_n(t + offset, count);
+    if (smoothing)
+        u = vec_fma(u, keep, spread);
+    if (weight)
+        u = vec_mul(vec_load_n(weight + offset, count), u);
+    return u;
+}
+
+LOSSOPT_ALWAYS_INLINE void soft_vector(const soft_context *k, size_t offset, size_t count,
+                                       vfloat *u_sum, vfloat *shift_sum)
+{
+    vfloat u = soft_weight(k->t, k->weight, offset, count, k->smoothing, k->keep, k->spread);
+    vfloat shifted = vec_sub(vec_load_n(k->x + offset, count), k->m);
+    /* 0 log 0 = 0: a zero target weight contributes 0, even at a -inf logit */
+    *shift_sum = vec_select(vec_eq(u, vec_set1(0.0f)), vec_set1(0.0f), vec_mul(u, shifted));
+    *u_sum = u;
+}
+DEFINE_ROW_TWO_SUMS(soft_sums, soft_context, soft_vector)
+
+double KERNEL_NAME(row_soft_sums)(const float *x, const float *t, size_t classes, float m,
+                                  const float *weight, bool smoothing, float keep, float spread,
+                                  double *shift_sum)
+{
+    soft_context k = {x, t, weight, vec_set1(m), vec_set1(keep), vec_set1(spread), smoothing};
+    return soft_sums(&k, classes, shift_sum);
+}
+
+void KERNEL_NAME(row_grad_soft)(float *g, const float *t, size_t classes, float scale_scalar,
+                                const float *weight, bool smoothing, float keep, float spread,
+                                float inv_d)
+{
+    vfloat scale = vec_set1(scale_scalar), keep_v = vec_set1(keep), spread_v = vec_set1(spread);
+    vfloat inv_d_v = vec_set1(inv_d);
+    for (size_t j = 0; j < classes; j += VEC_WIDTH) {
+        size_t count = classes - j < VEC_WIDTH ? classes - j : VEC_WIDTH;
+        vfloat u = soft_weight(t, weight, j, count, smoothing, keep_v, spread_v);
+        vfloat difference = vec_fma(vec_load_n(g + j, count), scale, vec_negate(u));
+        vec_store_n(g + j, vec_mul(difference, inv_d_v), count);
+    }
 }
 
 void KERNEL_NAME(row_grad)(float *g, size_t classes, float scale_scalar, float offset_scalar,

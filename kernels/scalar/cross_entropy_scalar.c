@@ -1,6 +1,8 @@
-/* kernels/scalar/cross_entropy_scalar.c - the scalar oracle of cross-entropy's
- * per-row passes: the same operations as kernels/loss_cross_entropy.c, with
- * the canonical summation order written out literally. */
+/* kernels/scalar/cross_entropy_scalar.c - the scalar oracle of the row-wise
+ * losses' per-row passes (cross-entropy with class indices and soft targets,
+ * multi-margin): the same operations as kernels/loss_cross_entropy.c and
+ * kernels/loss_multi_margin.c, with the canonical summation order written
+ * out literally. */
 #include <math.h>
 
 #include "kernel_table.h"
@@ -22,6 +24,14 @@ float row_max_scalar(const float *x, size_t classes)
     for (size_t j = 0; j < classes; j++)
         m = max_nan(x[j], m);
     return m;
+}
+
+size_t row_find_scalar(const float *x, size_t classes, float value)
+{
+    for (size_t j = 0; j < classes; j++)
+        if (x[j] == value)
+            return j;
+    return classes;
 }
 
 static float fold(float lane[LANES])
@@ -64,4 +74,82 @@ void row_grad_scalar(float *g, size_t classes, float scale, float offset, const 
         float subtract = weight ? weight[j] * offset : offset;
         g[j] = fmaf(g[j], scale, -subtract);
     }
+}
+
+/* u_j = w_j t~_j, t~_j = fma(t_j, keep, spread) with smoothing. */
+static float soft_weight(const float *t, const float *weight, size_t j, bool smoothing, float keep,
+                         float spread)
+{
+    float u = smoothing ? fmaf(t[j], keep, spread) : t[j];
+    return weight ? weight[j] * u : u;
+}
+
+double row_soft_sums_scalar(const float *x, const float *t, size_t classes, float m,
+                            const float *weight, bool smoothing, float keep, float spread,
+                            double *shift_sum)
+{
+    double total = -0.0, shift_total = -0.0;
+    for (size_t block = 0; block < classes; block += BLOCK) {
+        float lane[LANES], shift_lane[LANES];
+        for (int j = 0; j < LANES; j++)
+            lane[j] = shift_lane[j] = -0.0f;
+        size_t end = classes - block < BLOCK ? classes : block + BLOCK;
+        for (size_t j = block; j < end; j++) {
+            float u = soft_weight(t, weight, j, smoothing, keep, spread);
+            float shifted = x[j] - m;
+            lane[(j - block) % LANES] += u;
+            shift_lane[(j - block) % LANES] += u == 0 ? 0.0f : u * shifted; /* 0 log 0 = 0 */
+        }
+        total += (double)fold(lane);
+        shift_total += (double)fold(shift_lane);
+    }
+    *shift_sum = shift_total;
+    return total;
+}
+
+void row_grad_soft_scalar(float *g, const float *t, size_t classes, float scale,
+                          const float *weight, bool smoothing, float keep, float spread,
+                          float inv_d)
+{
+    for (size_t j = 0; j < classes; j++) {
+        float u = soft_weight(t, weight, j, smoothing, keep, spread);
+        float difference = fmaf(g[j], scale, -u);
+        g[j] = difference * inv_d;
+    }
+}
+
+double row_margin_scalar(const float *x, size_t classes, size_t label, float margin_minus_target,
+                         int p, float c, float *g, double *slope_sum)
+{
+    double total = -0.0, slope_total = -0.0;
+    for (size_t block = 0; block < classes; block += BLOCK) {
+        float lane[LANES], slope_lane[LANES];
+        for (int j = 0; j < LANES; j++)
+            lane[j] = slope_lane[j] = -0.0f;
+        size_t end = classes - block < BLOCK ? classes : block + BLOCK;
+        for (size_t j = block; j < end; j++) {
+            float z = margin_minus_target + x[j];
+            float h = max_nan(z, 0.0f);
+            float term, slope, grad;
+            if (p == 1) {
+                term = h;
+                slope = h > 0 ? 1.0f : isnan(h) ? h : 0.0f;
+                grad = h > 0 ? c : isnan(h) ? h : 0.0f;
+            } else {
+                term = h * h;
+                slope = h;
+                grad = (c + c) * h;
+            }
+            if (g)
+                g[j] = grad;
+            if (j != label) {
+                lane[(j - block) % LANES] += term;
+                slope_lane[(j - block) % LANES] += slope;
+            }
+        }
+        total += (double)fold(lane);
+        slope_total += (double)fold(slope_lane);
+    }
+    *slope_sum = slope_total;
+    return total;
 }

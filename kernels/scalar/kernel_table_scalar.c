@@ -18,6 +18,10 @@ const lossopt_kernel_table lossopt_kernels_scalar = {
     .bce_logits_f32 = bce_logits_f32_scalar,
     .both_in_unit_interval = both_in_unit_interval_scalar,
     .row_max = row_max_scalar,
+    .row_find = row_find_scalar,
     .row_exp = row_exp_scalar,
     .row_grad = row_grad_scalar,
+    .row_soft_sums = row_soft_sums_scalar,
+    .row_grad_soft = row_grad_soft_scalar,
+    .row_margin = row_margin_scalar,
 };

@@ -24,8 +24,18 @@ double bce_logits_f32_scalar(const lossopt_elementwise_args *a);
 int both_in_unit_interval_scalar(const float *prob, const float *target, size_t n);
 
 float row_max_scalar(const float *x, size_t classes);
+size_t row_find_scalar(const float *x, size_t classes, float value);
 double row_exp_scalar(const float *x, size_t classes, float m, size_t label, float *e_out,
                       const float *weight, double *shift_sum);
 void row_grad_scalar(float *g, size_t classes, float scale, float offset, const float *weight);
+
+double row_soft_sums_scalar(const float *x, const float *t, size_t classes, float m,
+                            const float *weight, bool smoothing, float keep, float spread,
+                            double *shift_sum);
+void row_grad_soft_scalar(float *g, const float *t, size_t classes, float scale,
+                          const float *weight, bool smoothing, float keep, float spread,
+                          float inv_d);
+double row_margin_scalar(const float *x, size_t classes, size_t label, float margin_minus_target,
+                         int p, float c, float *g, double *slope_sum);
 
 #endif /* LOSSOPT_SCALAR_KERNELS_H */

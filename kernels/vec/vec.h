@@ -24,7 +24,7 @@
  *   vmask, vec_gt/lt/ge/le/eq(a, b), vec_isnan(a)
  *                                 lane masks; comparisons are false where
  *                                 either operand is NaN
- *   vec_mask_and(m, k), vec_mask_all(m)
+ *   vec_mask_and(m, k), vec_mask_all(m), vec_mask_any(m)
  *   vec_select(m, a, b)           m ? a : b per lane
  *   vec_keep_first(v, count)      lanes at and after count become -0.0f
  *   vec_exp/vec_log/vec_log1p(v)  SLEEF's FMA-family u10 functions, which

@@ -63,6 +63,7 @@ static inline vmask vec_eq(vfloat a, vfloat b) { return _mm256_cmp_ps(a, b, _CMP
 static inline vmask vec_isnan(vfloat a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 static inline vmask vec_mask_and(vmask a, vmask b) { return _mm256_and_ps(a, b); }
 static inline int vec_mask_all(vmask m) { return _mm256_movemask_ps(m) == 0xff; }
+static inline int vec_mask_any(vmask m) { return _mm256_movemask_ps(m) != 0; }
 static inline vfloat vec_select(vmask m, vfloat a, vfloat b) { return _mm256_blendv_ps(b, a, m); }
 
 static inline vfloat vec_abs(vfloat a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }

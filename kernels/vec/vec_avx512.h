@@ -66,6 +66,7 @@ static inline vmask vec_eq(vfloat a, vfloat b) { return _mm512_cmp_ps_mask(a, b,
 static inline vmask vec_isnan(vfloat a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
 static inline vmask vec_mask_and(vmask a, vmask b) { return (vmask)(a & b); }
 static inline int vec_mask_all(vmask m) { return m == (vmask)0xffff; }
+static inline int vec_mask_any(vmask m) { return m != 0; }
 static inline vfloat vec_select(vmask m, vfloat a, vfloat b) { return _mm512_mask_blend_ps(m, b, a); }
 
 static inline vfloat vec_abs(vfloat a) { return _mm512_andnot_ps(_mm512_set1_ps(-0.0f), a); }

@@ -61,6 +61,7 @@ static inline vmask vec_eq(vfloat a, vfloat b) { return vceqq_f32(a, b); }
 static inline vmask vec_isnan(vfloat a) { return vmvnq_u32(vceqq_f32(a, a)); }
 static inline vmask vec_mask_and(vmask a, vmask b) { return vandq_u32(a, b); }
 static inline int vec_mask_all(vmask m) { return vminvq_u32(m) == 0xffffffffu; }
+static inline int vec_mask_any(vmask m) { return vmaxvq_u32(m) != 0; }
 static inline vfloat vec_select(vmask m, vfloat a, vfloat b) { return vbslq_f32(m, a, b); }
 
 static inline vfloat vec_abs(vfloat a) { return vabsq_f32(a); }

@@ -1,0 +1,337 @@
+/* tests/test_soft_ce_and_multi_margin.c - lossopt_cross_entropy_probs_f32 and
+ * lossopt_multi_margin_f32: every option (reductions, class weights, label
+ * smoothing, p = 1 and 2, margins, ignored rows, loss-only / grad-only /
+ * both), class counts 1..32000, special values, every supported ISA and the
+ * public API bit-identical to the scalar oracle with buffers ending at guard
+ * pages; the oracle against PyTorch's definitions in double; the error
+ * contract. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lossopt_internal.h"
+#include "test_support.h"
+
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+extern const lossopt_kernel_table lossopt_kernels_avx512emu;
+#endif
+
+typedef struct variant {
+    bool public_api;
+    const lossopt_kernel_table *table;
+    const char *name;
+} variant;
+
+/* One configuration of either loss. */
+typedef struct config {
+    bool margin_loss;          /* false: cross_entropy_probs */
+    lossopt_reduction reduction;
+    bool weighted;
+    float smoothing;           /* probs */
+    int p;                     /* multi_margin */
+    float margin;              /* multi_margin */
+} config;
+
+static lossopt_status run(const variant *v, const config *c, const float *x, const float *t,
+                          const int64_t *labels, const float *w, size_t rows, size_t classes,
+                          float *loss, float *grad)
+{
+    const float *weight = c->weighted ? w : NULL;
+    if (c->margin_loss)
+        return v->public_api
+                   ? lossopt_multi_margin_f32(x, labels, rows, classes, c->p, c->margin, weight,
+                                              c->reduction, loss, grad)
+                   : lossopt_multi_margin_f32_with_table(v->table, x, labels, rows, classes, c->p,
+                                                         c->margin, weight, c->reduction, loss,
+                                                         grad);
+    lossopt_ce_options opt = {c->reduction, weight, c->smoothing};
+    return v->public_api ? lossopt_cross_entropy_probs_f32(x, t, rows, classes, &opt, loss, grad)
+                         : lossopt_cross_entropy_probs_f32_with_table(v->table, x, t, rows, classes,
+                                                                      &opt, loss, grad);
+}
+
+static bool guards = true;
+
+static float *buffer(size_t n) { return guards ? test_guarded_alloc(n) : malloc((n ? n : 1) * sizeof(float)); }
+static void release(float *p) { if (guards) test_guarded_free(p); else free(p); }
+
+/* Inputs: logits/scores, soft targets (rows summing to 1, some exact 0s),
+ * labels (some ignored), class weights. */
+static void fill(float *x, float *t, int64_t *labels, float *w, size_t rows, size_t classes,
+                 bool special)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double sum = 0;
+        for (size_t j = 0; j < classes; j++) {
+            size_t i = r * classes + j;
+            x[i] = test_random_uniform(-4.0f, 4.0f);
+            if (special) {
+                uint32_t k = test_random_u32() % 12;
+                if (k == 0) x[i] = -INFINITY;
+                else if (k == 1) x[i] = test_random_u32() % 2 ? 1e30f : -1e30f;
+                else if (k == 2) x[i] = test_random_special();
+            }
+            t[i] = test_random_u32() % 4 == 0 ? 0.0f : test_random_uniform(0.0f, 1.0f);
+            sum += t[i];
+        }
+        for (size_t j = 0; j < classes && sum > 0; j++)
+            t[r * classes + j] = (float)(t[r * classes + j] / sum);
+        labels[r] = test_random_u32() % 5 == 0 ? -100 : (int64_t)test_random_below(classes);
+    }
+    for (size_t j = 0; j < classes; j++)
+        w[j] = test_random_uniform(0.1f, 2.0f);
+}
+
+static size_t config_list(config *out)
+{
+    size_t n = 0;
+    static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
+    for (int ri = 0; ri < 3; ri++)
+        for (int weighted = 0; weighted < 2; weighted++) {
+            static const float smoothings[] = {0.0f, 0.2f, 1.0f};
+            for (int s = 0; s < 3; s++)
+                out[n++] = (config){false, reductions[ri], weighted, smoothings[s], 0, 0};
+            static const float margins[] = {1.0f, 0.25f, -0.5f};
+            for (int p = 1; p <= 2; p++)
+                for (int m = 0; m < 3; m++)
+                    out[n++] = (config){true, reductions[ri], weighted, 0, p, margins[m]};
+        }
+    return n;
+}
+
+static void describe(const config *c, char *text, size_t size)
+{
+    if (c->margin_loss)
+        snprintf(text, size, "multi_margin p=%d margin=%g r=%d w=%d", c->p, c->margin,
+                 c->reduction, c->weighted);
+    else
+        snprintf(text, size, "ce_probs eps=%g r=%d w=%d", c->smoothing, c->reduction, c->weighted);
+}
+
+static void compare(const variant *v, size_t rows, size_t classes, bool special)
+{
+    size_t n = rows * classes;
+    float *x = buffer(n), *t = buffer(n), *w = buffer(classes), *grad = buffer(n);
+    float *oracle_grad = malloc((n ? n : 1) * sizeof(float)), *only = malloc((n ? n : 1) * sizeof(float));
+    int64_t *labels = malloc((rows ? rows : 1) * sizeof(int64_t));
+    float oracle_loss[64], loss[64], only_loss[64];
+    fill(x, t, labels, w, rows, classes, special);
+    config configs[64];
+    size_t count = config_list(configs);
+    variant oracle = {false, &lossopt_kernels_scalar, "scalar"};
+    for (size_t k = 0; k < count; k++) {
+        const config *c = &configs[k];
+        char what[160], name[96];
+        describe(c, name, sizeof name);
+        snprintf(what, sizeof what, "%s %s rows=%zu classes=%zu%s", v->name, name, rows, classes,
+                 special ? " special" : "");
+        size_t loss_count = c->reduction == LOSSOPT_NONE ? rows : 1;
+        lossopt_status want = run(&oracle, c, x, t, labels, w, rows, classes, oracle_loss, oracle_grad);
+        lossopt_status got = run(v, c, x, t, labels, w, rows, classes, loss, grad);
+        if (!test_check(want == LOSSOPT_OK && got == LOSSOPT_OK, "%s: status %d/%d", what, want, got))
+            continue;
+        size_t d = test_first_difference(oracle_loss, loss, loss_count);
+        test_check(d == loss_count, "%s: loss[%zu] oracle %a variant %a", what, d,
+                   d < loss_count ? oracle_loss[d] : 0.0, d < loss_count ? loss[d] : 0.0);
+        d = test_first_difference(oracle_grad, grad, n);
+        test_check(d == n, "%s: grad[%zu] oracle %a variant %a", what, d,
+                   d < n ? oracle_grad[d] : 0.0, d < n ? grad[d] : 0.0);
+        got = run(v, c, x, t, labels, w, rows, classes, only_loss, NULL);
+        test_check(got == LOSSOPT_OK && test_first_difference(oracle_loss, only_loss, loss_count) ==
+                                            loss_count, "%s: loss-only call differs", what);
+        got = run(v, c, x, t, labels, w, rows, classes, NULL, only);
+        test_check(got == LOSSOPT_OK && test_first_difference(oracle_grad, only, n) == n,
+                   "%s: grad-only call differs", what);
+    }
+    release(x); release(t); release(w); release(grad);
+    free(oracle_grad); free(only); free(labels);
+}
+
+#ifndef LOSSOPT_TEST_EMULATED_AVX512
+/* The definitions in double: PyTorch's cross_entropy with probability
+ * targets and multi_margin_loss. */
+static void check_against_double(size_t rows, size_t classes)
+{
+    size_t n = rows * classes;
+    float *x = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float)), *grad = malloc(n * sizeof(float));
+    float *w = malloc(classes * sizeof(float));
+    int64_t *labels = malloc(rows * sizeof(int64_t));
+    double *g = malloc(classes * sizeof(double));
+    fill(x, t, labels, w, rows, classes, false);
+    config configs[64];
+    size_t count = config_list(configs);
+    variant oracle = {false, &lossopt_kernels_scalar, "scalar"};
+    for (size_t k = 0; k < count; k++) {
+        const config *c = &configs[k];
+        char name[96];
+        describe(c, name, sizeof name);
+        float loss[64];
+        if (!test_check(run(&oracle, c, x, t, labels, w, rows, classes, loss, grad) == LOSSOPT_OK,
+                        "%s: status", name))
+            continue;
+        double kept = 0, total = 0;
+        for (size_t r = 0; r < rows; r++) kept += labels[r] >= 0;
+        double divisor = c->reduction != LOSSOPT_MEAN ? 1.0 : c->margin_loss ? kept : (double)rows;
+        for (size_t r = 0; r < rows; r++) {
+            const float *xr = x + r * classes, *tr = t + r * classes;
+            double row = 0, largest = 0, term_scale = 0;
+            if (c->margin_loss) {
+                int64_t y = labels[r];
+                for (size_t j = 0; j < classes; j++) g[j] = 0;
+                if (y >= 0) {
+                    double wy = c->weighted ? w[y] : 1.0;
+                    for (size_t j = 0; j < classes; j++) {
+                        if (j == (size_t)y) continue;
+                        double z = (double)c->margin - xr[y] + xr[j];
+                        if (z > 0) {
+                            row += wy * (c->p == 1 ? z : z * z) / classes;
+                            double gj = wy * (c->p == 1 ? 1.0 : 2 * z) / classes / divisor;
+                            g[j] += gj;
+                            g[y] -= gj;
+                        }
+                    }
+                }
+            } else {
+                double m = -INFINITY, s = 0, eps = c->smoothing, sum_u = 0;
+                for (size_t j = 0; j < classes; j++) if (xr[j] > m) m = xr[j];
+                for (size_t j = 0; j < classes; j++) s += exp(xr[j] - m);
+                for (size_t j = 0; j < classes; j++) {
+                    double tt = tr[j] * (1 - eps) + eps / classes;
+                    double u = (c->weighted ? w[j] : 1.0) * tt;
+                    double logp = xr[j] - m - log(s);
+                    if (u != 0) row -= u * logp;
+                    sum_u += u;
+                }
+                for (size_t j = 0; j < classes; j++) {
+                    double tt = tr[j] * (1 - eps) + eps / classes;
+                    double u = (c->weighted ? w[j] : 1.0) * tt;
+                    g[j] = (sum_u * exp(xr[j] - m) / s - u) / divisor;
+                    /* soft targets: g_j = p_j V - u_j cancels where the
+                     * prediction matches the target, and no float order
+                     * can hold 2^-20 of a gradient far smaller than its
+                     * terms; the bound is 2^-20 of the row's largest term
+                     * (include/lossopt.h) */
+                    term_scale = fmax(term_scale, fmax(fabs(sum_u * exp(xr[j] - m) / s), u) / divisor);
+                }
+            }
+            for (size_t j = 0; j < classes; j++) if (fabs(g[j]) > largest) largest = fabs(g[j]);
+            if (term_scale > largest) largest = term_scale;
+            total += row;
+            if (c->reduction == LOSSOPT_NONE)
+                test_check(fabs(loss[r] - row) <= 1e-6 * fabs(row) + 4 * test_ulp_of((float)row),
+                           "%s: row %zu of %zu x %zu: %.9g, double %.17g", name, r, rows, classes,
+                           loss[r], row);
+            for (size_t j = 0; j < classes; j++) {
+                double err = fabs(grad[r * classes + j] - g[j]);
+                test_check(err <= 2 * test_ulp_of((float)g[j]) || err <= 0x1p-20 * largest,
+                           "%s: grad[%zu][%zu] of %zu classes: %.9g, double %.17g", name, r, j,
+                           classes, grad[r * classes + j], g[j]);
+            }
+        }
+        if (c->reduction != LOSSOPT_NONE) {
+            double want = c->reduction == LOSSOPT_MEAN ? total / divisor : total;
+            test_check(fabs(loss[0] - want) <= 1e-6 * fabs(want), "%s: %zu x %zu: %.9g, double %.17g",
+                       name, rows, classes, loss[0], want);
+        }
+    }
+    free(x); free(t); free(grad); free(w); free(labels); free(g);
+}
+
+static void check_errors(void)
+{
+    float x[12] = {0}, t[12] = {0}, loss[4], grad[12];
+    int64_t labels[3] = {0, 1, -100}, bad_labels[3] = {0, 1, 4};
+    unsigned char before[sizeof grad + sizeof loss];
+    lossopt_ce_options opt = {LOSSOPT_NONE, NULL, 0}, bad_eps = {LOSSOPT_MEAN, NULL, 1.5f};
+    lossopt_ce_options bad_r = {(lossopt_reduction)4, NULL, 0};
+    unsigned isas = lossopt_supported_isas();
+    for (int isa = 0; isa <= LOSSOPT_ISA_NEON; isa++) {
+        if (!((isas >> isa) & 1)) continue;
+        const lossopt_kernel_table *tb = lossopt_kernel_table_for((lossopt_isa)isa);
+        struct { lossopt_status got, want; const char *why; } results[14];
+        int k = 0;
+#define CALL(expr, status, why_)                                                   \
+        do {                                                                       \
+            memset(grad, 0x5a, sizeof grad); memset(loss, 0x5a, sizeof loss);      \
+            memcpy(before, grad, sizeof grad); memcpy(before + sizeof grad, loss, sizeof loss); \
+            results[k].got = (expr); results[k].want = (status); results[k].why = (why_); \
+            test_check(results[k].got == results[k].want, "%s on %s: status %d, want %d", \
+                       results[k].why, lossopt_isa_name((lossopt_isa)isa), results[k].got, \
+                       results[k].want);                                           \
+            test_check(results[k].want == LOSSOPT_OK ||                            \
+                           (memcmp(before, grad, sizeof grad) == 0 &&              \
+                            memcmp(before + sizeof grad, loss, sizeof loss) == 0), \
+                       "%s: a failed call wrote", results[k].why);                 \
+            k++;                                                                   \
+        } while (0)
+        CALL(lossopt_cross_entropy_probs_f32_with_table(tb, NULL, t, 3, 4, &opt, loss, grad), LOSSOPT_ERR_NULL, "probs NULL logits");
+        CALL(lossopt_cross_entropy_probs_f32_with_table(tb, x, NULL, 3, 4, &opt, loss, grad), LOSSOPT_ERR_NULL, "probs NULL targets");
+        CALL(lossopt_cross_entropy_probs_f32_with_table(tb, x, t, 3, 4, &opt, NULL, NULL), LOSSOPT_ERR_NULL, "probs no output");
+        CALL(lossopt_cross_entropy_probs_f32_with_table(tb, x, t, 3, 0, &opt, loss, grad), LOSSOPT_ERR_SIZE, "probs classes 0");
+        CALL(lossopt_cross_entropy_probs_f32_with_table(tb, x, t, SIZE_MAX / 3, 4, &opt, loss, grad), LOSSOPT_ERR_SIZE, "probs overflow");
+        CALL(lossopt_cross_entropy_probs_f32_with_table(tb, x, t, 3, 4, &bad_eps, loss, grad), LOSSOPT_ERR_ARG, "probs smoothing 1.5");
+        CALL(lossopt_cross_entropy_probs_f32_with_table(tb, x, t, 3, 4, &bad_r, loss, grad), LOSSOPT_ERR_ARG, "probs reduction 4");
+        CALL(lossopt_multi_margin_f32_with_table(tb, NULL, labels, 3, 4, 1, 1.0f, NULL, LOSSOPT_SUM, loss, grad), LOSSOPT_ERR_NULL, "margin NULL scores");
+        CALL(lossopt_multi_margin_f32_with_table(tb, x, labels, 3, 0, 1, 1.0f, NULL, LOSSOPT_SUM, loss, grad), LOSSOPT_ERR_SIZE, "margin classes 0");
+        CALL(lossopt_multi_margin_f32_with_table(tb, x, labels, 3, 4, 3, 1.0f, NULL, LOSSOPT_SUM, loss, grad), LOSSOPT_ERR_ARG, "margin p 3");
+        CALL(lossopt_multi_margin_f32_with_table(tb, x, labels, 3, 4, 1, NAN, NULL, LOSSOPT_SUM, loss, grad), LOSSOPT_ERR_ARG, "margin NaN");
+        CALL(lossopt_multi_margin_f32_with_table(tb, x, bad_labels, 3, 4, 2, 1.0f, NULL, LOSSOPT_NONE, loss, grad), LOSSOPT_ERR_DOMAIN, "margin label 4 in the last row");
+        CALL(lossopt_multi_margin_f32_with_table(tb, x, bad_labels, 3, 4, 0, 1.0f, NULL, LOSSOPT_NONE, loss, grad), LOSSOPT_ERR_ARG, "ARG before DOMAIN");
+        CALL(lossopt_multi_margin_f32_with_table(NULL, NULL, NULL, 3, 0, 0, NAN, NULL, LOSSOPT_NONE, loss, grad), LOSSOPT_ERR_ISA, "ISA first");
+#undef CALL
+    }
+    /* all ignored: MEAN NaN; no rows: SUM 0 */
+    int64_t ignored[3] = {-1, -100, INT64_MIN};
+    test_check(lossopt_multi_margin_f32(x, ignored, 3, 4, 1, 1.0f, NULL, LOSSOPT_MEAN, loss, grad) ==
+                   LOSSOPT_OK && isnan(loss[0]) && grad[5] == 0.0f, "margin all ignored MEAN");
+    test_check(lossopt_cross_entropy_probs_f32(NULL, NULL, 0, 4, NULL, loss, NULL) == LOSSOPT_OK &&
+                   isnan(loss[0]), "probs no rows MEAN");
+    /* 0 log 0 = 0: a zero target at a -inf logit does not make the loss NaN */
+    float xi[3] = {-INFINITY, 0.5f, 1.0f}, ti[3] = {0.0f, 0.25f, 0.75f};
+    test_check(lossopt_cross_entropy_probs_f32(xi, ti, 1, 3, NULL, loss, grad) == LOSSOPT_OK &&
+                   isfinite(loss[0]) && grad[0] == 0.0f, "0 log 0: loss %g grad %g", loss[0], grad[0]);
+}
+#endif
+
+int main(void)
+{
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+    test_init("test_avx512_emulated_soft_ce_and_multi_margin");
+#else
+    test_init("test_soft_ce_and_multi_margin");
+#endif
+    test_skip_unless_forced_isa_supported();
+    bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
+    guards = getenv("LOSSOPT_TEST_NO_GUARD_PAGES") == NULL;
+    variant variants[8];
+    size_t count = 0;
+#ifdef LOSSOPT_TEST_EMULATED_AVX512
+    variants[count++] = (variant){false, &lossopt_kernels_avx512emu, "avx512-emulated"};
+#else
+    for (int isa = LOSSOPT_ISA_AVX2; isa <= LOSSOPT_ISA_NEON; isa++)
+        if ((test_vector_isas() >> isa) & 1)
+            variants[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
+                                          lossopt_isa_name((lossopt_isa)isa)};
+    variants[count++] = (variant){true, NULL, "public-api"};
+#endif
+    static const size_t class_counts[] = {1, 2, 3, 7, 15, 16, 17, 33, 255, 256, 257, 1000, 32000};
+    for (size_t v = 0; v < count; v++) {
+        for (size_t c = 0; c < sizeof class_counts / sizeof class_counts[0]; c++) {
+            size_t classes = class_counts[c];
+            if (quick && classes > 1000) continue;
+            size_t rows = classes >= 1000 ? 2 : 1 + test_random_below(9);
+            compare(&variants[v], rows, classes, false);
+            compare(&variants[v], rows, classes, true);
+        }
+        compare(&variants[v], 0, 5, false);
+    }
+#ifndef LOSSOPT_TEST_EMULATED_AVX512
+    static const size_t double_classes[] = {1, 2, 3, 7, 17, 1000};
+    for (size_t c = 0; c < sizeof double_classes / sizeof double_classes[0]; c++)
+        check_against_double(double_classes[c] >= 1000 ? 3 : 20, double_classes[c]);
+    check_errors();
+#endif
+    return test_finish();
+}
