@@ -7,10 +7,9 @@
 
 #include "kernel_table.h"
 #include "scalar/scalar_kernels.h"
+#include "scalar/canonical_sum.h"
 #include "scalar/scalar_math.h"
 
-#define BLOCK 256
-#define LANES 16
 
 static float max_nan(float a, float b)
 {
@@ -34,38 +33,24 @@ size_t row_find_scalar(const float *x, size_t classes, float value)
     return classes;
 }
 
-static float fold(float lane[LANES])
-{
-    for (int width = LANES / 2; width >= 1; width /= 2)
-        for (int j = 0; j < width; j++)
-            lane[j] += lane[j + width];
-    return lane[0];
-}
 
 double row_exp_scalar(const float *x, size_t classes, float m, size_t label, float *e_out,
                       const float *weight, double *shift_sum)
 {
-    double total = -0.0, shift_total = -0.0;
-    for (size_t block = 0; block < classes; block += BLOCK) {
-        float lane[LANES], shift_lane[LANES];
-        for (int j = 0; j < LANES; j++)
-            lane[j] = shift_lane[j] = -0.0f;
-        size_t end = classes - block < BLOCK ? classes : block + BLOCK;
-        for (size_t j = block; j < end; j++) {
-            float shifted = x[j] - m;
-            float e = lossopt_scalar_exp_of_difference(x[j], m);
-            if (e_out)
-                e_out[j] = e;
-            lane[(j - block) % LANES] += j == label ? -0.0f : e;
-            if (shift_sum)
-                shift_lane[(j - block) % LANES] += weight ? weight[j] * shifted : shifted;
-        }
-        total += (double)fold(lane);
-        shift_total += (double)fold(shift_lane);
+    canonical_sum sum, shift;
+    canonical_start(&sum);
+    canonical_start(&shift);
+    for (size_t j = 0; j < classes; j++) {
+        float shifted = x[j] - m;
+        float e = lossopt_scalar_exp_of_difference(x[j], m);
+        if (e_out)
+            e_out[j] = e;
+        canonical_add(&sum, j, j == label ? -0.0f : e);
+        canonical_add(&shift, j, weight ? weight[j] * shifted : shifted);
     }
     if (shift_sum)
-        *shift_sum = shift_total;
-    return total;
+        *shift_sum = canonical_finish(&shift, classes);
+    return canonical_finish(&sum, classes);
 }
 
 void row_grad_scalar(float *g, size_t classes, float scale, float offset, const float *weight)
@@ -88,23 +73,17 @@ double row_soft_sums_scalar(const float *x, const float *t, size_t classes, floa
                             const float *weight, bool smoothing, float keep, float spread,
                             double *shift_sum)
 {
-    double total = -0.0, shift_total = -0.0;
-    for (size_t block = 0; block < classes; block += BLOCK) {
-        float lane[LANES], shift_lane[LANES];
-        for (int j = 0; j < LANES; j++)
-            lane[j] = shift_lane[j] = -0.0f;
-        size_t end = classes - block < BLOCK ? classes : block + BLOCK;
-        for (size_t j = block; j < end; j++) {
-            float u = soft_weight(t, weight, j, smoothing, keep, spread);
-            float shifted = x[j] - m;
-            lane[(j - block) % LANES] += u;
-            shift_lane[(j - block) % LANES] += u == 0 ? 0.0f : u * shifted; /* 0 log 0 = 0 */
-        }
-        total += (double)fold(lane);
-        shift_total += (double)fold(shift_lane);
+    canonical_sum sum, shift;
+    canonical_start(&sum);
+    canonical_start(&shift);
+    for (size_t j = 0; j < classes; j++) {
+        float u = soft_weight(t, weight, j, smoothing, keep, spread);
+        float shifted = x[j] - m;
+        canonical_add(&sum, j, u);
+        canonical_add(&shift, j, u == 0 ? 0.0f : u * shifted); /* 0 log 0 = 0 */
     }
-    *shift_sum = shift_total;
-    return total;
+    *shift_sum = canonical_finish(&shift, classes);
+    return canonical_finish(&sum, classes);
 }
 
 void row_grad_soft_scalar(float *g, const float *t, size_t classes, float scale,
@@ -121,35 +100,27 @@ void row_grad_soft_scalar(float *g, const float *t, size_t classes, float scale,
 double row_margin_scalar(const float *x, size_t classes, size_t label, float margin_minus_target,
                          int p, float c, float *g, double *slope_sum)
 {
-    double total = -0.0, slope_total = -0.0;
-    for (size_t block = 0; block < classes; block += BLOCK) {
-        float lane[LANES], slope_lane[LANES];
-        for (int j = 0; j < LANES; j++)
-            lane[j] = slope_lane[j] = -0.0f;
-        size_t end = classes - block < BLOCK ? classes : block + BLOCK;
-        for (size_t j = block; j < end; j++) {
-            float z = margin_minus_target + x[j];
-            float h = max_nan(z, 0.0f);
-            float term, slope, grad;
-            if (p == 1) {
-                term = h;
-                slope = h > 0 ? 1.0f : isnan(h) ? h : 0.0f;
-                grad = h > 0 ? c : isnan(h) ? h : 0.0f;
-            } else {
-                term = h * h;
-                slope = h;
-                grad = (c + c) * h;
-            }
-            if (g)
-                g[j] = grad;
-            if (j != label) {
-                lane[(j - block) % LANES] += term;
-                slope_lane[(j - block) % LANES] += slope;
-            }
+    canonical_sum terms, slopes;
+    canonical_start(&terms);
+    canonical_start(&slopes);
+    for (size_t j = 0; j < classes; j++) {
+        float z = margin_minus_target + x[j];
+        float h = max_nan(z, 0.0f);
+        float term, slope, grad;
+        if (p == 1) {
+            term = h;
+            slope = h > 0 ? 1.0f : isnan(h) ? h : 0.0f;
+            grad = h > 0 ? c : isnan(h) ? h : 0.0f;
+        } else {
+            term = h * h;
+            slope = h;
+            grad = (c + c) * h;
         }
-        total += (double)fold(lane);
-        slope_total += (double)fold(slope_lane);
+        if (g)
+            g[j] = grad; /* g[label] is overwritten by the caller */
+        canonical_add(&terms, j, j == label ? -0.0f : term);
+        canonical_add(&slopes, j, j == label ? -0.0f : slope);
     }
-    *slope_sum = slope_total;
-    return total;
+    *slope_sum = canonical_finish(&slopes, classes);
+    return canonical_finish(&terms, classes);
 }

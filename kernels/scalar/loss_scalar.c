@@ -7,10 +7,9 @@
 
 #include "kernel_table.h"
 #include "scalar/scalar_kernels.h"
+#include "scalar/canonical_sum.h"
 #include "scalar/scalar_math.h"
 
-#define BLOCK 256
-#define LANES 16
 
 /* NaN if a or b is NaN, else a > b ? a : b (b on ties), as vec_max. */
 static float max_nan(float a, float b)
@@ -144,30 +143,22 @@ typedef void (*weighted_element_fn)(float x, float t, const lossopt_elementwise_
 static double run(const lossopt_elementwise_args *a, element_fn element,
                   weighted_element_fn weighted_element)
 {
-    double total = -0.0;
-    for (size_t block = 0; block < a->n; block += BLOCK) {
-        float lane[LANES];
-        for (int j = 0; j < LANES; j++)
-            lane[j] = -0.0f;
-        size_t end = a->n - block < BLOCK ? a->n : block + BLOCK;
-        for (size_t i = block; i < end; i++) {
-            float loss, grad;
-            if (weighted_element)
-                weighted_element(a->input[i], a->target[i], a, a->weight ? a->weight[i] : 1.0f,
-                                 &loss, &grad);
-            else
-                element(a->input[i], a->target[i], a, &loss, &grad);
-            if (a->grad)
-                a->grad[i] = grad;
-            if (!a->reduce && a->loss)
-                a->loss[i] = loss;
-            lane[(i - block) % LANES] += loss;
-        }
-        for (int width = LANES / 2; width >= 1; width /= 2)
-            for (int j = 0; j < width; j++)
-                lane[j] += lane[j + width];
-        total += (double)lane[0];
+    canonical_sum sum;
+    canonical_start(&sum);
+    for (size_t i = 0; i < a->n; i++) {
+        float loss, grad;
+        if (weighted_element)
+            weighted_element(a->input[i], a->target[i], a, a->weight ? a->weight[i] : 1.0f, &loss,
+                             &grad);
+        else
+            element(a->input[i], a->target[i], a, &loss, &grad);
+        if (a->grad)
+            a->grad[i] = grad;
+        if (!a->reduce && a->loss)
+            a->loss[i] = loss;
+        canonical_add(&sum, i, loss);
     }
+    double total = canonical_finish(&sum, a->n);
     return a->reduce ? total : 0.0;
 }
 
