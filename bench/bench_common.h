@@ -77,10 +77,17 @@ inline void set_counters(benchmark::State &state, size_t n, int bytes_per_elemen
 }
 
 // The run: the full sweep (default: 4096, 65536, 1<<20, 16<<20) or, with
-// --lossopt_quick, 65536 (L2) and 16<<20 (DRAM) with shorter runs.
+// --lossopt_quick, 65536 (L2) and 16<<20 (DRAM) with shorter runs. The
+// row-wise losses (cross-entropy, multi-margin) run on rows x classes shapes:
+// 64 x 1000 and 4 x 32000 (quick), plus 1024 x 1000 and 32 x 32000 (full).
+struct Shape {
+    size_t rows, classes;
+};
+
 struct Options {
     bool quick = false;
     std::vector<size_t> sizes;
+    std::vector<Shape> shapes;
 };
 
 const Options &options();
@@ -100,6 +107,7 @@ inline void configure(benchmark::internal::Benchmark *b, size_t n)
 }
 
 void register_losses();
+void register_rowwise_losses();
 
 }  // namespace lossopt_bench
 

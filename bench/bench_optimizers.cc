@@ -10,7 +10,8 @@
 //   n        4096, 65536, 1<<20, 16<<20 floats per buffer (--lossopt_quick:
 //            65536 and 16<<20, shorter runs)
 // plus stream_copy/<n> and stream_triad/<n>, the same-run bandwidth reference.
-// The elementwise losses are registered by bench_losses.cc.
+// The elementwise losses are registered by bench_losses.cc, the row-wise ones
+// (cross-entropy, multi-margin) by bench_rowwise.cc.
 // Each reports items (elements) and bytes per second, bytes counted as in
 // SPEC.md section 3; bench/summarize.py turns the JSON into markdown tables.
 #include <benchmark/benchmark.h>
@@ -350,6 +351,11 @@ void parse_options(int &argc, char **argv)
         o.sizes = {65536, size_t(16) << 20};
     else
         o.sizes = {4096, 65536, size_t(1) << 20, size_t(16) << 20};
+    o.shapes = {{64, 1000}, {4, 32000}};
+    if (!o.quick) {
+        o.shapes.push_back({1024, 1000});
+        o.shapes.push_back({32, 32000});
+    }
 }
 
 }  // namespace
@@ -366,6 +372,7 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("lossopt_mode", options().quick ? "quick" : "full");
     register_all();
     register_losses();
+    register_rowwise_losses();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 1;

@@ -11,8 +11,10 @@ Writes DIR/results.md (also printed), DIR/results.json and DIR/speedup.svg;
 DIR defaults to out/bench/. bench.json may be '-' (stdin).
 
 Benchmark names are <kernel>/<variant>/<n>, stream_{copy,triad}/<n> and
-exp_pass/sleef_avx2/<n> (Google Benchmark appends /min_time:.../repeats:...,
-ignored here). With repetitions the median is used. --torch merges the JSON
+exp_pass/sleef_avx2/<n>, and for the row-wise losses (cross_entropy,
+cross_entropy_ls = label smoothing 0.1, cross_entropy_probs, multi_margin)
+<kernel>/<variant>/<rows>x<classes> with exp_pass/sleef_avx2/<rows>x<classes>
+(Google Benchmark appends /min_time:.../repeats:..., ignored here). With repetitions the median is used. --torch merges the JSON
 of bench/torch_compare.py (variant "torch"). Columns, per kernel and size:
   ns/elem      time per element (1e9 / items_per_second)
   GB/s         bytes per second, bytes per element as in SPEC.md section 3
@@ -28,6 +30,9 @@ of bench/torch_compare.py (variant "torch"). Columns, per kernel and size:
   x plain_nat  speedup over the plain C loop built -O3 -march=native
   x PyTorch    speedup over PyTorch CPU, one thread (torch.optim foreach
                step; torch.nn.functional loss forward + backward)
+  x exp pass   row-wise losses: time over the time of one SLEEF AVX2 exp
+               pass over the same rows x classes logits (SPEC: cross_entropy
+               <= 1.5; ns/elem of the same element count, so a ratio of times)
 Only ratios within one run mean anything on a shared machine.
 """
 import argparse
@@ -42,6 +47,9 @@ OPTIMIZERS = ["sgd", "sgd_momentum", "rmsprop", "adam", "adamw", "adam_amsgrad"]
 LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
 BANDWIDTH_BOUND_LOSSES = ["mse", "l1", "huber", "hinge"]
 TRANSCENDENTAL_LOSSES = ["bce", "bce_logits"]
+ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs", "multi_margin"]
+EXP_ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs"]  # one exp per logit
+SPEC_CE = ["cross_entropy", "cross_entropy_ls"]  # SPEC section 3's cross_entropy target
 KERNEL_ORDER = OPTIMIZERS + LOSSES + ["exp_pass"]
 LOSSOPT_FAST = {"avx2", "avx512", "neon", "public"}
 ISAS = ["scalar", "avx2", "avx512", "neon"]
@@ -54,13 +62,22 @@ def load(path):
     return json.loads(text[text.index("{"):])
 
 
+def parse_n(text):
+    """65536 -> 65536; '64x1000' -> (64, 1000), a row-wise shape."""
+    if "x" in text:
+        rows, classes = text.split("x")
+        return int(rows), int(classes)
+    return int(text)
+
+
 def key_of(entry):
-    """('adam', 'avx2', 65536) or ('stream_triad', None, 65536)."""
+    """('adam', 'avx2', 65536), ('stream_triad', None, 65536) or
+    ('cross_entropy', 'avx2', (64, 1000))."""
     name = entry.get("run_name") or entry["name"]
     parts = [p for p in name.split("/") if ":" not in p]
     if len(parts) == 2:
-        return parts[0], None, int(parts[1])
-    return parts[0], parts[1], int(parts[2])
+        return parts[0], None, parse_n(parts[1])
+    return parts[0], parts[1], parse_n(parts[2])
 
 
 def collect(data):
@@ -85,6 +102,8 @@ def collect(data):
 
 
 def size_name(n):
+    if isinstance(n, tuple):
+        return f"{n[0]} x {n[1]}"
     for unit, div in (("Mi", 1 << 20), ("Ki", 1 << 10)):
         if n % div == 0:
             return f"{n // div} {unit}"
@@ -104,14 +123,23 @@ class Results:
         self.res = res
         self.ns = {k: 1e9 / v[0] for k, v in res.items()}
         self.gbs = {k: v[1] / 1e9 for k, v in res.items()}
-        self.sizes = sorted({k[2] for k in res})
-        self.kernels = order({k[0] for k in res if k[1] is not None}, KERNEL_ORDER)
+        self.sizes = sorted({k[2] for k in res if isinstance(k[2], int)})
+        self.kernels = order({k[0] for k in res if k[1] is not None and isinstance(k[2], int)},
+                             KERNEL_ORDER)
+        # Row-wise losses: shapes (rows, classes), by classes then rows.
+        self.shapes = sorted({k[2] for k in res if isinstance(k[2], tuple)},
+                             key=lambda s: (s[1], s[0]))
+        self.row_kernels = order({k[0] for k in res
+                                  if isinstance(k[2], tuple) and k[0] != "exp_pass"}, ROW_LOSSES)
 
     def variants(self, kernel, n):
         return order({k[1] for k in self.res if k[0] == kernel and k[2] == n}, VARIANT_ORDER)
 
     def triad(self, n):
         return self.gbs.get(("stream_triad", None, n))
+
+    def exp_pass(self, shape):
+        return self.ns.get(("exp_pass", "sleef_avx2", shape))
 
     def best_lossopt(self, kernel, n):
         fast = [(self.ns[(kernel, v, n)], v) for v in self.variants(kernel, n) if v in LOSSOPT_FAST]
@@ -135,6 +163,26 @@ def kernel_rows(r, kernel):
                 "x_scalar": scalar / r.ns[k] if scalar else None,
                 "x_plain_native": plain / r.ns[k] if plain else None,
                 "x_torch": torch_ns / r.ns[k] if torch_ns and v != "torch" else None,
+            })
+    return rows
+
+
+def row_rows(r, kernel):
+    """Rows of the row-wise table: per shape and variant, ns/elem, GB/s and
+    the ratios (x exp pass only for the losses with one exp per logit)."""
+    rows = []
+    for shape in r.shapes:
+        scalar = r.ns.get((kernel, "scalar", shape))
+        torch_ns = r.ns.get((kernel, "torch", shape))
+        exp_ns = r.exp_pass(shape) if kernel in EXP_ROW_LOSSES else None
+        for v in r.variants(kernel, shape):
+            k = (kernel, v, shape)
+            rows.append({
+                "kernel": kernel, "variant": v, "rows": shape[0], "classes": shape[1],
+                "n": shape[0] * shape[1], "ns_per_element": r.ns[k], "gb_per_s": r.gbs[k],
+                "x_scalar": scalar / r.ns[k] if scalar else None,
+                "x_torch": torch_ns / r.ns[k] if torch_ns and v != "torch" else None,
+                "x_exp_pass": r.ns[k] / exp_ns if exp_ns else None,
             })
     return rows
 
@@ -183,26 +231,39 @@ def targets(r, have_torch):
                 g = r.gbs[(loss, v, DRAM)]
                 add(">= 80 % of stream beyond cache (bandwidth-bound losses)",
                     f"{loss}, 16 Mi ({v})", f"{100 * g / triad:.0f} % of triad", g / triad >= 0.80)
+    for ce in [k for k in SPEC_CE if k in r.row_kernels]:
+        for shape in r.shapes:
+            ns, v = r.best_lossopt(ce, shape)
+            if not ns:
+                continue
+            where = f"{ce}, {size_name(shape)} ({v})"
+            t = r.ns.get((ce, "torch", shape))
+            add(">= 3x PyTorch cross_entropy fwd+bwd", where,
+                f"{t / ns:.1f}x" if t else "no PyTorch", (t / ns >= 3.0) if t else None)
+            e = r.exp_pass(shape)
+            add("<= 1.5x one SLEEF exp pass over the logits", where,
+                f"{ns / e:.2f}x" if e else "no exp pass", (ns / e <= 1.5) if e else None)
     # avx512 >= avx2 >= scalar, and the dispatcher's pick never slower than the best.
     order_ok, order_bad, pick_ok, pick_bad = 0, [], 0, []
-    for kernel in [k for k in r.kernels if k in OPTIMIZERS + LOSSES]:
-        for n in r.sizes:
-            times = [(isa, r.ns.get((kernel, isa, n))) for isa in ISAS]
-            times = [(isa, t) for isa, t in times if t]
-            for (a, ta), (b, tb) in zip(times, times[1:]):
-                if b == "neon" or a == "neon":
-                    continue
-                if tb <= ta * NOISE:
-                    order_ok += 1
-                else:
-                    order_bad.append(f"{kernel}/{size_name(n)}: {b} {tb:.3f} vs {a} {ta:.3f}")
-            pub = r.ns.get((kernel, "public", n))
-            best = min((t for isa, t in times if isa != "scalar"), default=None)
-            if pub and best:
-                if pub <= best * NOISE:
-                    pick_ok += 1
-                else:
-                    pick_bad.append(f"{kernel}/{size_name(n)}: public {pub:.3f} vs {best:.3f}")
+    pairs = [(k, n) for k in r.kernels if k in OPTIMIZERS + LOSSES for n in r.sizes]
+    pairs += [(k, s) for k in r.row_kernels for s in r.shapes]
+    for kernel, n in pairs:
+        times = [(isa, r.ns.get((kernel, isa, n))) for isa in ISAS]
+        times = [(isa, t) for isa, t in times if t]
+        for (a, ta), (b, tb) in zip(times, times[1:]):
+            if b == "neon" or a == "neon":
+                continue
+            if tb <= ta * NOISE:
+                order_ok += 1
+            else:
+                order_bad.append(f"{kernel}/{size_name(n)}: {b} {tb:.3f} vs {a} {ta:.3f}")
+        pub = r.ns.get((kernel, "public", n))
+        best = min((t for isa, t in times if isa != "scalar"), default=None)
+        if pub and best:
+            if pub <= best * NOISE:
+                pick_ok += 1
+            else:
+                pick_bad.append(f"{kernel}/{size_name(n)}: public {pub:.3f} vs {best:.3f}")
     add("avx512 >= avx2 >= scalar at every size (10 % noise)", "every kernel and size",
         f"{order_ok} pairs ok" + (f"; slower: {'; '.join(order_bad)}" if order_bad else ""),
         not order_bad if order_ok or order_bad else None)
@@ -255,6 +316,29 @@ def markdown(r, ctx, torch_ctx, torch_note):
               f"| {fmt(row['x_plain_native'], '.2f')} | {fmt(row['x_torch'], '.2f')} |")
         p("")
 
+    if r.row_kernels:
+        p("### Row-wise losses (rows x classes logits, MEAN, loss + gradient)\n")
+        p("cross_entropy: class-index labels; cross_entropy_ls: the same, label_smoothing "
+          "0.1; cross_entropy_probs: soft targets; multi_margin: p = 1, margin 1. Bytes per "
+          "element: 8 (logits read, gradient written), 12 for cross_entropy_probs (+ the "
+          "targets). x exp pass = time / time of one SLEEF AVX2 exp pass over the same "
+          "logits (SPEC: cross_entropy <= 1.5).\n")
+        p("| shape | exp pass ns/elem |")
+        p("|---|---:|")
+        for shape in r.shapes:
+            p(f"| {size_name(shape)} | {fmt(r.exp_pass(shape), '.3f')} |")
+        p("")
+        for kernel in r.row_kernels:
+            p(f"#### {kernel}\n")
+            p("| rows x classes | variant | ns/elem | GB/s | x scalar | x PyTorch | x exp pass |")
+            p("|---|---|---:|---:|---:|---:|---:|")
+            for row in row_rows(r, kernel):
+                p(f"| {row['rows']} x {row['classes']} | {row['variant']} "
+                  f"| {row['ns_per_element']:.3f} | {row['gb_per_s']:.1f} "
+                  f"| {fmt(row['x_scalar'], '.2f')} | {fmt(row['x_torch'], '.2f')} "
+                  f"| {fmt(row['x_exp_pass'], '.2f')} |")
+            p("")
+
     p("### Best lossopt variant (vector ISAs and public) per kernel\n")
     p("cells: x plain_native / x scalar / x PyTorch (time ratios, > 1 = lossopt faster); "
       "exp_pass: ns/elem of one SLEEF AVX2 exp pass, and the loss's time in exp passes\n")
@@ -277,23 +361,46 @@ def markdown(r, ctx, torch_ctx, torch_note):
             cells.append(cell)
         p(f"| {kernel} | " + " | ".join(cells) + " |")
     p("")
+    if r.row_kernels:
+        p("Row-wise losses, cells: x scalar / x PyTorch (variant), and the time in exp passes\n")
+        p("| kernel | " + " | ".join(size_name(s) for s in r.shapes) + " |")
+        p("|---|" + "---:|" * len(r.shapes))
+        for kernel in r.row_kernels:
+            cells = []
+            for shape in r.shapes:
+                ns, v = r.best_lossopt(kernel, shape)
+                if not ns:
+                    cells.append("-")
+                    continue
+                cell = (f"{ratio(r.ns.get((kernel, 'scalar', shape)), ns)} / "
+                        f"{ratio(r.ns.get((kernel, 'torch', shape)), ns)} ({v})")
+                exp_ns = r.exp_pass(shape)
+                if kernel in EXP_ROW_LOSSES and exp_ns:
+                    cell += f", {ns / exp_ns:.2f} exp passes"
+                cells.append(cell)
+            p(f"| {kernel} | " + " | ".join(cells) + " |")
+        p("")
     return lines
 
 
 def svg_chart(r, n):
-    """Grouped bars: speedup over scalar per kernel at size n, one bar per
-    vector ISA / public / plain_native / PyTorch. Hand-written SVG."""
-    kernels = [k for k in r.kernels if (k, "scalar", n) in r.ns]
+    """Grouped bars: speedup over scalar per kernel at size n, then per
+    row-wise loss at each rows x classes shape, one bar per vector ISA /
+    public / plain_native / PyTorch. Hand-written SVG."""
+    groups = [(k, k, n) for k in r.kernels if (k, "scalar", n) in r.ns]
+    groups += [(f"{k} {s[0]}x{s[1]}", k, s) for k in r.row_kernels for s in r.shapes
+               if (k, "scalar", s) in r.ns]
+    kernels = [g[0] for g in groups]
     series = [v for v in ["avx2", "avx512", "neon", "public", "plain_native", "torch"]
-              if any((k, v, n) in r.ns for k in kernels)]
+              if any((k, v, gn) in r.ns for _, k, gn in groups)]
     colors = {"avx2": "#1f77b4", "avx512": "#9467bd", "neon": "#17becf", "public": "#2ca02c",
               "plain_native": "#ff7f0e", "torch": "#d62728"}
-    vals = {(k, v): r.ns[(k, "scalar", n)] / r.ns[(k, v, n)]
-            for k in kernels for v in series if (k, v, n) in r.ns}
+    vals = {(label, v): r.ns[(k, "scalar", gn)] / r.ns[(k, v, gn)]
+            for label, k, gn in groups for v in series if (k, v, gn) in r.ns}
     top = max(vals.values(), default=1.0)
     step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if top / s <= 8)
     ymax = step * (int(top / step) + 1)
-    W, H, left, right, top_m, bottom = 1200, 640, 70, 20, 70, 120
+    W, H, left, right, top_m, bottom = 1400, 680, 70, 20, 70, 160
     pw, ph = W - left - right, H - top_m - bottom
     gw = pw / max(len(kernels), 1)
     bw = gw * 0.8 / max(len(series), 1)
@@ -304,7 +411,8 @@ def svg_chart(r, n):
          f'<text x="{W / 2}" y="24" text-anchor="middle" font-size="18">lossopt: speedup over '
          f'the scalar variant, n = {n} floats ({size_name(n)}), one thread</text>',
          f'<text x="{W / 2}" y="44" text-anchor="middle" fill="#555">time of scalar / time of '
-         f'variant (higher is faster); plain_native = plain C loop -O3 -march=native</text>']
+         f'variant (higher is faster); plain_native = plain C loop -O3 -march=native; '
+         f'row-wise losses (right) at rows x classes</text>']
     v = 0
     while v <= ymax:
         o.append(f'<line x1="{left}" x2="{W - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
@@ -381,8 +489,9 @@ def main(argv):
     with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as f:
         f.write(md)
     rows = [row for k in r.kernels for row in kernel_rows(r, k)]
-    stream = [{"kernel": k[0], "n": k[2], "gb_per_s": r.gbs[k]} for k in sorted(r.gbs)
-              if k[1] is None]
+    rows += [row for k in r.row_kernels for row in row_rows(r, k)]
+    stream = [{"kernel": k[0], "n": k[2], "gb_per_s": r.gbs[k]}
+              for k in sorted(k for k in r.gbs if k[1] is None and isinstance(k[2], int))]
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
         json.dump({"context": ctx, "torch_context": torch_ctx,
                    "torch_note": None if torch_ctx else args.torch_note,

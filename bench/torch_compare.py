@@ -3,6 +3,7 @@
 
 Usage:
     python3 bench/torch_compare.py --out torch.json [--sizes 65536,16777216]
+                                   [--shapes auto|64x1000,4x32000,...]
                                    [--min-time 0.1]
 
 Times, with torch.set_num_threads(1):
@@ -15,9 +16,16 @@ Times, with torch.set_num_threads(1):
               and squared hinge written as clamp(1 - y*s, min=0)[.pow(2)].mean()
               (PyTorch has no binary hinge loss): forward + backward
               (loss.backward() into the input's .grad)
-with the same inputs' domains as bench_losses.cc. Writes JSON in Google
-Benchmark's shape, names <kernel>/torch/<n>, that bench/summarize.py merges
-(--torch) as the "x PyTorch" column. Exits 2 if torch cannot be imported.
+  row-wise    on rows x classes logits (--shapes), reduction mean, forward +
+              backward: F.cross_entropy with class-index labels (PyTorch's
+              fused log_softmax + nll_loss) as cross_entropy, the same with
+              label_smoothing=0.1 as cross_entropy_ls, F.cross_entropy with
+              probability targets as cross_entropy_probs, and
+              F.multi_margin_loss(p=1, margin=1) as multi_margin
+with the same inputs' domains as bench_losses.cc and bench_rowwise.cc. Writes
+JSON in Google Benchmark's shape, names <kernel>/torch/<n> and
+<kernel>/torch/<rows>x<classes>, that bench/summarize.py merges (--torch) as
+the "x PyTorch" column. Exits 2 if torch cannot be imported.
 """
 import argparse
 import json
@@ -35,6 +43,10 @@ except Exception as exc:  # ImportError, or a broken install
 OPT_BYTES = {"sgd": 12, "sgd_momentum": 20, "rmsprop": 20, "adam": 28, "adamw": 28,
              "adam_amsgrad": 36}
 LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
+# Row-wise losses and their bytes per element (as bench_rowwise.cc: logits
+# read + grad written; the soft targets add a read).
+ROW_LOSSES = {"cross_entropy": 8, "cross_entropy_ls": 8, "cross_entropy_probs": 12,
+              "multi_margin": 8}
 LR = 1e-4
 
 
@@ -86,17 +98,43 @@ def make_loss(name, n, gen):
     return step
 
 
+def make_row_loss(name, rows, classes, gen):
+    """Logits ~N(0, 2), labels uniform, soft targets uniform rows normalised
+    to 1 (bench_rowwise.cc's domains)."""
+    x = 2.0 * torch.randn(rows, classes, generator=gen)
+    labels = torch.randint(0, classes, (rows,), generator=gen)
+    probs = torch.rand(rows, classes, generator=gen)
+    probs /= probs.sum(dim=1, keepdim=True)
+    x.requires_grad_(True)
+    fn = {
+        "cross_entropy": lambda: F.cross_entropy(x, labels),
+        "cross_entropy_ls": lambda: F.cross_entropy(x, labels, label_smoothing=0.1),
+        "cross_entropy_probs": lambda: F.cross_entropy(x, probs),
+        "multi_margin": lambda: F.multi_margin_loss(x, labels, p=1, margin=1.0),
+    }[name]
+
+    def step():
+        x.grad = None
+        fn().backward()
+    return step
+
+
 def time_it(step, min_time, repetitions=3):
     """Median over repetitions of the mean time per call, in seconds (one
-    warm-up call: a 16 Mi loss takes up to a second in PyTorch)."""
+    warm-up call: a 16 Mi loss takes up to a second in PyTorch). The clock is
+    this thread's CPU time, the clock behind Google Benchmark's default
+    figures (items_per_second is per CPU second): with one torch thread the
+    forward and the CPU backward run on the calling thread, and on a loaded
+    machine wall time would count the time others' jobs hold the core, which
+    the lossopt side does not count."""
     step()
     results = []
     for _ in range(repetitions):
-        calls, start = 0, time.perf_counter()
+        calls, start = 0, time.thread_time()
         while True:
             step()
             calls += 1
-            elapsed = time.perf_counter() - start
+            elapsed = time.thread_time() - start
             if elapsed >= min_time:
                 break
         results.append(elapsed / calls)
@@ -107,12 +145,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--sizes", default="65536,16777216")
+    ap.add_argument("--shapes", default="auto",
+                    help="rows x classes of the row-wise losses, e.g. 64x1000,4x32000; "
+                         "auto (default): lossopt_bench's shapes, 64x1000 and 4x32000, plus "
+                         "1024x1000 and 32x32000 when --sizes is the full sweep (more than "
+                         "two sizes, as scripts/bench.sh --full passes)")
     ap.add_argument("--min-time", type=float, default=0.1)
     args = ap.parse_args()
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.shapes == "auto":
+        args.shapes = "64x1000,4x32000" + (",1024x1000,32x32000" if len(sizes) > 2 else "")
+    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",") if s]
     gen = torch.Generator().manual_seed(1234)
     out = {"context": {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
+                       "clock": "thread CPU time (time.thread_time)",
                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
            "benchmarks": []}
     work = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
@@ -129,6 +176,19 @@ def main():
                 "bytes_per_second": n * bytes_per_element / seconds,
                 "bytes_per_element": bytes_per_element})
             print(f"{name}/torch/{n}: {1e9 * seconds / n:.3f} ns/elem", file=sys.stderr)
+    for rows, classes in shapes:
+        n = rows * classes
+        for name, bytes_per_element in ROW_LOSSES.items():
+            with torch.enable_grad():
+                step = make_row_loss(name, rows, classes, gen)
+            seconds = time_it(step, args.min_time)
+            out["benchmarks"].append({
+                "name": f"{name}/torch/{rows}x{classes}", "run_type": "iteration",
+                "items_per_second": n / seconds,
+                "bytes_per_second": n * bytes_per_element / seconds,
+                "bytes_per_element": bytes_per_element})
+            print(f"{name}/torch/{rows}x{classes}: {1e9 * seconds / n:.3f} ns/elem",
+                  file=sys.stderr)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)
 

@@ -54,8 +54,13 @@ lossopt_status lossopt_multi_margin_f32_with_table(const lossopt_kernel_table *t
         double w_y = class_weight ? (double)class_weight[y] : 1.0;
         double coefficient = w_y / ((double)classes * divisor);
         double slope_sum;
-        double terms = table->row_margin(x, classes, y, margin - x[y], p, (float)coefficient, g,
-                                         &slope_sum);
+        /* margin - x_y rounds; carrying its exact error into z_j keeps a
+         * small active hinge (z_j near 0) accurate to the last bits */
+        float margin_minus_target = margin - x[y];
+        float margin_error =
+            (float)(((double)margin - (double)x[y]) - (double)margin_minus_target);
+        double terms = table->row_margin(x, classes, y, margin_minus_target, margin_error, p,
+                                         (float)coefficient, g, &slope_sum);
         float row_loss = (float)(w_y * terms / (double)classes);
         if (!reduce && loss)
             loss[row] = row_loss;

@@ -292,7 +292,9 @@ LOSSOPT_API lossopt_status lossopt_cross_entropy_probs_f32(const float *logits,
  * negative ignores the row (loss 0, gradient row 0, out of MEAN's divisor;
  * all ignored with MEAN -> NaN), >= classes -> LOSSOPT_ERR_DOMAIN. Per kept
  * row with label y:
- *   z_j = (margin - x_y) + x_j,  h_j = max(z_j, 0)     for j != y
+ *   z_j = ((margin - x_y) + x_j) + err,  h_j = max(z_j, 0)     for j != y
+ *         (err = (float)((margin - x_y) exactly - (margin - x_y) rounded),
+ *         so a small active hinge keeps its accuracy)
  *   H   = canonical sum over j != y of (p == 1 ? h_j : h_j * h_j)
  *   loss_r = (float)(w_y H / C)                             (in double)
  *   c   = (float)(w_y / (C D)), D = kept rows for MEAN, 1 otherwise

@@ -27,7 +27,8 @@ double KERNEL_NAME(row_soft_sums)(const float *, const float *, size_t, float, c
                                   float, float, double *);
 void KERNEL_NAME(row_grad_soft)(float *, const float *, size_t, float, const float *, bool, float,
                                 float, float);
-double KERNEL_NAME(row_margin)(const float *, size_t, size_t, float, int, float, float *, double *);
+double KERNEL_NAME(row_margin)(const float *, size_t, size_t, float, float, int, float, float *,
+                               double *);
 
 #if defined(LOSSOPT_TARGET_AVX512)
 #define TABLE_ISA LOSSOPT_ISA_AVX512

@@ -102,14 +102,15 @@ typedef double (*lossopt_row_soft_sums_kernel)(const float *x, const float *t, s
 typedef void (*lossopt_row_grad_soft_kernel)(float *g, const float *t, size_t classes, float scale,
                                              const float *weight, bool smoothing, float keep,
                                              float spread, float inv_d);
-/* Multi-margin: h_j = max((margin - x_y) + x_j, 0) for j != label; returns
+/* Multi-margin: h_j = max(((margin - x_y) + x_j) + margin_error, 0) for
+ * j != label (margin_error: the rounding error of margin - x_y); returns
  * the canonical sum of (p == 1 ? h_j : h_j^2) over j != label and stores in
  * *slope_sum the canonical sum of (p == 1 ? (h_j > 0 ? 1 : 0) : h_j); writes
  * g_j (j != label) = p == 1 ? (h_j > 0 ? c : h_j NaN ? NaN : 0) : (2c) h_j
  * when g is not NULL (g[label] is left for the caller). */
 typedef double (*lossopt_row_margin_kernel)(const float *x, size_t classes, size_t label,
-                                            float margin_minus_target, int p, float c, float *g,
-                                            double *slope_sum);
+                                            float margin_minus_target, float margin_error, int p,
+                                            float c, float *g, double *slope_sum);
 
 typedef void (*lossopt_sgd_kernel)(float *param, const float *grad, float *momentum_buf,
                                    size_t n, const lossopt_sgd_coefficients *c);

@@ -10,7 +10,7 @@ typedef struct margin_context {
     const float *x;
     float *g;
     size_t label;
-    vfloat margin_minus_target, c;
+    vfloat margin_minus_target, margin_error, c;
     int p;
 } margin_context;
 
@@ -18,7 +18,8 @@ LOSSOPT_ALWAYS_INLINE void margin_vector(const margin_context *k, size_t offset,
                                          vfloat *term_sum, vfloat *slope_sum)
 {
     vfloat zero = vec_set1(0.0f);
-    vfloat z = vec_add(k->margin_minus_target, vec_load_n(k->x + offset, count));
+    vfloat z = vec_add(vec_add(k->margin_minus_target, vec_load_n(k->x + offset, count)),
+                       k->margin_error);
     vfloat h = vec_max(z, zero);
     vmask active = vec_gt(h, zero);
     vfloat term, slope, grad;
@@ -39,9 +40,10 @@ LOSSOPT_ALWAYS_INLINE void margin_vector(const margin_context *k, size_t offset,
 DEFINE_ROW_TWO_SUMS(margin_sums, margin_context, margin_vector)
 
 double KERNEL_NAME(row_margin)(const float *x, size_t classes, size_t label,
-                               float margin_minus_target, int p, float c, float *g,
-                               double *slope_sum)
+                               float margin_minus_target, float margin_error, int p, float c,
+                               float *g, double *slope_sum)
 {
-    margin_context k = {x, g, label, vec_set1(margin_minus_target), vec_set1(c), p};
+    margin_context k = {x, g, label, vec_set1(margin_minus_target), vec_set1(margin_error),
+                        vec_set1(c), p};
     return margin_sums(&k, classes, slope_sum);
 }

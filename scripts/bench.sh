@@ -5,7 +5,7 @@
 # pass and a same-run STREAM triad; PyTorch (one thread) when importable; then
 # writes out/bench/{results.md,results.json,speedup.svg} and prints the table.
 #   scripts/bench.sh [--full] [--no-torch] [--out DIR]
-#     (default)   quick run: n = 64 Ki and 16 Mi, short runs (~1.5-2 min on 2 cores)
+#     (default)   quick run: n = 64 Ki and 16 Mi, short runs (~2.5 min on 2 cores)
 #     --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~5 min)
 #     --no-torch  skip the PyTorch comparison
 #     --out DIR   output folder (default out/bench)

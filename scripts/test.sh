@@ -2,9 +2,13 @@
 # scripts/test.sh - builds and runs every test: native (dispatcher's choice,
 # every ISA forced through LOSSOPT_ISA, emulated AVX-512 layer, pre-AVX and
 # AVX2-only CPUs under qemu-x86_64), then AArch64 NEON cross-compiled and run
-# under qemu-aarch64. Installs missing Debian packages when run as root.
-#   scripts/test.sh            everything
-#   scripts/test.sh --native   skip the AArch64 run
+# under qemu-aarch64. After the native run, three hardening stages: the native
+# suite again under ASan+UBSan (build/asan), the dispatcher race test under
+# ThreadSanitizer (build/tsan), and a subset under valgrind memcheck.
+# Installs missing Debian packages when run as root.
+#   scripts/test.sh                 everything
+#   scripts/test.sh --native        skip the AArch64 run
+#   scripts/test.sh --no-hardening  skip the ASan/UBSan, TSan and valgrind stages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -12,15 +16,20 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 run_native=1
 run_aarch64=1
+run_hardening=1
 for arg in "$@"; do
   case "$arg" in
     --native) run_aarch64=0 ;;
-    *) echo "usage: scripts/test.sh [--native]" >&2; exit 2 ;;
+    --no-hardening) run_hardening=0 ;;
+    *) echo "usage: scripts/test.sh [--native] [--no-hardening]" >&2; exit 2 ;;
   esac
 done
 
 packages=(cmake make gcc g++ pkg-config libc6-dev libsleef-dev libsimde-dev qemu-user)
 [[ $run_aarch64 -eq 1 ]] && packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+# The sanitizer runtimes (libasan8, libubsan1, libtsan2) come with gcc on
+# Debian 12 (gcc-12 -> libgcc-12-dev depends on them); valgrind does not.
+[[ $run_hardening -eq 1 ]] && packages+=(valgrind)
 scripts/install-deps.sh "${packages[@]}"
 
 # Prints the reason of every skipped test, which ctest itself does not show.
@@ -36,6 +45,10 @@ if [[ $run_native -eq 1 ]]; then
   cmake --build build/native -j "$jobs" >/dev/null
   (cd build/native && ctest -j "$jobs" --output-on-failure) || status=1
   show_skips build/native
+fi
+
+if [[ $run_native -eq 1 && $run_hardening -eq 1 ]]; then
+  tests/sanitizers/run_hardening.sh "$jobs" || status=1
 fi
 
 if [[ $run_aarch64 -eq 1 ]]; then

@@ -66,7 +66,9 @@ static buffers make_buffers(size_t n, bool guarded, size_t misalign_floats)
     }
     float **all[] = {&b.input, &b.target, &b.weight, &b.loss, &b.grad};
     for (int i = 0; i < 5; i++)
-        *all[i] = (float *)aligned_alloc(64, (n + 32) * sizeof(float)) + misalign_floats;
+        /* aligned_alloc wants a size that is a multiple of the alignment (C11) */
+        *all[i] = (float *)aligned_alloc(64, ((n + 32 + 15) & ~(size_t)15) * sizeof(float)) +
+                  misalign_floats;
     return b;
 }
 

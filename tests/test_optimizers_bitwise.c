@@ -180,7 +180,8 @@ static void run_one(const optimizer_case *c, const variant *v, size_t n, int kin
 /* Start addresses 0..60 bytes past a 64-byte boundary (floats are 4-aligned). */
 static void run_misaligned(const optimizer_case *c, const variant *v, size_t n, size_t offset)
 {
-    size_t padded = n + 16;
+    /* aligned_alloc wants a size that is a multiple of the alignment (C11) */
+    size_t padded = (n + 16 + 15) & ~(size_t)15;
     call_buffers inputs = heap_buffers(n), oracle = heap_buffers(n), storage;
     storage.param = aligned_alloc(64, padded * sizeof(float));
     storage.grad = aligned_alloc(64, padded * sizeof(float));

@@ -98,13 +98,13 @@ void row_grad_soft_scalar(float *g, const float *t, size_t classes, float scale,
 }
 
 double row_margin_scalar(const float *x, size_t classes, size_t label, float margin_minus_target,
-                         int p, float c, float *g, double *slope_sum)
+                         float margin_error, int p, float c, float *g, double *slope_sum)
 {
     canonical_sum terms, slopes;
     canonical_start(&terms);
     canonical_start(&slopes);
     for (size_t j = 0; j < classes; j++) {
-        float z = margin_minus_target + x[j];
+        float z = (margin_minus_target + x[j]) + margin_error;
         float h = max_nan(z, 0.0f);
         float term, slope, grad;
         if (p == 1) {

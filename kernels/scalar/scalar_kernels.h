@@ -36,6 +36,6 @@ void row_grad_soft_scalar(float *g, const float *t, size_t classes, float scale,
                           const float *weight, bool smoothing, float keep, float spread,
                           float inv_d);
 double row_margin_scalar(const float *x, size_t classes, size_t label, float margin_minus_target,
-                         int p, float c, float *g, double *slope_sum);
+                         float margin_error, int p, float c, float *g, double *slope_sum);
 
 #endif /* LOSSOPT_SCALAR_KERNELS_H */

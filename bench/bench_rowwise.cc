@@ -1,0 +1,208 @@
+// bench/bench_rowwise.cc - the row-wise losses in lossopt_bench (DESIGN.md
+// section 7, SPEC.md section 3: cross_entropy at 1000 and 32000 classes).
+//
+// Benchmarks, named <loss>/<variant>/<rows>x<classes>:
+//   loss     cross_entropy        class-index labels, reduction MEAN
+//            cross_entropy_ls     the same with label_smoothing = 0.1
+//            cross_entropy_probs  soft targets (each row a distribution), MEAN
+//            multi_margin         p = 1, margin 1, no class weights, MEAN
+//            all with loss and gradient requested
+//   variant  every ISA in lossopt_supported_isas() (internal
+//            lossopt_*_f32_with_table(lossopt_kernel_table_for(isa), ...)) and
+//            public (the dispatched lossopt_*_f32)
+//   shape    options().shapes: 64 x 1000 and 4 x 32000 (quick), plus
+//            1024 x 1000 and 32 x 32000 (full)
+// plus exp_pass/sleef_avx2/<rows>x<classes>: one Sleef_expf8_u10avx2 pass over
+// the same logits (rows * classes elements), the floor of cross_entropy
+// (SPEC: <= 1.5x its time). The shape is in the name because two full-mode
+// shapes have the same element count (1024 x 1000 = 32 x 32000 = 1024000).
+//
+// Counters: items = rows * classes (elements). Bytes per element: 8 (4 read
+// from the logits + 4 written to the gradient) for cross_entropy,
+// cross_entropy_ls and multi_margin (the labels, 8 bytes per row, are not
+// counted); 12 for cross_entropy_probs, which also reads a target row of the
+// same size. The library reads each logits row twice (max, then exp), but
+// the second read hits the cache; bytes count the unavoidable traffic only.
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench_common.h"
+#include "lossopt_internal.h"
+#include "plain_loops.h"
+
+namespace lossopt_bench {
+namespace {
+
+enum class RowLoss { cross_entropy, cross_entropy_ls, cross_entropy_probs, multi_margin };
+
+struct RowLossInfo {
+    RowLoss loss;
+    const char *name;
+    int bytes_per_element;
+};
+
+const RowLossInfo kRowLosses[] = {
+    {RowLoss::cross_entropy, "cross_entropy", 8},
+    {RowLoss::cross_entropy_ls, "cross_entropy_ls", 8},
+    {RowLoss::cross_entropy_probs, "cross_entropy_probs", 12},
+    {RowLoss::multi_margin, "multi_margin", 8},
+};
+
+constexpr float kLabelSmoothing = 0.1f;
+
+// Inputs, from a fixed-seed xorshift (buffers are small: at most 1 M floats):
+//   logits / scores  ~N(0, 2) (a spread of a trained-ish classifier: the max
+//                    is a few units above the rest, no row is one-hot)
+//   labels           uniform in [0, classes)
+//   target_probs     uniform [0, 1) per class, each row normalised to sum 1
+struct RowData {
+    Buffer logits, probs, grad;
+    std::vector<int64_t> labels;
+};
+
+RowData make_row_data(const Shape &s)
+{
+    const size_t n = s.rows * s.classes;
+    uint64_t st = 0x94D049BB133111EBull;
+    auto uniform = [&st]() {  // in [0, 1)
+        st ^= st << 13; st ^= st >> 7; st ^= st << 17;
+        return static_cast<float>(st >> 40) * (1.0f / 16777216.0f);
+    };
+    RowData d{allocate(n), allocate(n), allocate(n), std::vector<int64_t>(s.rows)};
+    for (size_t i = 0; i < n; i++) {
+        d.logits[i] = (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f * 2.0f;
+        d.grad[i] = 0.0f;
+    }
+    for (size_t r = 0; r < s.rows; r++) {
+        d.labels[r] = static_cast<int64_t>(uniform() * static_cast<float>(s.classes)) %
+                      static_cast<int64_t>(s.classes);
+        double sum = 0.0;
+        float *t = d.probs.get() + r * s.classes;
+        for (size_t j = 0; j < s.classes; j++)
+            sum += (t[j] = uniform());
+        for (size_t j = 0; j < s.classes; j++)
+            t[j] = static_cast<float>(t[j] / sum);
+    }
+    return d;
+}
+
+using RowFn = std::function<lossopt_status()>;
+
+RowFn make_row_loss(const RowLossInfo &info, const Variant &v, RowData &d, const Shape &s,
+                    float *loss)
+{
+    const float *x = d.logits.get(), *t = d.probs.get();
+    const int64_t *y = d.labels.data();
+    float *g = d.grad.get();
+    const size_t rows = s.rows, classes = s.classes;
+    lossopt_ce_options opt{};
+    opt.reduction = LOSSOPT_MEAN;
+    if (info.loss == RowLoss::cross_entropy_ls)
+        opt.label_smoothing = kLabelSmoothing;
+    const lossopt_kernel_table *table =
+        v.kind == Kind::isa ? lossopt_kernel_table_for(v.isa) : nullptr;
+    const bool pub = v.kind == Kind::dispatched;
+    switch (info.loss) {
+    case RowLoss::cross_entropy:
+    case RowLoss::cross_entropy_ls:
+        if (pub)
+            return [=]() { return lossopt_cross_entropy_f32(x, y, rows, classes, &opt, loss, g); };
+        return [=]() {
+            return lossopt_cross_entropy_f32_with_table(table, x, y, rows, classes, &opt, loss, g);
+        };
+    case RowLoss::cross_entropy_probs:
+        if (pub)
+            return [=]() {
+                return lossopt_cross_entropy_probs_f32(x, t, rows, classes, &opt, loss, g);
+            };
+        return [=]() {
+            return lossopt_cross_entropy_probs_f32_with_table(table, x, t, rows, classes, &opt,
+                                                              loss, g);
+        };
+    case RowLoss::multi_margin:
+        if (pub)
+            return [=]() {
+                return lossopt_multi_margin_f32(x, y, rows, classes, 1, 1.0f, nullptr,
+                                                LOSSOPT_MEAN, loss, g);
+            };
+        return [=]() {
+            return lossopt_multi_margin_f32_with_table(table, x, y, rows, classes, 1, 1.0f,
+                                                       nullptr, LOSSOPT_MEAN, loss, g);
+        };
+    }
+    return nullptr;
+}
+
+void bm_row_loss(benchmark::State &state, RowLossInfo info, Variant variant, Shape s)
+{
+    RowData d = make_row_data(s);
+    float loss = 0.0f;
+    RowFn fn = make_row_loss(info, variant, d, s, &loss);
+    lossopt_status status = fn();  // warm-up, and the check that it runs here
+    if (status != LOSSOPT_OK) {
+        state.SkipWithError(lossopt_status_string(status));
+        return;
+    }
+    for (auto _ : state) {
+        fn();
+        benchmark::DoNotOptimize(loss);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, s.rows * s.classes, info.bytes_per_element);
+    if (!std::isfinite(loss))
+        state.SkipWithError("the loss is not finite");
+}
+
+#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
+void bm_row_exp(benchmark::State &state, Shape s)
+{
+    if (!bench_sleef_exp_supported()) {
+        state.SkipWithError("this CPU has no AVX2+FMA");
+        return;
+    }
+    RowData d = make_row_data(s);
+    const size_t n = s.rows * s.classes;
+    bench_sleef_exp_pass(d.grad.get(), d.logits.get(), n);
+    for (auto _ : state) {
+        bench_sleef_exp_pass(d.grad.get(), d.logits.get(), n);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, 8);
+}
+#endif
+
+std::string shape_name(const Shape &s)
+{
+    return std::to_string(s.rows) + "x" + std::to_string(s.classes);
+}
+
+}  // namespace
+
+void register_rowwise_losses()
+{
+    std::vector<Variant> vs;
+    for (const Variant &v : variants())
+        if (v.kind == Kind::isa || v.kind == Kind::dispatched)
+            vs.push_back(v);
+    for (const Shape &s : options().shapes) {
+        const size_t n = s.rows * s.classes;
+#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
+        configure(benchmark::RegisterBenchmark(("exp_pass/sleef_avx2/" + shape_name(s)).c_str(),
+                                               [s](benchmark::State &st) { bm_row_exp(st, s); }),
+                  n);
+#endif
+        for (const RowLossInfo &info : kRowLosses)
+            for (const Variant &v : vs) {
+                std::string name = std::string(info.name) + "/" + v.name + "/" + shape_name(s);
+                configure(benchmark::RegisterBenchmark(
+                              name.c_str(),
+                              [info, v, s](benchmark::State &st) { bm_row_loss(st, info, v, s); }),
+                          n);
+            }
+    }
+}
+
+}  // namespace lossopt_bench
