@@ -65,9 +65,12 @@ lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *
             *loss = reduction == LOSSOPT_SUM ? 0.0f : NAN;
         return LOSSOPT_OK;
     }
-    double weight_sum = 0.0; /* W, in class order */
-    for (size_t j = 0; j < classes; j++)
-        weight_sum += w ? (double)w[j] : 1.0;
+    double weight_sum = (double)classes; /* W, summed in class order when weighted */
+    if (w) {
+        weight_sum = 0.0;
+        for (size_t j = 0; j < classes; j++)
+            weight_sum += (double)w[j];
+    }
     double smoothing = eps, per_class = smoothing / (double)classes;
     float offset = (float)(per_class / divisor);
 

@@ -54,20 +54,24 @@ size_t KERNEL_NAME(row_find)(const float *x, size_t classes, float value)
  * whose logits span a wide range keeps full accuracy (without it, exp
  * inherits |x - m| * 2^-24 of relative error: 28 ulp at a gap of 56). A NaN
  * error (an infinite x or m) leaves e as it is. */
-LOSSOPT_ALWAYS_INLINE vfloat exp_of_difference(vfloat x, vfloat m, vfloat shifted)
+LOSSOPT_ALWAYS_INLINE vfloat exp_correct(vfloat x, vfloat m, vfloat shifted, vfloat e)
 {
     vfloat virtual_m = vec_sub(shifted, x);                  /* -m as rounded into shifted */
     vfloat virtual_x = vec_sub(shifted, virtual_m);
     vfloat err = vec_sub(vec_sub(x, virtual_x), vec_add(m, virtual_m));
-    vfloat e = vec_exp(shifted);
     return vec_select(vec_isnan(err), e, vec_fma(e, err, e));
+}
+
+LOSSOPT_ALWAYS_INLINE vfloat exp_of_difference(vfloat x, vfloat m, vfloat shifted)
+{
+    return exp_correct(x, m, shifted, vec_exp(shifted));
 }
 
 /* The exp pass: e = exp(x - m), stored when asked, the label's lane left out
  * of the first sum; the second sum is of w (x - m) when asked. */
 typedef struct exp_context {
     const float *x, *weight;
-    float *e_out;
+    float *e_out;             /* also holds the raw exp values of phase 1 when not NULL */
     vfloat m;
     size_t label;
     bool want_shift;
@@ -78,7 +82,11 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(const exp_context *k, size_t offset, size_
 {
     vfloat logit = vec_load_n(k->x + offset, count);
     vfloat shifted = vec_sub(logit, k->m);
-    vfloat e = exp_of_difference(logit, k->m, shifted);
+    vfloat e;
+    if (k->e_out) /* exp already taken in phase 1: only the correction here */
+        e = exp_correct(logit, k->m, shifted, vec_load_n(k->e_out + offset, count));
+    else
+        e = exp_of_difference(logit, k->m, shifted);
     if (k->e_out)
         vec_store_n(k->e_out + offset, e, count);
     *shift_sum = !k->want_shift ? vec_set1(-0.0f)
@@ -92,6 +100,17 @@ double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m, size_t labe
                             const float *weight, double *shift_sum)
 {
     exp_context k = {x, weight, e_out, vec_set1(m), label, shift_sum != NULL};
+    if (e_out) {
+        /* Phase 1: only the exp calls, into e_out. SLEEF's exp is an
+         * out-of-line call that clobbers every vector register, so a loop
+         * that also kept the sums would spill them around each call; phase 2
+         * (exp_sums) then corrects, sums and stores without calls, while the
+         * row is still in cache. Same operations, same bits. */
+        for (size_t j = 0; j < classes; j += VEC_WIDTH) {
+            size_t count = classes - j < VEC_WIDTH ? classes - j : VEC_WIDTH;
+            vec_store_n(e_out + j, vec_exp(vec_sub(vec_load_n(x + j, count), k.m)), count);
+        }
+    }
     double shift_total;
     double total = exp_sums(&k, classes, &shift_total);
     if (shift_sum)
