@@ -4,11 +4,12 @@
 # AVX2-only CPUs under qemu-x86_64), then AArch64 NEON cross-compiled and run
 # under qemu-aarch64. After the native run, three hardening stages: the native
 # suite again under ASan+UBSan (build/asan), the dispatcher race test under
-# ThreadSanitizer (build/tsan), and a subset under valgrind memcheck.
+# ThreadSanitizer (build/tsan), a subset under valgrind memcheck, and the
+# differential fuzzers for LOSSOPT_FUZZ_SECONDS (default 30) each.
 # Installs missing Debian packages when run as root.
 #   scripts/test.sh                 everything
 #   scripts/test.sh --native        skip the AArch64 run
-#   scripts/test.sh --no-hardening  skip the ASan/UBSan, TSan and valgrind stages
+#   scripts/test.sh --no-hardening  skip the ASan/UBSan, TSan, valgrind and fuzzing stages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -49,6 +50,12 @@ fi
 
 if [[ $run_native -eq 1 && $run_hardening -eq 1 ]]; then
   tests/sanitizers/run_hardening.sh "$jobs" || status=1
+  # A bounded smoke run of the differential fuzzers (every ISA against the
+  # oracle, error contract, guard pages); fuzz/run_fuzzers.sh SECONDS for
+  # longer local runs.
+  echo "=== differential fuzzers, ${LOSSOPT_FUZZ_SECONDS:-30} s each (fuzz/) ==="
+  FUZZ_BUILD_DIR="$root/build/fuzz" FUZZ_OUT_DIR="$root/build/fuzz-out" FUZZ_PARALLEL=2 \
+    fuzz/run_fuzzers.sh "${LOSSOPT_FUZZ_SECONDS:-30}" || status=1
 fi
 
 if [[ $run_aarch64 -eq 1 ]]; then
