@@ -54,13 +54,13 @@
  * (PyTorch's float softmax - onehot errs relative to it); NaN and +inf must
  * match exactly.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lossopt_internal.h"
+#include "reference_reader.h"
 #include "test_support.h"
 
 #define MAX_ROWS 64
@@ -98,330 +98,91 @@ typedef struct ce_case {
     double ref_grad[MAX_ELEMENTS];           /* d(sum)/dx */
 } ce_case;
 
-/* ---- the reader ----------------------------------------------------------------- */
+/* ---- the file format (reading and the generators: reference_reader.h) -------- */
 
-typedef struct reader {
-    FILE *file;
-    const char *path;
-    long line_number;
-    bool failed;
-    char line[LINE_CAPACITY];
-} reader;
-
-static bool parse_error(reader *r, const char *message, const char *detail)
-{
-    r->failed = true;
-    test_check(false, "%s:%ld: malformed reference file: %s%s%s", r->path, r->line_number,
-               message, detail ? ": " : "", detail ? detail : "");
-    return false;
-}
-
-static char *next_line(reader *r)
-{
-    while (fgets(r->line, sizeof r->line, r->file) != NULL) {
-        r->line_number++;
-        size_t length = strlen(r->line);
-        if (length > 0 && r->line[length - 1] == '\n')
-            r->line[--length] = '\0';
-        else if (!feof(r->file)) {
-            parse_error(r, "line too long", NULL);
-            return NULL;
-        }
-        if (length > 0 && r->line[length - 1] == '\r')
-            r->line[--length] = '\0';
-        const char *first = r->line + strspn(r->line, " \t");
-        if (*first != '\0' && *first != '#')
-            return r->line;
-    }
-    if (ferror(r->file))
-        parse_error(r, "read error", strerror(errno));
-    return NULL;
-}
-
-static char *next_token(char **cursor)
-{
-    char *start = *cursor + strspn(*cursor, " \t");
-    if (*start == '\0') {
-        *cursor = start;
-        return NULL;
-    }
-    char *end = start + strcspn(start, " \t");
-    if (*end != '\0')
-        *end++ = '\0';
-    *cursor = end;
-    return start;
-}
-
-static bool is_hex(const char *text, size_t digits)
-{
-    return text != NULL && strlen(text) == digits &&
-           strspn(text, "0123456789abcdefABCDEF") == digits;
-}
-
-static bool parse_hex_float(const char *text, float *value)
-{
-    if (!is_hex(text, 8))
-        return false;
-    uint32_t bits = (uint32_t)strtoul(text, NULL, 16);
-    memcpy(value, &bits, sizeof *value);
-    return true;
-}
-
-static bool parse_hex_u64(const char *text, uint64_t *value)
-{
-    if (!is_hex(text, 16))
-        return false;
-    *value = (uint64_t)strtoull(text, NULL, 16);
-    return true;
-}
-
-static bool parse_hex_double(const char *text, double *value)
-{
-    uint64_t bits;
-    if (!parse_hex_u64(text, &bits))
-        return false;
-    memcpy(value, &bits, sizeof *value);
-    return true;
-}
-
-static bool parse_long(const char *text, long min, long max, long *value)
-{
-    if (text == NULL || *text == '\0')
-        return false;
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return false;
-    *value = v;
-    return true;
-}
-
-static char *expect_line(reader *r, const char *keyword)
-{
-    char *line = next_line(r);
-    if (line == NULL) {
-        if (!r->failed)
-            parse_error(r, "unexpected end of file (truncated?), expected a line", keyword);
-        return NULL;
-    }
-    char *cursor = line;
-    const char *word = next_token(&cursor);
-    if (word == NULL || strcmp(word, keyword) != 0) {
-        parse_error(r, "expected a line", keyword);
-        return NULL;
-    }
-    return cursor;
-}
-
-static bool expect_end_of_line(reader *r, char **cursor, const char *keyword)
-{
-    if (next_token(cursor) != NULL)
-        return parse_error(r, "too many values in", keyword);
-    return true;
-}
-
-/* "<keyword> <count values>": floats (8 hex digits) or doubles (16). */
-static bool expect_values(reader *r, const char *keyword, size_t count, float *floats,
-                          double *doubles)
-{
-    char *cursor = expect_line(r, keyword);
-    if (cursor == NULL)
-        return false;
-    for (size_t i = 0; i < count; i++) {
-        const char *word = next_token(&cursor);
-        if (word == NULL)
-            return parse_error(r, "too few values in", keyword);
-        bool ok = floats ? parse_hex_float(word, &floats[i]) : parse_hex_double(word, &doubles[i]);
-        if (!ok)
-            return parse_error(r, floats ? "expected 8 hex digits, got"
-                                         : "expected 16 hex digits, got", word);
-    }
-    return expect_end_of_line(r, &cursor, keyword);
-}
-
-static const char *expect_option(reader *r, char **cursor, const char *name)
-{
-    char *token = next_token(cursor);
-    size_t length = strlen(name);
-    if (token == NULL || strncmp(token, name, length) != 0 || token[length] != '=') {
-        parse_error(r, "expected the option", name);
-        return NULL;
-    }
-    return token + length + 1;
-}
-
-static bool parse_choice(const char *text, const char *yes, const char *no, bool *flag)
-{
-    if (text == NULL)
-        return false;
-    if (strcmp(text, yes) == 0)
-        *flag = true;
-    else if (strcmp(text, no) == 0)
-        *flag = false;
-    else
-        return false;
-    return true;
-}
-
-/* ---- the logits generator of make_torch_ce_reference.py -------------------------- */
-
-static uint64_t splitmix64_at(uint64_t seed, size_t i) /* output i + 1 of the stream */
-{
-    uint64_t z = seed + (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint32_t float_bits(float x)
-{
-    uint32_t b;
-    memcpy(&b, &x, sizeof b);
-    return b;
-}
-
-static void generate_logits(uint64_t seed, double factor, float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t z = splitmix64_at(seed, i);
-        int64_t k = (int64_t)(z & 0xffff) + (int64_t)((z >> 16) & 0xffff) +
-                    (int64_t)((z >> 32) & 0xffff) + (int64_t)(z >> 48) - 131070;
-        x[i] = (float)((double)k * factor);
-    }
-}
-
-static void generate_weights(uint64_t seed, float *w, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u = (splitmix64_at(seed, i) & 0xffff) % 62259u;
-        w[i] = (float)((double)(u + 3277u) / 32768.0);
-    }
-}
-
-static uint32_t checksum32(const float *x, size_t n)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += float_bits(x[i]);
-    return sum;
-}
-
-static bool expect_generator(reader *r, const char *keyword, ce_case *c, float *out, size_t n,
-                             bool logits)
-{
-    char *cursor = expect_line(r, keyword);
-    if (cursor == NULL)
-        return false;
-    uint64_t seed;
-    double factor = 0.0;
-    const char *word = next_token(&cursor);
-    if (!parse_hex_u64(word, &seed))
-        return parse_error(r, "expected a 16-hex-digit seed in", keyword);
-    if (logits && !parse_hex_double(next_token(&cursor), &factor))
-        return parse_error(r, "expected a float64 factor in", keyword);
-    word = next_token(&cursor);
-    if (!is_hex(word, 8))
-        return parse_error(r, "expected an 8-hex-digit checksum in", keyword);
-    uint32_t checksum = (uint32_t)strtoul(word, NULL, 16);
-    if (!expect_end_of_line(r, &cursor, keyword))
-        return false;
-    if (logits)
-        generate_logits(seed, factor, out, n);
-    else
-        generate_weights(seed, out, n);
-    if (checksum32(out, n) != checksum) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "case %d: checksum %08x, file says %08x", c->index,
-                 (unsigned)checksum32(out, n), (unsigned)checksum);
-        return parse_error(r, logits ? "generated logits differ from the generator's"
-                                     : "generated weights differ from the generator's", detail);
-    }
-    return true;
-}
-
-static bool parse_case_line(reader *r, char *cursor, ce_case *c)
+static bool parse_case_line(ref_reader *r, char *cursor, ce_case *c)
 {
     long index, rows, classes;
-    if (!parse_long(next_token(&cursor), 0, 1000000, &index))
-        return parse_error(r, "expected a case index", NULL);
+    if (!ref_parse_long(ref_next_token(&cursor), 0, 1000000, &index))
+        return ref_error(r, "expected a case index", NULL);
     c->index = (int)index;
     const char *text;
-    if ((text = expect_option(r, &cursor, "rows")) == NULL)
+    if ((text = ref_expect_option(r, &cursor, "rows")) == NULL)
         return false;
-    if (!parse_long(text, 1, MAX_ROWS, &rows))
-        return parse_error(r, "rows must be in 1..64, got", text);
-    if ((text = expect_option(r, &cursor, "classes")) == NULL)
+    if (!ref_parse_long(text, 1, MAX_ROWS, &rows))
+        return ref_error(r, "rows must be in 1..64, got", text);
+    if ((text = ref_expect_option(r, &cursor, "classes")) == NULL)
         return false;
-    if (!parse_long(text, 1, MAX_CLASSES, &classes))
-        return parse_error(r, "classes must be in 1..32000, got", text);
+    if (!ref_parse_long(text, 1, MAX_CLASSES, &classes))
+        return ref_error(r, "classes must be in 1..32000, got", text);
     if ((size_t)rows * (size_t)classes > MAX_ELEMENTS)
-        return parse_error(r, "rows * classes exceeds 64000", NULL);
+        return ref_error(r, "rows * classes exceeds 64000", NULL);
     c->rows = (size_t)rows;
     c->classes = (size_t)classes;
     c->n = c->rows * c->classes;
-    if ((text = expect_option(r, &cursor, "weighted")) == NULL)
+    if ((text = ref_expect_option(r, &cursor, "weighted")) == NULL)
         return false;
-    if (!parse_choice(text, "1", "0", &c->weighted))
-        return parse_error(r, "expected 0 or 1 for weighted, got", text);
-    if ((text = expect_option(r, &cursor, "smoothing")) == NULL)
+    if (!ref_parse_choice(text, "1", "0", &c->weighted))
+        return ref_error(r, "expected 0 or 1 for weighted, got", text);
+    if ((text = ref_expect_option(r, &cursor, "smoothing")) == NULL)
         return false;
-    if (!parse_hex_float(text, &c->eps) || !(c->eps >= 0.0f && c->eps <= 1.0f))
-        return parse_error(r, "expected a float32 in [0, 1] for smoothing, got", text);
-    if ((text = expect_option(r, &cursor, "logits")) == NULL)
+    if (!ref_parse_hex_float(text, &c->eps) || !(c->eps >= 0.0f && c->eps <= 1.0f))
+        return ref_error(r, "expected a float32 in [0, 1] for smoothing, got", text);
+    if ((text = ref_expect_option(r, &cursor, "logits")) == NULL)
         return false;
-    if (!parse_choice(text, "gen", "hex", &c->generated))
-        return parse_error(r, "expected hex or gen for logits, got", text);
-    if ((text = expect_option(r, &cursor, "grads")) == NULL)
+    if (!ref_parse_choice(text, "gen", "hex", &c->generated))
+        return ref_error(r, "expected hex or gen for logits, got", text);
+    if ((text = ref_expect_option(r, &cursor, "grads")) == NULL)
         return false;
-    if (!parse_choice(text, "sampled", "all", &c->sampled))
-        return parse_error(r, "expected all or sampled for grads, got", text);
-    if (next_token(&cursor) != NULL)
-        return parse_error(r, "unexpected text after the case's options", NULL);
+    if (!ref_parse_choice(text, "sampled", "all", &c->sampled))
+        return ref_error(r, "expected all or sampled for grads, got", text);
+    if (ref_next_token(&cursor) != NULL)
+        return ref_error(r, "unexpected text after the case's options", NULL);
     return true;
 }
 
-static bool parse_labels(reader *r, ce_case *c)
+static bool parse_labels(ref_reader *r, ce_case *c)
 {
-    char *cursor = expect_line(r, "labels");
+    char *cursor = ref_expect_line(r, "labels");
     if (cursor == NULL)
         return false;
     for (size_t i = 0; i < c->rows; i++) {
         long v;
-        const char *word = next_token(&cursor);
+        const char *word = ref_next_token(&cursor);
         if (word == NULL)
-            return parse_error(r, "too few values in", "labels");
-        if (!parse_long(word, -1000000, (long)c->classes - 1, &v))
-            return parse_error(r, "expected a label below classes, got", word);
+            return ref_error(r, "too few values in", "labels");
+        if (!ref_parse_long(word, -1000000, (long)c->classes - 1, &v))
+            return ref_error(r, "expected a label below classes, got", word);
         c->labels[i] = v;
     }
-    return expect_end_of_line(r, &cursor, "labels");
+    return ref_expect_end_of_line(r, &cursor, "labels");
 }
 
-static bool parse_patches(reader *r, ce_case *c)
+static bool parse_patches(ref_reader *r, ce_case *c)
 {
-    char *cursor = expect_line(r, "logits_patch");
+    char *cursor = ref_expect_line(r, "logits_patch");
     if (cursor == NULL)
         return false;
     long count;
-    if (!parse_long(next_token(&cursor), 0, (long)c->n, &count))
-        return parse_error(r, "expected a patch count", NULL);
+    if (!ref_parse_long(ref_next_token(&cursor), 0, (long)c->n, &count))
+        return ref_error(r, "expected a patch count", NULL);
     for (long p = 0; p < count; p++) {
-        char *word = next_token(&cursor);
+        char *word = ref_next_token(&cursor);
         char *colon = word ? strchr(word, ':') : NULL;
         long at;
         float value;
         if (colon == NULL)
-            return parse_error(r, "expected <index>:<f32> in", "logits_patch");
+            return ref_error(r, "expected <index>:<f32> in", "logits_patch");
         *colon = '\0';
-        if (!parse_long(word, 0, (long)c->n - 1, &at) || !parse_hex_float(colon + 1, &value))
-            return parse_error(r, "bad <index>:<f32> in", "logits_patch");
+        if (!ref_parse_long(word, 0, (long)c->n - 1, &at) ||
+            !ref_parse_hex_float(colon + 1, &value))
+            return ref_error(r, "bad <index>:<f32> in", "logits_patch");
         c->logits[at] = value;
     }
-    return expect_end_of_line(r, &cursor, "logits_patch");
+    return ref_expect_end_of_line(r, &cursor, "logits_patch");
 }
 
-static bool parse_grad_index(reader *r, ce_case *c)
+static bool parse_grad_index(ref_reader *r, ce_case *c)
 {
     if (!c->sampled) {
         c->k = c->n;
@@ -429,65 +190,56 @@ static bool parse_grad_index(reader *r, ce_case *c)
             c->grad_index[i] = i;
         return true;
     }
-    char *cursor = expect_line(r, "grad_index");
+    char *cursor = ref_expect_line(r, "grad_index");
     if (cursor == NULL)
         return false;
     long count;
-    if (!parse_long(next_token(&cursor), 1, (long)c->n, &count))
-        return parse_error(r, "expected an index count", NULL);
+    if (!ref_parse_long(ref_next_token(&cursor), 1, (long)c->n, &count))
+        return ref_error(r, "expected an index count", NULL);
     c->k = (size_t)count;
     for (size_t i = 0; i < c->k; i++) {
         long at;
-        if (!parse_long(next_token(&cursor), 0, (long)c->n - 1, &at) ||
+        if (!ref_parse_long(ref_next_token(&cursor), 0, (long)c->n - 1, &at) ||
             (i > 0 && (size_t)at <= c->grad_index[i - 1]))
-            return parse_error(r, "expected increasing flat indices in", "grad_index");
+            return ref_error(r, "expected increasing flat indices in", "grad_index");
         c->grad_index[i] = (size_t)at;
     }
-    return expect_end_of_line(r, &cursor, "grad_index");
+    return ref_expect_end_of_line(r, &cursor, "grad_index");
 }
 
-static bool parse_case_body(reader *r, ce_case *c)
+static bool parse_case_body(ref_reader *r, ce_case *c)
 {
     if (!parse_labels(r, c))
         return false;
     if (c->weighted) {
-        if (c->generated ? !expect_generator(r, "weight_gen", c, c->weight, c->classes, false)
-                         : !expect_values(r, "weight", c->classes, c->weight, NULL))
+        if (c->generated
+                ? !ref_expect_generator(r, "weight_gen", c->index, c->weight, c->classes, false)
+                : !ref_expect_values(r, "weight", c->classes, c->weight, NULL))
             return false;
     }
     if (c->generated) {
-        if (!expect_generator(r, "logits_gen", c, c->logits, c->n, true) || !parse_patches(r, c))
+        if (!ref_expect_generator(r, "logits_gen", c->index, c->logits, c->n, true) ||
+            !parse_patches(r, c))
             return false;
-    } else if (!expect_values(r, "logits", c->n, c->logits, NULL)) {
+    } else if (!ref_expect_values(r, "logits", c->n, c->logits, NULL)) {
         return false;
     }
-    if (!expect_values(r, "torch_loss_none", c->rows, c->torch_loss_none, NULL) ||
-        !expect_values(r, "torch_loss_mean", 1, &c->torch_mean, NULL) ||
-        !expect_values(r, "torch_loss_sum", 1, &c->torch_sum, NULL) ||
-        !expect_values(r, "ref_loss", c->rows, NULL, c->ref_loss) ||
-        !expect_values(r, "ref_mean", 1, NULL, &c->ref_mean) ||
-        !expect_values(r, "ref_sum", 1, NULL, &c->ref_sum) ||
-        !expect_values(r, "ref_divisor", 1, NULL, &c->ref_divisor) ||
-        !expect_values(r, "ref_row_max", c->rows, NULL, c->ref_row_max) ||
+    if (!ref_expect_values(r, "torch_loss_none", c->rows, c->torch_loss_none, NULL) ||
+        !ref_expect_values(r, "torch_loss_mean", 1, &c->torch_mean, NULL) ||
+        !ref_expect_values(r, "torch_loss_sum", 1, &c->torch_sum, NULL) ||
+        !ref_expect_values(r, "ref_loss", c->rows, NULL, c->ref_loss) ||
+        !ref_expect_values(r, "ref_mean", 1, NULL, &c->ref_mean) ||
+        !ref_expect_values(r, "ref_sum", 1, NULL, &c->ref_sum) ||
+        !ref_expect_values(r, "ref_divisor", 1, NULL, &c->ref_divisor) ||
+        !ref_expect_values(r, "ref_row_max", c->rows, NULL, c->ref_row_max) ||
         !parse_grad_index(r, c))
         return false;
-    return expect_values(r, "torch_grad_sum", c->k, c->torch_grad[R_SUM], NULL) &&
-           expect_values(r, "torch_grad_mean", c->k, c->torch_grad[R_MEAN], NULL) &&
-           expect_values(r, "ref_grad", c->k, NULL, c->ref_grad);
+    return ref_expect_values(r, "torch_grad_sum", c->k, c->torch_grad[R_SUM], NULL) &&
+           ref_expect_values(r, "torch_grad_mean", c->k, c->torch_grad[R_MEAN], NULL) &&
+           ref_expect_values(r, "ref_grad", c->k, NULL, c->ref_grad);
 }
 
 /* ---- error bookkeeping ---------------------------------------------------------- */
-
-static double ulp_at(double m)
-{
-    m = fabs(m);
-    if (m > 3.4028234663852886e38)
-        return test_ulp_of(3.4028234663852886e38f);
-    float f = (float)m;
-    if ((double)f > m)
-        f = nextafterf(f, 0.0f);
-    return test_ulp_of(f);
-}
 
 typedef struct worst_error {
     double ratio;   /* error / allowed; <= 1 passes */
@@ -571,8 +323,8 @@ static void check_row_losses(const ce_case *c, const float *loss, const char *en
         if (!finite)
             continue;
         double error = fabs(ours - ref);
-        double ulps = error / ulp_at(ref);
-        double allowed = fmax(ROW_ULPS * ulp_at(ref), ROW_RELATIVE * fabs(ref));
+        double ulps = error / ref_ulp_at(ref);
+        double allowed = fmax(ROW_ULPS * ref_ulp_at(ref), ROW_RELATIVE * fabs(ref));
         if (ref == 0.0)
             allowed = 0.0;
         note(&stats.row, ratio_of(error, allowed), ulps, c, R_NONE, r, 0);
@@ -671,8 +423,8 @@ static void check_gradient(const ce_case *c, int reduction, const float *grad, c
             continue;
         double largest = c->ref_row_max[r] * scale;
         double error = fabs(ours - ref);
-        double allowed = fmax(GRAD_ULPS * ulp_at(ref), GRAD_FRACTION_OF_MAX * largest);
-        note(&stats.grad, ratio_of(error, allowed), error / ulp_at(ref), c, reduction, r, j);
+        double allowed = fmax(GRAD_ULPS * ref_ulp_at(ref), GRAD_FRACTION_OF_MAX * largest);
+        note(&stats.grad, ratio_of(error, allowed), error / ref_ulp_at(ref), c, reduction, r, j);
         stats.grads_checked++;
         if (!(error <= allowed) && failures++ < 3)
             test_check(false, "%s %s %s: grad[row %zu][class %zu] = %.9g, float64 reference "
@@ -848,48 +600,23 @@ static void check_case(const ce_case *c, const work_buffers *b)
     stats.cases++;
 }
 
-static bool check_file(reader *r, const work_buffers *b)
+/* One case of the file (cursor after the word "case"): parsed and checked. */
+static bool read_case(ref_reader *r, char *cursor, long index, const void *buffers)
 {
     static ce_case c; /* static: large */
-    char *line = next_line(r);
-    if (line == NULL || strcmp(line, "lossopt-ce-reference 1") != 0)
-        return r->failed ? false
-                         : parse_error(r, "expected the first line", "lossopt-ce-reference 1");
-    char *cursor = expect_line(r, "cases");
-    long declared;
-    if (cursor == NULL)
+    if (!parse_case_line(r, cursor, &c))
         return false;
-    if (!parse_long(next_token(&cursor), 1, 1000000, &declared) || next_token(&cursor) != NULL)
-        return parse_error(r, "expected 'cases <count>'", NULL);
-    long cases = 0;
-    bool ended = false;
-    while ((line = next_line(r)) != NULL) {
-        cursor = line;
-        const char *word = next_token(&cursor);
-        if (strcmp(word, "end") == 0 && next_token(&cursor) == NULL) {
-            ended = true;
-            break;
-        }
-        if (strcmp(word, "case") != 0)
-            return parse_error(r, "expected 'case' or 'end', got", word);
-        if (!parse_case_line(r, cursor, &c))
-            return false;
-        if (c.index != cases)
-            return parse_error(r, "cases are not numbered in order", NULL);
-        if (!parse_case_body(r, &c))
-            return false;
-        check_case(&c, b);
-        cases++;
-    }
-    if (r->failed)
+    if (c.index != index)
+        return ref_error(r, "cases are not numbered in order", NULL);
+    if (!parse_case_body(r, &c))
         return false;
-    if (!ended)
-        return parse_error(r, "no 'end' line: the file is truncated", NULL);
-    if (next_line(r) != NULL || r->failed)
-        return r->failed ? false : parse_error(r, "text after the 'end' line", NULL);
-    printf("test_ce_torch_parity: %ld cases parsed, header declares %ld\n", cases, declared);
-    return test_check(cases == declared, "%s: %ld cases parsed, header declares %ld (truncated "
-                      "or edited file?)", r->path, cases, declared);
+    check_case(&c, buffers);
+    return true;
+}
+
+static bool check_file(ref_reader *r, const work_buffers *b)
+{
+    return ref_read_case_file(r, "lossopt-ce-reference 1", "test_ce_torch_parity", read_case, b);
 }
 
 static void print_worst(const char *label, const worst_error *w, const char *unit)
@@ -914,14 +641,12 @@ int main(int argc, char **argv)
     static int64_t labels[MAX_ROWS];
     work_buffers b = {test_guarded_alloc(MAX_ELEMENTS), test_guarded_alloc(MAX_CLASSES),
                       test_guarded_alloc(MAX_ROWS), test_guarded_alloc(MAX_ELEMENTS), labels};
-    static reader r; /* static: the line buffer is large */
-    r.path = argv[1];
-    r.file = fopen(r.path, "r");
-    if (!test_check(r.file != NULL, "cannot open the reference data %s: %s", r.path,
-                    strerror(errno)))
+    static char line[LINE_CAPACITY]; /* static: large */
+    ref_reader r;
+    if (!ref_open(&r, argv[1], line, sizeof line))
         return test_finish();
     bool ok = check_file(&r, &b);
-    fclose(r.file);
+    ref_close(&r);
 
     unsigned supported = lossopt_supported_isas();
     printf("test_ce_torch_parity: ISAs checked:");

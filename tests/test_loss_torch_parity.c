@@ -28,13 +28,13 @@
  *     L1 (gradient 0 there). Those elements are compared with the float64
  *     reference only.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lossopt_internal.h"
+#include "reference_reader.h"
 #include "test_support.h"
 
 #define MAX_ELEMENTS 4096                      /* largest n the reader accepts     */
@@ -47,7 +47,7 @@
  *   per-element loss (NONE):  |ours - ref| <= 2 ulp(ref) + 1 ulp(M)
  *   reduced loss (MEAN, SUM): |ours - ref| <= 1e-6 |ref|
  *   gradient:                 |ours - ref| <= max(2 ulp(ref), 2^-20 max_j |ref_j|)
- * ulp(v) is the spacing of floats at |v| (ulp_at). M is the largest magnitude
+ * ulp(v) is the spacing of floats at |v| (ref_ulp_at). M is the largest magnitude
  * among the terms that lossopt's formula adds after rounding each of them
  * separately; the 1 ulp(M) covers the rounding those terms carry into the sum:
  *   mse, l1, huber, smooth_l1, hinge, squared_hinge: M = 0. Their only
@@ -119,152 +119,7 @@ typedef struct loss_case {
     double torch_grad_term[MAX_ELEMENTS]; /* G of the PyTorch check (grads)   */
 } loss_case;
 
-/* ---- the reader ------------------------------------------------------------ */
-
-typedef struct reader {
-    FILE *file;
-    const char *path;
-    long line_number;
-    bool failed; /* a parse error was reported */
-    char line[LINE_CAPACITY];
-} reader;
-
-static bool parse_error(reader *r, const char *message, const char *detail)
-{
-    r->failed = true;
-    test_check(false, "%s:%ld: malformed reference file: %s%s%s", r->path, r->line_number,
-               message, detail ? ": " : "", detail ? detail : "");
-    return false;
-}
-
-/* The next line that is neither blank nor a '#' comment, without its newline;
- * NULL at end of file or on an over-long line (r->failed is then set). */
-static char *next_line(reader *r)
-{
-    while (fgets(r->line, sizeof r->line, r->file) != NULL) {
-        r->line_number++;
-        size_t length = strlen(r->line);
-        if (length > 0 && r->line[length - 1] == '\n')
-            r->line[--length] = '\0';
-        else if (!feof(r->file)) {
-            parse_error(r, "line too long", NULL);
-            return NULL;
-        }
-        if (length > 0 && r->line[length - 1] == '\r')
-            r->line[--length] = '\0';
-        const char *first = r->line + strspn(r->line, " \t");
-        if (*first != '\0' && *first != '#')
-            return r->line;
-    }
-    if (ferror(r->file))
-        parse_error(r, "read error", strerror(errno));
-    return NULL;
-}
-
-/* Splits off the next space-separated token (NUL-terminating it in place);
- * NULL when none is left. */
-static char *next_token(char **cursor)
-{
-    char *start = *cursor + strspn(*cursor, " \t");
-    if (*start == '\0') {
-        *cursor = start;
-        return NULL;
-    }
-    char *end = start + strcspn(start, " \t");
-    if (*end != '\0')
-        *end++ = '\0';
-    *cursor = end;
-    return start;
-}
-
-static bool is_hex(const char *text, size_t digits)
-{
-    return text != NULL && strlen(text) == digits &&
-           strspn(text, "0123456789abcdefABCDEF") == digits;
-}
-
-static bool parse_hex_float(const char *text, float *value)
-{
-    if (!is_hex(text, 8))
-        return false;
-    uint32_t bits = (uint32_t)strtoul(text, NULL, 16);
-    memcpy(value, &bits, sizeof *value);
-    return true;
-}
-
-static bool parse_hex_double(const char *text, double *value)
-{
-    if (!is_hex(text, 16))
-        return false;
-    uint64_t bits = (uint64_t)strtoull(text, NULL, 16);
-    memcpy(value, &bits, sizeof *value);
-    return true;
-}
-
-static bool parse_long(const char *text, long min, long max, long *value)
-{
-    if (text == NULL || *text == '\0')
-        return false;
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return false;
-    *value = v;
-    return true;
-}
-
-/* Reads the next line, which must be "<keyword> <count words>"; returns the
- * cursor after the keyword, or NULL after reporting the error. */
-static char *expect_line(reader *r, const char *keyword)
-{
-    char *line = next_line(r);
-    if (line == NULL) {
-        if (!r->failed)
-            parse_error(r, "unexpected end of file (truncated?), expected a line", keyword);
-        return NULL;
-    }
-    char *cursor = line;
-    const char *word = next_token(&cursor);
-    if (word == NULL || strcmp(word, keyword) != 0) {
-        parse_error(r, "expected a line", keyword);
-        return NULL;
-    }
-    return cursor;
-}
-
-/* "<keyword> <count floats>" (8 hex digits each) or, with doubles, 16 each. */
-static bool expect_values(reader *r, const char *keyword, size_t count, float *floats,
-                          double *doubles)
-{
-    char *cursor = expect_line(r, keyword);
-    if (cursor == NULL)
-        return false;
-    for (size_t i = 0; i < count; i++) {
-        const char *word = next_token(&cursor);
-        if (word == NULL)
-            return parse_error(r, "too few values in", keyword);
-        bool ok = floats ? parse_hex_float(word, &floats[i]) : parse_hex_double(word, &doubles[i]);
-        if (!ok)
-            return parse_error(r, floats ? "expected 8 hex digits, got"
-                                         : "expected 16 hex digits, got", word);
-    }
-    if (next_token(&cursor) != NULL)
-        return parse_error(r, "too many values in", keyword);
-    return true;
-}
-
-/* The next token must be "<name>=<value>"; returns value or NULL. */
-static const char *expect_option(reader *r, char **cursor, const char *name)
-{
-    char *token = next_token(cursor);
-    size_t length = strlen(name);
-    if (token == NULL || strncmp(token, name, length) != 0 || token[length] != '=') {
-        parse_error(r, "expected the option", name);
-        return NULL;
-    }
-    return token + length + 1;
-}
+/* ---- the file format (reading: reference_reader.h) ---------------------- */
 
 static bool parse_flag(const char *text, bool *flag)
 {
@@ -276,85 +131,72 @@ static bool parse_flag(const char *text, bool *flag)
 
 /* Parses the rest of "case <index> <loss> n= param= weighted= torch="
  * (cursor after the word "case"). */
-static bool parse_case_line(reader *r, char *cursor, loss_case *c)
+static bool parse_case_line(ref_reader *r, char *cursor, loss_case *c)
 {
     long index, n;
-    if (!parse_long(next_token(&cursor), 0, 1000000, &index))
-        return parse_error(r, "expected a case index", NULL);
+    if (!ref_parse_long(ref_next_token(&cursor), 0, 1000000, &index))
+        return ref_error(r, "expected a case index", NULL);
     c->index = (int)index;
-    const char *name = next_token(&cursor);
+    const char *name = ref_next_token(&cursor);
     int kind = -1;
     for (int k = 0; name != NULL && k < LOSSOPT_LOSS_KIND_COUNT; k++)
         if (strcmp(name, loss_names[k]) == 0)
             kind = k;
     if (kind < 0)
-        return parse_error(r, "unknown loss", name ? name : "(none)");
+        return ref_error(r, "unknown loss", name ? name : "(none)");
     c->kind = (lossopt_loss_kind)kind;
     const char *text;
-    if ((text = expect_option(r, &cursor, "n")) == NULL)
+    if ((text = ref_expect_option(r, &cursor, "n")) == NULL)
         return false;
-    if (!parse_long(text, 1, MAX_ELEMENTS, &n))
-        return parse_error(r, "n must be in 1..4096, got", text);
+    if (!ref_parse_long(text, 1, MAX_ELEMENTS, &n))
+        return ref_error(r, "n must be in 1..4096, got", text);
     c->n = (size_t)n;
-    if ((text = expect_option(r, &cursor, "param")) == NULL)
+    if ((text = ref_expect_option(r, &cursor, "param")) == NULL)
         return false;
-    if (!parse_hex_float(text, &c->param))
-        return parse_error(r, "expected 8 hex digits for param, got", text);
-    if ((text = expect_option(r, &cursor, "weighted")) == NULL)
+    if (!ref_parse_hex_float(text, &c->param))
+        return ref_error(r, "expected 8 hex digits for param, got", text);
+    if ((text = ref_expect_option(r, &cursor, "weighted")) == NULL)
         return false;
     if (!parse_flag(text, &c->weighted))
-        return parse_error(r, "expected 0 or 1 for weighted, got", text);
-    if ((text = expect_option(r, &cursor, "torch")) == NULL)
+        return ref_error(r, "expected 0 or 1 for weighted, got", text);
+    if ((text = ref_expect_option(r, &cursor, "torch")) == NULL)
         return false;
     if (!parse_flag(text, &c->torch))
-        return parse_error(r, "expected 0 or 1 for torch, got", text);
-    if (next_token(&cursor) != NULL)
-        return parse_error(r, "unexpected text after the case's options", NULL);
+        return ref_error(r, "expected 0 or 1 for torch, got", text);
+    if (ref_next_token(&cursor) != NULL)
+        return ref_error(r, "unexpected text after the case's options", NULL);
     bool has_weight = c->kind == LOSSOPT_LOSS_BCE || c->kind == LOSSOPT_LOSS_BCE_LOGITS;
     bool is_hinge = c->kind == LOSSOPT_LOSS_HINGE || c->kind == LOSSOPT_LOSS_SQUARED_HINGE;
     if (c->weighted && !has_weight)
-        return parse_error(r, "weighted=1 for a loss without weights", name);
+        return ref_error(r, "weighted=1 for a loss without weights", name);
     if (c->torch == is_hinge)
-        return parse_error(r, "torch=1 is required for exactly the losses PyTorch has", name);
+        return ref_error(r, "torch=1 is required for exactly the losses PyTorch has", name);
     return true;
 }
 
 /* Reads one case's data lines, in the file's fixed order. */
-static bool parse_case_body(reader *r, loss_case *c)
+static bool parse_case_body(ref_reader *r, loss_case *c)
 {
     size_t n = c->n;
-    if (!expect_values(r, "input", n, c->input, NULL) ||
-        !expect_values(r, "target", n, c->target, NULL))
+    if (!ref_expect_values(r, "input", n, c->input, NULL) ||
+        !ref_expect_values(r, "target", n, c->target, NULL))
         return false;
-    if (c->weighted && !expect_values(r, "weight", n, c->weight, NULL))
+    if (c->weighted && !ref_expect_values(r, "weight", n, c->weight, NULL))
         return false;
     if (!c->torch)
         return true;
-    return expect_values(r, "torch_loss_none", n, c->torch_loss_none, NULL) &&
-           expect_values(r, "torch_loss_mean", 1, &c->torch_loss_reduced[R_MEAN], NULL) &&
-           expect_values(r, "torch_loss_sum", 1, &c->torch_loss_reduced[R_SUM], NULL) &&
-           expect_values(r, "torch_grad_none", n, c->torch_grad[R_NONE], NULL) &&
-           expect_values(r, "torch_grad_mean", n, c->torch_grad[R_MEAN], NULL) &&
-           expect_values(r, "torch_grad_sum", n, c->torch_grad[R_SUM], NULL) &&
-           expect_values(r, "ref_loss", n, NULL, c->ref_loss) &&
-           expect_values(r, "ref_grad", n, NULL, c->ref_grad) &&
-           expect_values(r, "ref_sum", 1, NULL, &c->ref_sum);
+    return ref_expect_values(r, "torch_loss_none", n, c->torch_loss_none, NULL) &&
+           ref_expect_values(r, "torch_loss_mean", 1, &c->torch_loss_reduced[R_MEAN], NULL) &&
+           ref_expect_values(r, "torch_loss_sum", 1, &c->torch_loss_reduced[R_SUM], NULL) &&
+           ref_expect_values(r, "torch_grad_none", n, c->torch_grad[R_NONE], NULL) &&
+           ref_expect_values(r, "torch_grad_mean", n, c->torch_grad[R_MEAN], NULL) &&
+           ref_expect_values(r, "torch_grad_sum", n, c->torch_grad[R_SUM], NULL) &&
+           ref_expect_values(r, "ref_loss", n, NULL, c->ref_loss) &&
+           ref_expect_values(r, "ref_grad", n, NULL, c->ref_grad) &&
+           ref_expect_values(r, "ref_sum", 1, NULL, &c->ref_sum);
 }
 
 /* ---- references and magnitudes -------------------------------------------------- */
-
-/* The ulp at magnitude m, taken from the float at or below m so that rounding
- * m to float can never widen the bound. */
-static double ulp_at(double m)
-{
-    m = fabs(m);
-    if (m > 3.4028234663852886e38)
-        return test_ulp_of(3.4028234663852886e38f);
-    float f = (float)m;
-    if ((double)f > m)
-        f = nextafterf(f, 0.0f);
-    return test_ulp_of(f);
-}
 
 /* include/lossopt.h's hinge formulas in double: y = label > 0 ? 1 : -1,
  * m = 1 - y s, loss max(0, m) (or its square), derivative -y where m > 0 (or
@@ -465,7 +307,7 @@ static double ratio_of(double error, double allowed)
 static double value_bound(const loss_case *c, size_t i)
 {
     double term = c->value_term[i];
-    return VALUE_ULPS * ulp_at(c->ref_loss[i]) + (term > 0.0 ? ulp_at(term) : 0.0);
+    return VALUE_ULPS * ref_ulp_at(c->ref_loss[i]) + (term > 0.0 ? ref_ulp_at(term) : 0.0);
 }
 
 /* ---- running and comparing ------------------------------------------------------- */
@@ -537,8 +379,8 @@ static void check_values(const loss_case *c, const float *loss, const char *entr
         double ours = loss[i], ref = c->ref_loss[i];
         double allowed = value_bound(c, i);
         double error = error_of(ours, ref);
-        note_error(&s->value, error / allowed, error / ulp_at(ref), c, R_NONE, i, entry);
-        s->max_value_ulps = fmax(s->max_value_ulps, error / ulp_at(ref));
+        note_error(&s->value, error / allowed, error / ref_ulp_at(ref), c, R_NONE, i, entry);
+        s->max_value_ulps = fmax(s->max_value_ulps, error / ref_ulp_at(ref));
         if (!(error <= allowed) && failures++ == 0)
             first = i;
         if (!c->torch)
@@ -560,7 +402,7 @@ static void check_values(const loss_case *c, const float *loss, const char *entr
                    "ulp(ref) + 1 ulp(M = %.9g) = %.3g (%.2f ulp; %zu of %zu elements fail); "
                    "input %.9g target %.9g%s",
                    what, entry, i, (double)loss[i], ref, error, VALUE_ULPS, c->value_term[i],
-                   value_bound(c, i), error / ulp_at(ref), failures, c->n, (double)c->input[i],
+                   value_bound(c, i), error / ref_ulp_at(ref), failures, c->n, (double)c->input[i],
                    (double)c->target[i], c->weighted ? " (weighted)" : "");
     } else {
         test_check(true, "");
@@ -631,9 +473,9 @@ static void check_gradient(const loss_case *c, int reduction, const float *grad,
     size_t failures = 0, first = 0, torch_failures = 0, torch_first = 0;
     for (size_t i = 0; i < c->n; i++) {
         double ours = grad[i], ref = c->ref_grad[i] * scale;
-        double allowed = fmax(GRAD_ULPS * ulp_at(ref), GRAD_FRACTION_OF_MAX * largest);
+        double allowed = fmax(GRAD_ULPS * ref_ulp_at(ref), GRAD_FRACTION_OF_MAX * largest);
         double error = error_of(ours, ref);
-        note_error(&s->grad, error / allowed, error / ulp_at(ref), c, reduction, i, entry);
+        note_error(&s->grad, error / allowed, error / ref_ulp_at(ref), c, reduction, i, entry);
         if (!(error <= allowed) && failures++ == 0)
             first = i;
         if (!c->torch)
@@ -656,7 +498,7 @@ static void check_gradient(const loss_case *c, int reduction, const float *grad,
                    "input %.9g target %.9g%s",
                    what, reduction_names[reduction], entry, i, (double)grad[i], ref,
                    fabs((double)grad[i] - ref), GRAD_ULPS, largest,
-                   fabs((double)grad[i] - ref) / ulp_at(ref), failures, c->n,
+                   fabs((double)grad[i] - ref) / ref_ulp_at(ref), failures, c->n,
                    (double)c->input[i], (double)c->target[i], c->weighted ? " (weighted)" : "");
     } else {
         test_check(true, "");
@@ -783,49 +625,24 @@ static void check_case(loss_case *c, const work_buffers *b)
 }
 
 /* Parses and checks the whole file; false after a parse error. */
-static bool check_file(reader *r, const work_buffers *b)
+/* One case of the file (cursor after the word "case"): parsed and checked. */
+static bool read_case(ref_reader *r, char *cursor, long index, const void *buffers)
 {
     static loss_case c; /* static: large */
-    char *line = next_line(r);
-    if (line == NULL || strcmp(line, "lossopt-loss-reference 1") != 0)
-        return r->failed ? false
-                         : parse_error(r, "expected the first line", "lossopt-loss-reference 1");
-    char *cursor = expect_line(r, "cases");
-    long declared;
-    if (cursor == NULL)
+    if (!parse_case_line(r, cursor, &c))
         return false;
-    if (!parse_long(next_token(&cursor), 1, 1000000, &declared) || next_token(&cursor) != NULL)
-        return parse_error(r, "expected 'cases <count>'", NULL);
-    long cases = 0;
-    bool ended = false;
-    while ((line = next_line(r)) != NULL) {
-        cursor = line;
-        const char *word = next_token(&cursor);
-        if (strcmp(word, "end") == 0 && next_token(&cursor) == NULL) {
-            ended = true;
-            break;
-        }
-        if (strcmp(word, "case") != 0)
-            return parse_error(r, "expected 'case' or 'end', got", word);
-        if (!parse_case_line(r, cursor, &c))
-            return false;
-        if (c.index != cases)
-            return parse_error(r, "cases are not numbered in order", NULL);
-        if (!parse_case_body(r, &c))
-            return false;
-        check_case(&c, b);
-        cases++;
-    }
-    if (r->failed)
+    if (c.index != index)
+        return ref_error(r, "cases are not numbered in order", NULL);
+    if (!parse_case_body(r, &c))
         return false;
-    if (!ended)
-        return parse_error(r, "no 'end' line: the file is truncated", NULL);
-    if (next_line(r) != NULL || r->failed)
-        return r->failed ? false : parse_error(r, "text after the 'end' line", NULL);
-    char message[128];
-    snprintf(message, sizeof message, "%ld cases parsed, header declares %ld", cases, declared);
-    printf("test_loss_torch_parity: %s\n", message);
-    return test_check(cases == declared, "%s: %s (truncated or edited file?)", r->path, message);
+    check_case(&c, buffers);
+    return true;
+}
+
+static bool check_file(ref_reader *r, const work_buffers *b)
+{
+    return ref_read_case_file(r, "lossopt-loss-reference 1", "test_loss_torch_parity", read_case,
+                              b);
 }
 
 /* ---- bce_with_logits at +-inf (no PyTorch data: PyTorch gives NaN) ---------------- */
@@ -907,7 +724,7 @@ static void check_infinite_logits(const work_buffers *b)
                         bool exact = reduction != R_MEAN && (y[i] == 0.0f || y[i] == 1.0f);
                         double error = error_of(grad[i], limit_grad[i]);
                         double allowed = exact ? 0.0
-                                               : fmax(GRAD_ULPS * ulp_at(limit_grad[i]),
+                                               : fmax(GRAD_ULPS * ref_ulp_at(limit_grad[i]),
                                                       GRAD_FRACTION_OF_MAX * largest);
                         test_check(error <= allowed,
                                    "bce_logits at x = %g, y = %g, weight %g, pos_weight %g, %s %s: "
@@ -973,14 +790,12 @@ int main(int argc, char **argv)
         test_check(false, "usage: %s loss_reference.txt (the reference data is missing)", argv[0]);
         return test_finish();
     }
-    static reader r; /* static: the line buffer is large */
-    r.path = argv[1];
-    r.file = fopen(r.path, "r");
-    if (!test_check(r.file != NULL, "cannot open the reference data %s: %s", r.path,
-                    strerror(errno)))
+    static char line[LINE_CAPACITY]; /* static: large */
+    ref_reader r;
+    if (!ref_open(&r, argv[1], line, sizeof line))
         return test_finish();
     bool ok = check_file(&r, &b);
-    fclose(r.file);
+    ref_close(&r);
 
     unsigned supported = lossopt_supported_isas();
     printf("test_loss_torch_parity: ISAs checked:");

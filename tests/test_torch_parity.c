@@ -6,13 +6,13 @@
  * Each step starts from torch's own state before that step, so rounding
  * differences never compound across steps. The file format is described in
  * tests/reference/make_torch_reference.py, which generates the file. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lossopt_internal.h"
+#include "reference_reader.h"
 #include "test_support.h"
 
 #define TOLERANCE_ULP 4.0
@@ -77,102 +77,20 @@ static unsigned buffers_used(const reference_config *c)
     return used;
 }
 
-/* ---- the reader ------------------------------------------------------------ */
-
-typedef struct reader {
-    FILE *file;
-    const char *path;
-    long line_number;
-    bool pushed_back; /* next_line returns the current line again */
-    bool failed;      /* a parse error was reported               */
-    char line[LINE_CAPACITY];
-} reader;
-
-static bool parse_error(reader *r, const char *message, const char *detail)
-{
-    r->failed = true;
-    test_check(false, "%s:%ld: malformed reference file: %s%s%s", r->path, r->line_number,
-               message, detail ? ": " : "", detail ? detail : "");
-    return false;
-}
-
-/* The next line that is neither blank nor a '#' comment, without its newline;
- * NULL at end of file or on an over-long line (r->failed is then set). */
-static char *next_line(reader *r)
-{
-    if (r->pushed_back) {
-        r->pushed_back = false;
-        return r->line;
-    }
-    while (fgets(r->line, sizeof r->line, r->file) != NULL) {
-        r->line_number++;
-        size_t length = strlen(r->line);
-        if (length > 0 && r->line[length - 1] == '\n')
-            r->line[--length] = '\0';
-        else if (!feof(r->file)) {
-            parse_error(r, "line too long", NULL);
-            return NULL;
-        }
-        if (length > 0 && r->line[length - 1] == '\r')
-            r->line[--length] = '\0';
-        const char *first = r->line + strspn(r->line, " \t");
-        if (*first != '\0' && *first != '#')
-            return r->line;
-    }
-    if (ferror(r->file))
-        parse_error(r, "read error", strerror(errno));
-    return NULL;
-}
-
-/* Splits off the next space-separated token (NUL-terminating it in place);
- * NULL when none is left. */
-static char *next_token(char **cursor)
-{
-    char *start = *cursor + strspn(*cursor, " \t");
-    if (*start == '\0') {
-        *cursor = start;
-        return NULL;
-    }
-    char *end = start + strcspn(start, " \t");
-    if (*end != '\0')
-        *end++ = '\0';
-    *cursor = end;
-    return start;
-}
-
-static bool parse_hex_float(const char *text, float *value)
-{
-    if (strlen(text) != 8 || strspn(text, "0123456789abcdefABCDEF") != 8)
-        return false;
-    uint32_t bits = (uint32_t)strtoul(text, NULL, 16);
-    memcpy(value, &bits, sizeof *value);
-    return true;
-}
-
-static bool parse_long(const char *text, long min, long max, long *value)
-{
-    if (text == NULL || *text == '\0')
-        return false;
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return false;
-    *value = v;
-    return true;
-}
+/* ---- the file format (reading: reference_reader.h) ---------------------- */
 
 /* Reads "<keyword> <integer>" with the integer in [min, max]. */
-static bool expect_count(reader *r, const char *keyword, long min, long max, long *value)
+static bool expect_count(ref_reader *r, const char *keyword, long min, long max, long *value)
 {
-    char *line = next_line(r);
+    char *line = ref_next_line(r);
     if (line == NULL)
-        return r->failed ? false : parse_error(r, "unexpected end of file, expected", keyword);
+        return r->failed ? false : ref_error(r, "unexpected end of file, expected", keyword);
     char *cursor = line;
-    char *word = next_token(&cursor);
+    char *word = ref_next_token(&cursor);
     if (word == NULL || strcmp(word, keyword) != 0 ||
-        !parse_long(next_token(&cursor), min, max, value) || next_token(&cursor) != NULL)
-        return parse_error(r, "expected a line", keyword);
+        !ref_parse_long(ref_next_token(&cursor), min, max, value) ||
+        ref_next_token(&cursor) != NULL)
+        return ref_error(r, "expected a line", keyword);
     return true;
 }
 
@@ -184,13 +102,13 @@ typedef struct option {
     bool seen;
 } option;
 
-static bool parse_options(reader *r, char *cursor, option *options, size_t count)
+static bool parse_options(ref_reader *r, char *cursor, option *options, size_t count)
 {
     char *token;
-    while ((token = next_token(&cursor)) != NULL) {
+    while ((token = ref_next_token(&cursor)) != NULL) {
         char *equals = strchr(token, '=');
         if (equals == NULL)
-            return parse_error(r, "expected name=value", token);
+            return ref_error(r, "expected name=value", token);
         *equals = '\0';
         const char *value = equals + 1;
         option *o = NULL;
@@ -198,36 +116,36 @@ static bool parse_options(reader *r, char *cursor, option *options, size_t count
             if (strcmp(options[i].name, token) == 0)
                 o = &options[i];
         if (o == NULL)
-            return parse_error(r, "unknown option", token);
+            return ref_error(r, "unknown option", token);
         if (o->seen)
-            return parse_error(r, "repeated option", token);
+            return ref_error(r, "repeated option", token);
         o->seen = true;
-        if (o->real != NULL && !parse_hex_float(value, o->real))
-            return parse_error(r, "expected 8 hex digits for", token);
+        if (o->real != NULL && !ref_parse_hex_float(value, o->real))
+            return ref_error(r, "expected 8 hex digits for", token);
         if (o->flag != NULL) {
             if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
-                return parse_error(r, "expected 0 or 1 for", token);
+                return ref_error(r, "expected 0 or 1 for", token);
             *o->flag = value[0] == '1';
         }
     }
     for (size_t i = 0; i < count; i++)
         if (!options[i].seen)
-            return parse_error(r, "missing option", options[i].name);
+            return ref_error(r, "missing option", options[i].name);
     return true;
 }
 
 /* Parses the rest of "config <index> <family> <options...>"; cursor points
  * after the word "config". */
-static bool parse_config(reader *r, char *cursor, reference_config *c)
+static bool parse_config(ref_reader *r, char *cursor, reference_config *c)
 {
     long index;
-    if (!parse_long(next_token(&cursor), 0, 1000000, &index))
-        return parse_error(r, "expected a configuration index", NULL);
+    if (!ref_parse_long(ref_next_token(&cursor), 0, 1000000, &index))
+        return ref_error(r, "expected a configuration index", NULL);
     memset(c, 0, sizeof *c);
     c->index = (int)index;
-    const char *family = next_token(&cursor);
+    const char *family = ref_next_token(&cursor);
     if (family == NULL)
-        return parse_error(r, "expected an optimizer name", NULL);
+        return ref_error(r, "expected an optimizer name", NULL);
     if (strcmp(family, "sgd") == 0) {
         c->family = FAMILY_SGD;
         option options[] = {
@@ -265,7 +183,7 @@ static bool parse_config(reader *r, char *cursor, reference_config *c)
         if (!parse_options(r, cursor, options, sizeof options / sizeof options[0]))
             return false;
     } else {
-        return parse_error(r, "unknown optimizer", family);
+        return ref_error(r, "unknown optimizer", family);
     }
     c->used = buffers_used(c);
     return true;
@@ -273,27 +191,27 @@ static bool parse_config(reader *r, char *cursor, reference_config *c)
 
 /* Parses "<before|after> <buffer> <n hex words>" into values[buffer];
  * *buffer receives the id. The line's first word is already known. */
-static bool parse_buffer_line(reader *r, char *cursor, size_t n, float *const values[BUF_COUNT],
+static bool parse_buffer_line(ref_reader *r, char *cursor, size_t n, float *const values[BUF_COUNT],
                               int *buffer)
 {
-    const char *name = next_token(&cursor);
+    const char *name = ref_next_token(&cursor);
     if (name == NULL)
-        return parse_error(r, "expected a buffer name", NULL);
+        return ref_error(r, "expected a buffer name", NULL);
     *buffer = -1;
     for (int b = 0; b < BUF_COUNT; b++)
         if (strcmp(buffer_names[b], name) == 0)
             *buffer = b;
     if (*buffer < 0)
-        return parse_error(r, "unknown buffer", name);
+        return ref_error(r, "unknown buffer", name);
     for (size_t i = 0; i < n; i++) {
-        const char *word = next_token(&cursor);
+        const char *word = ref_next_token(&cursor);
         if (word == NULL)
-            return parse_error(r, "too few values for", name);
-        if (!parse_hex_float(word, &values[*buffer][i]))
-            return parse_error(r, "expected 8 hex digits, got", word);
+            return ref_error(r, "too few values for", name);
+        if (!ref_parse_hex_float(word, &values[*buffer][i]))
+            return ref_error(r, "expected 8 hex digits, got", word);
     }
-    if (next_token(&cursor) != NULL)
-        return parse_error(r, "too many values for", name);
+    if (ref_next_token(&cursor) != NULL)
+        return ref_error(r, "too many values for", name);
     return true;
 }
 
@@ -329,16 +247,6 @@ static bool parse_buffer_line(reader *r, char *cursor, size_t n, float *const va
  * this is computed in double from torch's state before and after the step (the
  * file's values), so it is the same for every ISA.
  */
-
-/* The ulp at magnitude m, taken from the float at or below m so that rounding
- * m to float can never widen the bound. */
-static double ulp_at(double m)
-{
-    float f = (float)m;
-    if ((double)f > m)
-        f = nextafterf(f, 0.0f);
-    return test_ulp_of(f);
-}
 
 static double max3(double a, double b, double c) { return fmax(a, fmax(b, c)); }
 
@@ -514,7 +422,7 @@ static void compare_with_torch(const reference_config *c, int isa, int b, int64_
     for (size_t i = 0; i < n; i++) {
         float ours = s->work[b][i], torch = s->after[b][i];
         double magnitude = s->magnitude[b][i];
-        double ulps = fabs((double)ours - (double)torch) / ulp_at(magnitude);
+        double ulps = fabs((double)ours - (double)torch) / ref_ulp_at(magnitude);
         if (isnan(ours))
             ulps = INFINITY;
         worst_error *w = &worst[c->family];
@@ -601,24 +509,24 @@ static void check_step(const reference_config *c, int64_t step, const step_buffe
 
 /* Reads one step's before/after lines, checks that they are exactly what the
  * format requires, and runs the step. */
-static bool read_and_check_step(reader *r, const reference_config *c, long step,
+static bool read_and_check_step(ref_reader *r, const reference_config *c, long step,
                                 step_buffers *s, size_t n)
 {
-    char *line = next_line(r);
+    char *line = ref_next_line(r);
     if (line == NULL)
-        return r->failed ? false : parse_error(r, "unexpected end of file in a configuration",
+        return r->failed ? false : ref_error(r, "unexpected end of file in a configuration",
                                                NULL);
     char *cursor = line;
-    const char *word = next_token(&cursor);
+    const char *word = ref_next_token(&cursor);
     long k;
-    if (strcmp(word, "step") != 0 || !parse_long(next_token(&cursor), 1, step, &k) ||
-        k != step || next_token(&cursor) != NULL) {
+    if (strcmp(word, "step") != 0 || !ref_parse_long(ref_next_token(&cursor), 1, step, &k) ||
+        k != step || ref_next_token(&cursor) != NULL) {
         char expected[32];
         snprintf(expected, sizeof expected, "step %ld", step);
-        return parse_error(r, "expected", expected);
+        return ref_error(r, "expected", expected);
     }
     unsigned seen_before = 0, seen_after = 0;
-    while ((line = next_line(r)) != NULL) {
+    while ((line = ref_next_line(r)) != NULL) {
         /* Look at the first word without splitting the line, so that a line
          * of the next step or configuration can be pushed back intact. */
         cursor = line + strspn(line, " \t");
@@ -629,15 +537,15 @@ static bool read_and_check_step(reader *r, const reference_config *c, long step,
             r->pushed_back = true;
             break;
         }
-        next_token(&cursor);
-        int b;
+        ref_next_token(&cursor);
+        int b = 0; /* set by parse_buffer_line when it succeeds */
         if (!parse_buffer_line(r, cursor, n, is_before ? s->before : s->after, &b))
             return false;
         unsigned *seen = is_before ? &seen_before : &seen_after;
         if (!(c->used & BIT(b)) || (is_after && b == BUF_GRAD))
-            return parse_error(r, "buffer not used by this configuration", buffer_names[b]);
+            return ref_error(r, "buffer not used by this configuration", buffer_names[b]);
         if (*seen & BIT(b))
-            return parse_error(r, "repeated buffer", buffer_names[b]);
+            return ref_error(r, "repeated buffer", buffer_names[b]);
         *seen |= BIT(b);
     }
     if (r->failed)
@@ -648,9 +556,9 @@ static bool read_and_check_step(reader *r, const reference_config *c, long step,
     unsigned needed_after = c->used & ~BIT(BUF_GRAD);
     for (int b = 0; b < BUF_COUNT; b++) {
         if ((needed_before & BIT(b)) && !(seen_before & BIT(b)))
-            return parse_error(r, "step lacks a 'before' line for", buffer_names[b]);
+            return ref_error(r, "step lacks a 'before' line for", buffer_names[b]);
         if ((needed_after & BIT(b)) && !(seen_after & BIT(b)))
-            return parse_error(r, "step lacks an 'after' line for", buffer_names[b]);
+            return ref_error(r, "step lacks an 'after' line for", buffer_names[b]);
     }
     check_step(c, step, s, n);
     for (int b = 0; b < BUF_COUNT; b++)
@@ -670,13 +578,11 @@ static float *allocate_floats(size_t n)
 }
 
 /* Parses and checks the whole file; false after a parse error. */
-static bool check_file(reader *r)
+static bool check_file(ref_reader *r)
 {
-    char *line = next_line(r);
-    if (line == NULL || strcmp(line, "lossopt-optimizer-reference 1") != 0)
-        return r->failed ? false
-                         : parse_error(r, "expected the first line",
-                                       "lossopt-optimizer-reference 1");
+    if (!ref_expect_first_line(r, "lossopt-optimizer-reference 1"))
+        return false;
+    char *line;
     long n, steps, declared_configs;
     if (!expect_count(r, "n", 1, MAX_ELEMENTS, &n) ||
         !expect_count(r, "steps", 1, 1000000, &steps) ||
@@ -697,15 +603,15 @@ static bool check_file(reader *r)
     }
     long configs = 0;
     bool ok = true, ended = false;
-    while (ok && (line = next_line(r)) != NULL) {
+    while (ok && (line = ref_next_line(r)) != NULL) {
         char *cursor = line;
-        const char *word = next_token(&cursor);
-        if (strcmp(word, "end") == 0 && next_token(&cursor) == NULL) {
+        const char *word = ref_next_token(&cursor);
+        if (strcmp(word, "end") == 0 && ref_next_token(&cursor) == NULL) {
             ended = true;
             break;
         }
         if (strcmp(word, "config") != 0) {
-            ok = parse_error(r, "expected 'config' or 'end', got", word);
+            ok = ref_error(r, "expected 'config' or 'end', got", word);
             break;
         }
         reference_config c;
@@ -714,7 +620,7 @@ static bool check_file(reader *r)
             break;
         }
         if (c.index != configs) {
-            ok = parse_error(r, "configurations are not numbered in order", NULL);
+            ok = ref_error(r, "configurations are not numbered in order", NULL);
             break;
         }
         for (int b = 0; b < BUF_COUNT; b++)
@@ -723,14 +629,8 @@ static bool check_file(reader *r)
             ok = read_and_check_step(r, &c, step, &s, (size_t)n);
         configs++;
     }
-    if (ok && !r->failed) {
-        if (!ended)
-            ok = parse_error(r, "no 'end' line: the file is truncated", NULL);
-        else if (next_line(r) != NULL)
-            ok = parse_error(r, "text after the 'end' line", NULL);
-        else if (r->failed)
-            ok = false;
-    }
+    if (ok && !r->failed)
+        ok = ref_expect_clean_end(r, ended);
     if (ok) {
         char message[128];
         snprintf(message, sizeof message, "%ld configurations parsed, header declares %ld",
@@ -756,14 +656,12 @@ int main(int argc, char **argv)
         test_check(false, "usage: %s optimizer_reference.txt", argv[0]);
         return test_finish();
     }
-    static reader r; /* static: the line buffer is large */
-    r.path = argv[1];
-    r.file = fopen(r.path, "r");
-    if (!test_check(r.file != NULL, "cannot open the reference data %s: %s", r.path,
-                    strerror(errno)))
+    static char line[LINE_CAPACITY]; /* static: large */
+    ref_reader r;
+    if (!ref_open(&r, argv[1], line, sizeof line))
         return test_finish();
     bool ok = check_file(&r);
-    fclose(r.file);
+    ref_close(&r);
 
     unsigned supported = lossopt_supported_isas();
     printf("test_torch_parity: ISAs checked:");
