@@ -13,16 +13,7 @@
 
 #include "lossopt_internal.h"
 #include "test_support.h"
-
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-extern const lossopt_kernel_table lossopt_kernels_avx512emu;
-#endif
-
-typedef struct variant {
-    bool public_api;
-    const lossopt_kernel_table *table;
-    const char *name;
-} variant;
+#include "test_variants.h"
 
 static lossopt_status run(const variant *v, const float *x, const int64_t *labels, size_t rows,
                           size_t classes, const lossopt_ce_options *opt, float *loss, float *grad)
@@ -252,17 +243,8 @@ int main(void)
     test_skip_unless_forced_isa_supported();
     bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
     guards = getenv("LOSSOPT_TEST_NO_GUARD_PAGES") == NULL;
-    variant variants[8];
-    size_t count = 0;
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    variants[count++] = (variant){false, &lossopt_kernels_avx512emu, "avx512-emulated"};
-#else
-    for (int isa = LOSSOPT_ISA_AVX2; isa <= LOSSOPT_ISA_NEON; isa++)
-        if ((test_vector_isas() >> isa) & 1)
-            variants[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
-                                          lossopt_isa_name((lossopt_isa)isa)};
-    variants[count++] = (variant){true, NULL, "public-api"};
-#endif
+    variant variants[TEST_MAX_VARIANTS];
+    size_t count = test_variants(variants);
     static const size_t class_counts[] = {1, 2, 3, 7, 15, 16, 17, 31, 33, 255, 256, 257, 1000, 32000};
     for (size_t v = 0; v < count; v++) {
         for (size_t c = 0; c < sizeof class_counts / sizeof class_counts[0]; c++) {

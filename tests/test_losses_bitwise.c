@@ -16,32 +16,7 @@
 
 #include "loss_cases.h"
 #include "test_support.h"
-
-typedef struct variant {
-    bool public_api;
-    const lossopt_kernel_table *table;
-    const char *name;
-} variant;
-
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-extern const lossopt_kernel_table lossopt_kernels_avx512emu;
-#endif
-
-static size_t variants_under_test(variant *out)
-{
-    size_t count = 0;
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    out[count++] = (variant){false, &lossopt_kernels_avx512emu, "avx512-emulated"};
-#else
-    unsigned vector_isas = test_vector_isas();
-    for (int isa = LOSSOPT_ISA_AVX2; isa <= LOSSOPT_ISA_NEON; isa++)
-        if ((vector_isas >> isa) & 1)
-            out[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
-                                     lossopt_isa_name((lossopt_isa)isa)};
-    out[count++] = (variant){true, NULL, "public-api"};
-#endif
-    return count;
-}
+#include "test_variants.h"
 
 static bool guard_pages_enabled = true;
 static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
@@ -161,8 +136,8 @@ int main(void)
 
     const loss_case *cases;
     size_t case_count = loss_cases_all(&cases);
-    variant variants[8];
-    size_t variant_count = variants_under_test(variants);
+    variant variants[TEST_MAX_VARIANTS];
+    size_t variant_count = test_variants(variants);
     printf("%zu loss cases x 3 reductions; variants:", case_count);
     for (size_t v = 0; v < variant_count; v++)
         printf(" %s", variants[v].name);

@@ -15,6 +15,7 @@
 #include "lossopt_internal.h"
 #include "optimizer_cases.h"
 #include "test_support.h"
+#include "test_variants.h"
 
 enum { INPUT_MODERATE, INPUT_SPECIAL };
 
@@ -49,14 +50,6 @@ static void copy_buffers(const call_buffers *to, const call_buffers *from, size_
 /* Runs `steps` consecutive updates (step, step+1, ...) on the oracle and on
  * the variant (public API or one ISA), then compares every buffer. Unused
  * state buffers are passed as NULL to the variant: it must not touch them. */
-/* A variant under test: a kernel table through the internal entry point, or
- * the public API (whatever the dispatcher or LOSSOPT_ISA chose). */
-typedef struct variant {
-    bool public_api;
-    const lossopt_kernel_table *table;
-    const char *name;
-} variant;
-
 static void compare_to_oracle(const optimizer_case *c, const variant *v,
                               const call_buffers *oracle, const call_buffers *variant,
                               size_t n, int steps, const char *what)
@@ -132,30 +125,6 @@ static void free_guarded_buffers(call_buffers *b)
         test_guarded_free(b->state[s]);
 }
 
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-/* The SIMDe-emulated AVX-512 kernels (tests/CMakeLists.txt) */
-extern const lossopt_kernel_table lossopt_kernels_avx512emu;
-#endif
-
-/* Every supported vector ISA through the internal entry point, plus the
- * public API (including scalar, when that is the choice). The emulated
- * AVX-512 build tests only its own table. */
-static size_t variants_under_test(variant *out)
-{
-    size_t count = 0;
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    out[count++] = (variant){false, &lossopt_kernels_avx512emu, "avx512-emulated"};
-#else
-    unsigned vector_isas = test_vector_isas();
-    for (int isa = LOSSOPT_ISA_AVX2; isa <= LOSSOPT_ISA_NEON; isa++)
-        if ((vector_isas >> isa) & 1)
-            out[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
-                                     lossopt_isa_name((lossopt_isa)isa)};
-    out[count++] = (variant){true, NULL, "public-api"};
-#endif
-    return count;
-}
-
 /* One comparison of one case at length n on fresh random inputs. */
 static bool guard_pages_enabled = true;
 
@@ -222,8 +191,8 @@ int main(void)
 
     const optimizer_case *cases;
     size_t case_count = optimizer_cases_all(&cases);
-    variant variants[8];
-    size_t variant_count = variants_under_test(variants);
+    variant variants[TEST_MAX_VARIANTS];
+    size_t variant_count = test_variants(variants);
     printf("%zu option combinations; variants:", case_count);
     for (size_t v = 0; v < variant_count; v++)
         printf(" %s", variants[v].name);
