@@ -143,22 +143,33 @@ int main(void)
         printf(" %s", variants[v].name);
     printf(" (active ISA %s)\n", lossopt_isa_name(lossopt_active_isa()));
 
+    /* every case draws from its own seed (k = the case's index): the same
+     * data for every variant and on every host */
     size_t max_length = quick ? 80 : 300;
     for (size_t v = 0; v < variant_count; v++) {
         for (size_t k = 0; k < case_count; k++) {
             const loss_case *c = &cases[k];
-            for (size_t n = 0; n <= max_length; n++)
+            for (size_t n = 0; n <= max_length; n++) {
+                test_seed_case("loss lengths", k, n, 0);
                 compare(c, &variants[v], n, false, true, 0, "lengths");
-            for (int rep = 0; rep < (quick ? 4 : 20); rep++)
+            }
+            for (int rep = 0; rep < (quick ? 4 : 20); rep++) {
+                test_seed_case("loss special values", k, (uint64_t)rep, 0);
                 compare(c, &variants[v], test_random_below(600) + 1, true, true, 0,
                         "special values");
+            }
+            test_seed_case("loss random length", k, quick, 0);
             compare(c, &variants[v], test_random_below(quick ? 4096 : 65536), false, false, 0,
                     "random length");
-            for (size_t offset = 0; offset < 16; offset += quick ? 5 : 1)
+            for (size_t offset = 0; offset < 16; offset += quick ? 5 : 1) {
+                test_seed_case("loss misaligned", k, offset, 0);
                 compare(c, &variants[v], 257 + offset * 3, false, false, offset, "misaligned");
-            if (!quick)
+            }
+            if (!quick) {
+                test_seed_case("loss large", k, 0, 0);
                 compare(c, &variants[v], 1000000 + test_random_below(1000), false, false, 0,
                         "large");
+            }
         }
     }
     return test_finish();

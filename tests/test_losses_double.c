@@ -82,6 +82,7 @@ static double ulps(float got, double want)
 static void check_case(const loss_case *c)
 {
     static float input[N], target[N], weight[N], loss[N], grad[N];
+    test_seed_case(loss_case_describe(c), 0, 0, 0);
     loss_case_fill(c, input, target, weight, N, false);
     const lossopt_kernel_table *oracle = &lossopt_kernels_scalar;
     lossopt_status st = loss_case_run(c, false, oracle, input, target, weight, N, LOSSOPT_NONE,
@@ -132,6 +133,7 @@ static void check_large_sums(size_t n)
         free(t);
         return;
     }
+    test_seed_case("large sums", n, 0, 0);
     for (size_t i = 0; i < n; i++) {
         x[i] = test_random_uniform(-1.0f, 1.0f);
         t[i] = test_random_uniform(0.0f, 1.0f);

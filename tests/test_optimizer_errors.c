@@ -21,6 +21,7 @@ static unsigned char snapshot[(2 + MAX_STATE_BUFFERS) * N * sizeof(float)];
 
 static void fill_and_snapshot(void)
 {
+    test_seed_case("optimizer errors fill", 0, 0, 0);
     for (int i = 0; i < N; i++) {
         param[i] = test_random_uniform(-1, 1);
         grad[i] = test_random_uniform(-1, 1);

@@ -200,33 +200,45 @@ int main(void)
     if (variant_count == 1 && variants[0].public_api && lossopt_active_isa() == LOSSOPT_ISA_SCALAR)
         printf("note: no vector ISA is supported here; the public API runs the scalar oracle\n");
 
+    /* every case draws from its own seed (k = the case's index): the same
+     * data for every variant and on every host */
     size_t max_length = quick ? 80 : 300;
     for (size_t v = 0; v < variant_count; v++) {
         for (size_t k = 0; k < case_count; k++) {
             const optimizer_case *c = &cases[k];
             /* every length, each ending at a guard page (so every start alignment too) */
-            for (size_t n = 0; n <= max_length; n++)
+            for (size_t n = 0; n <= max_length; n++) {
+                test_seed_case("optimizer lengths", k, n, 0);
                 run_one(c, &variants[v], n, INPUT_MODERATE, 1, true, "lengths");
+            }
             /* special values: +-0, denormals, +-inf, NaN, +-FLT_MAX, any bit pattern */
-            for (int r = 0; r < (quick ? 2 : 8); r++)
+            for (int r = 0; r < (quick ? 2 : 8); r++) {
+                test_seed_case("optimizer special values", k, (uint64_t)r, 0);
                 run_one(c, &variants[v], test_random_below(300) + 1, INPUT_SPECIAL, 1, true,
                         "special values");
+            }
             /* trajectories: consecutive steps carry the state along */
+            test_seed_case("optimizer trajectory", k, 0, 0);
             run_one(c, &variants[v], 37 + test_random_below(100), INPUT_MODERATE, 5, false,
                     "trajectory");
             /* random lengths up to 2^16 */
+            test_seed_case("optimizer random length", k, quick, 0);
             run_one(c, &variants[v], test_random_below(quick ? 4096 : 65536), INPUT_MODERATE, 1,
                     false, "random length");
             /* misalignments 0..60 bytes */
             static const size_t misaligned_lengths[] = {1, 15, 17, 33, 100};
-            for (size_t offset = 0; offset < 16; offset += quick ? 5 : 1)
+            for (size_t offset = 0; offset < 16; offset += quick ? 5 : 1) {
+                test_seed_case("optimizer misaligned", k, offset, 0);
                 run_misaligned(c, &variants[v], misaligned_lengths[offset % 5], offset);
+            }
         }
         if (!quick) {
             /* a few large buffers, one per family */
-            for (size_t k = 0; k < case_count; k += case_count / 3)
+            for (size_t k = 0; k < case_count; k += case_count / 3) {
+                test_seed_case("optimizer large", k, 0, 0);
                 run_one(&cases[k], &variants[v], 1000000 + test_random_below(1000), INPUT_MODERATE,
                         2, false, "large");
+            }
         }
     }
     return test_finish();

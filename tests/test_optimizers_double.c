@@ -128,6 +128,7 @@ static void check_case(const optimizer_case *c)
     }
     float param[N], grad[N], state[MAX_STATE_BUFFERS][N];
     float p0[N], g0[N], s0[MAX_STATE_BUFFERS][N];
+    test_seed_case(optimizer_case_describe(c), 0, 0, 0);
     for (int i = 0; i < N; i++) {
         p0[i] = param[i] = test_random_uniform(-3, 3);
         g0[i] = grad[i] = test_random_uniform(-2, 2);

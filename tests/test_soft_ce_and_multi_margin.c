@@ -101,8 +101,11 @@ static void describe(const config *c, char *text, size_t size)
         snprintf(text, size, "ce_probs eps=%g r=%d w=%d", c->smoothing, c->reduction, c->weighted);
 }
 
+/* Oracle vs variant on one batch from the case's own seed (the same batch
+ * for every variant). */
 static void compare(const variant *v, size_t rows, size_t classes, bool special)
 {
+    test_seed_case("soft_ce_margin compare", rows, classes, special);
     size_t n = rows * classes;
     float *x = buffer(n), *t = buffer(n), *w = buffer(classes), *grad = buffer(n);
     float *oracle_grad = malloc((n ? n : 1) * sizeof(float)), *only = malloc((n ? n : 1) * sizeof(float));
@@ -143,8 +146,9 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
 #ifndef LOSSOPT_TEST_EMULATED_AVX512
 /* The definitions in double: PyTorch's cross_entropy with probability
  * targets and multi_margin_loss. */
-static void check_against_double(size_t rows, size_t classes)
+static void check_against_double(size_t rows, size_t classes, uint64_t sweep)
 {
+    test_seed_case("soft_ce_margin double", rows, classes, sweep);
     size_t n = rows * classes;
     float *x = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float)), *grad = malloc(n * sizeof(float));
     float *w = malloc(classes * sizeof(float));
@@ -217,13 +221,15 @@ static void check_against_double(size_t rows, size_t classes)
             for (size_t j = 0; j < classes; j++) {
                 double err = fabs(grad[r * classes + j] - g[j]);
                 test_check(err <= 2 * test_ulp_of((float)g[j]) || err <= 0x1p-20 * largest,
-                           "%s: grad[%zu][%zu] of %zu classes: %.9g, double %.17g", name, r, j,
-                           classes, grad[r * classes + j], g[j]);
+                           "%s: grad[%zu][%zu] of %zu x %zu (sweep %llu): %.9g, double %.17g",
+                           name, r, j, rows, classes, (unsigned long long)sweep,
+                           grad[r * classes + j], g[j]);
             }
         }
         if (c->reduction != LOSSOPT_NONE) {
             double want = c->reduction == LOSSOPT_MEAN ? total / divisor : total;
-            test_check(fabs(loss[0] - want) <= 1e-6 * fabs(want), "%s: %zu x %zu: %.9g, double %.17g",
+            /* all rows ignored: MEAN is 0 / 0 = NaN in both */
+            test_check(isnan(want) ? isnan(loss[0]) : fabs(loss[0] - want) <= 1e-6 * fabs(want), "%s: %zu x %zu: %.9g, double %.17g",
                        name, rows, classes, loss[0], want);
         }
     }
@@ -303,6 +309,7 @@ int main(void)
         for (size_t c = 0; c < sizeof class_counts / sizeof class_counts[0]; c++) {
             size_t classes = class_counts[c];
             if (quick && classes > 1000) continue;
+            test_seed_case("soft_ce_margin rows", classes, 0, 0);
             size_t rows = classes >= 1000 ? 2 : 1 + test_random_below(9);
             compare(&variants[v], rows, classes, false);
             compare(&variants[v], rows, classes, true);
@@ -312,7 +319,17 @@ int main(void)
 #ifndef LOSSOPT_TEST_EMULATED_AVX512
     static const size_t double_classes[] = {1, 2, 3, 7, 17, 1000};
     for (size_t c = 0; c < sizeof double_classes / sizeof double_classes[0]; c++)
-        check_against_double(double_classes[c] >= 1000 ? 3 : 20, double_classes[c]);
+        check_against_double(double_classes[c] >= 1000 ? 3 : 20, double_classes[c], 0);
+    /* a randomized sweep of shapes, each from its own seed
+     * (LOSSOPT_TEST_DOUBLE_SWEEPS=N for more) */
+    const char *sweeps_env = getenv("LOSSOPT_TEST_DOUBLE_SWEEPS");
+    unsigned long sweeps = sweeps_env ? strtoul(sweeps_env, NULL, 10) : (quick ? 2 : 8);
+    for (unsigned long k = 1; k <= sweeps; k++) {
+        test_seed_case("soft_ce_margin sweep shape", k, 0, 0);
+        size_t classes = 1 + test_random_below(test_random_u32() % 4 == 0 ? 2000 : 40);
+        size_t rows = 1 + test_random_below(classes > 200 ? 4 : 24);
+        check_against_double(rows, classes, k);
+    }
     check_errors();
 #endif
     return test_finish();

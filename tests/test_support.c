@@ -16,16 +16,31 @@
 static const char *test_name = "test";
 static unsigned long checks_passed, checks_failed;
 static uint32_t rng_state[4];
+static uint64_t base_seed = 20261126u;
+static bool case_seeded; /* test_seed_case ran: the stream belongs to a case */
 
 static uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
 uint32_t test_random_u32(void)
 {
+    if (!case_seeded) {
+        /* a draw whose numbers depend on everything drawn before it */
+        test_check(false, "random data drawn before test_seed_case (test bug)");
+        case_seeded = true; /* report once */
+    }
     uint32_t *s = rng_state;
     uint32_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 9;
     s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
     s[2] ^= t; s[3] = rotl(s[3], 11);
     return result;
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
 }
 
 static void seed_rng(uint64_t seed)
@@ -44,11 +59,28 @@ void test_init(const char *name)
 {
     test_name = name;
     const char *env = getenv("LOSSOPT_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : 20261126u;
-    seed_rng(seed);
+    base_seed = env ? strtoull(env, NULL, 10) : 20261126u;
+    case_seeded = false;
     const char *forced = getenv("LOSSOPT_ISA");
     printf("%s: seed %llu (set LOSSOPT_TEST_SEED to reproduce), LOSSOPT_ISA=%s\n", name,
-           (unsigned long long)seed, forced ? forced : "(unset)");
+           (unsigned long long)base_seed, forced ? forced : "(unset)");
+}
+
+uint64_t test_base_seed(void) { return base_seed; }
+
+void test_seed_case(const char *stage, uint64_t a, uint64_t b, uint64_t c)
+{
+    /* FNV-1a of the stage name, then each number through splitmix64 */
+    uint64_t h = 0xcbf29ce484222325ull ^ base_seed;
+    for (const char *p = stage; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    uint64_t parts[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        h ^= parts[i];
+        h = splitmix64(&h);
+    }
+    seed_rng(h);
+    case_seeded = true;
 }
 
 bool test_check(bool ok, const char *fmt, ...)

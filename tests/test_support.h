@@ -23,7 +23,16 @@ int test_finish(void);                          /* prints the summary; exit code
  * with TEST_SKIP_EXIT; if it names an unknown ISA, fail. */
 void test_skip_unless_forced_isa_supported(void);
 
-/* ---- random numbers (xoshiro128**, seeded once by test_init) ----------- */
+/* ---- random numbers (xoshiro128**) --------------------------------------- */
+/* Every case draws its data from its own seed: test_seed_case mixes the run's
+ * seed (LOSSOPT_TEST_SEED or the default) with the case's identity, a stage
+ * name and up to three numbers (a case index, a length, a repetition...), so
+ * the data of a case never depends on what ran before it, in particular not
+ * on how many ISAs this host supports. Never pass a variant or ISA index.
+ * Drawing before the first test_seed_case fails the test. */
+void test_seed_case(const char *stage, uint64_t a, uint64_t b, uint64_t c);
+/* The run's base seed (for tests that hand a seed to a generator). */
+uint64_t test_base_seed(void);
 uint32_t test_random_u32(void);
 float test_random_uniform(float lo, float hi);
 size_t test_random_below(size_t bound);

@@ -226,6 +226,7 @@ int main(void)
         printf("test_dispatch_race: FAIL: pthread_barrier_init\n");
         return 1;
     }
+    test_seed_case("dispatch race", 0, 0, 0);
     for (int t = 0; t < THREADS; t++) {
         workers[t].index = t;
         workers[t].rng = ((uint64_t)test_random_u32() << 32) | test_random_u32();
