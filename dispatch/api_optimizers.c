@@ -10,27 +10,53 @@
 /* The largest n whose buffers fit in the address space. */
 #define MAX_ELEMENTS (SIZE_MAX / sizeof(float))
 
-static int is_nonnegative_finite(float x) { return isfinite(x) && x >= 0.0f; }
-static int in_closed_unit(float x) { return x >= 0.0f && x <= 1.0f; }  /* false for NaN */
-static int in_half_open_unit(float x) { return x >= 0.0f && x < 1.0f; }
+/* Hyper-parameters are doubles (PyTorch's are Python floats). */
+static int is_nonnegative_finite(double x) { return isfinite(x) && x >= 0.0; }
+static int in_closed_unit(double x) { return x >= 0.0 && x <= 1.0; }  /* false for NaN */
+static int in_half_open_unit(double x) { return x >= 0.0 && x < 1.0; }
+
+/* A derived per-call coefficient rounded once to float. *finite stays true
+ * only while every coefficient so far is a finite float: a finite lr can
+ * still give an infinite step size (lr = 3e38 in Adam), and such a call is
+ * refused (LOSSOPT_ERR_ARG) before anything is written. */
+static float coefficient(double value, bool *finite)
+{
+    float rounded = (float)value;
+    if (!isfinite(rounded))
+        *finite = false;
+    return rounded;
+}
+
+/* PyTorch's lerp weight w = (float)(1 - beta), and which of lerp's two
+ * branches it takes (kernel_table.h). On the second branch w - 1 is exact. */
+static lossopt_lerp_coefficients lerp_for(double one_minus_beta, bool *finite)
+{
+    float w = coefficient(one_minus_beta, finite);
+    lossopt_lerp_coefficients lerp = {w, false};
+    if (!(w < 0.5f)) {
+        lerp.coefficient = w - 1.0f;
+        lerp.from_end = true;
+    }
+    return lerp;
+}
 
 /* ---- defaults (PyTorch 2.x) --------------------------------------------- */
 
 lossopt_sgd_config lossopt_sgd_defaults(void)
 {
-    lossopt_sgd_config cfg = {.lr = 1e-3f};
+    lossopt_sgd_config cfg = {.lr = 1e-3};
     return cfg;
 }
 
 lossopt_rmsprop_config lossopt_rmsprop_defaults(void)
 {
-    lossopt_rmsprop_config cfg = {.lr = 1e-2f, .alpha = 0.99f, .eps = 1e-8f};
+    lossopt_rmsprop_config cfg = {.lr = 1e-2, .alpha = 0.99, .eps = 1e-8};
     return cfg;
 }
 
 lossopt_adam_config lossopt_adam_defaults(void)
 {
-    lossopt_adam_config cfg = {.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    lossopt_adam_config cfg = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
     return cfg;
 }
 
@@ -43,25 +69,26 @@ static lossopt_status sgd_prepare(const float *param, const float *grad,
 {
     if (cfg == NULL)
         return LOSSOPT_ERR_NULL;
-    if (n > 0 && (param == NULL || grad == NULL || (cfg->momentum != 0.0f && momentum_buf == NULL)))
+    if (n > 0 && (param == NULL || grad == NULL || (cfg->momentum != 0.0 && momentum_buf == NULL)))
         return LOSSOPT_ERR_NULL;
     if (n > MAX_ELEMENTS)
         return LOSSOPT_ERR_SIZE;
     if (!is_nonnegative_finite(cfg->lr) || !is_nonnegative_finite(cfg->momentum) ||
         !is_nonnegative_finite(cfg->weight_decay) || !in_closed_unit(cfg->dampening) ||
-        (cfg->nesterov && (cfg->momentum == 0.0f || cfg->dampening != 0.0f)) || step < 1)
+        (cfg->nesterov && (cfg->momentum == 0.0 || cfg->dampening != 0.0)) || step < 1)
         return LOSSOPT_ERR_ARG;
 
-    c->negative_lr = -cfg->lr;
-    c->weight_decay = cfg->weight_decay;
-    c->momentum = cfg->momentum;
-    c->one_minus_dampening = (float)(1.0 - (double)cfg->dampening);
+    bool finite = true;
+    c->negative_lr = -coefficient(cfg->lr, &finite);
     c->maximize = cfg->maximize;
-    c->use_weight_decay = cfg->weight_decay != 0.0f;
-    c->use_momentum = cfg->momentum != 0.0f;
+    c->use_weight_decay = cfg->weight_decay != 0.0;
+    c->weight_decay = c->use_weight_decay ? coefficient(cfg->weight_decay, &finite) : 0.0f;
+    c->use_momentum = cfg->momentum != 0.0;
+    c->momentum = c->use_momentum ? coefficient(cfg->momentum, &finite) : 0.0f;
+    c->one_minus_dampening = coefficient(1.0 - cfg->dampening, &finite);
     c->nesterov = cfg->nesterov;
     c->first_step = step == 1;
-    return LOSSOPT_OK;
+    return finite ? LOSSOPT_OK : LOSSOPT_ERR_ARG;
 }
 
 lossopt_status lossopt_sgd_step_f32_with_table(const lossopt_kernel_table *table, float *param, const float *grad,
@@ -102,7 +129,7 @@ static lossopt_status rmsprop_prepare(const float *param, const float *grad,
         return LOSSOPT_ERR_NULL;
     if (n > 0 && (param == NULL || grad == NULL || square_avg == NULL ||
                   (cfg->centered && grad_avg == NULL) ||
-                  (cfg->momentum != 0.0f && momentum_buf == NULL)))
+                  (cfg->momentum != 0.0 && momentum_buf == NULL)))
         return LOSSOPT_ERR_NULL;
     if (n > MAX_ELEMENTS)
         return LOSSOPT_ERR_SIZE;
@@ -111,17 +138,19 @@ static lossopt_status rmsprop_prepare(const float *param, const float *grad,
         !is_nonnegative_finite(cfg->momentum))
         return LOSSOPT_ERR_ARG;
 
-    c->negative_lr = -cfg->lr;
-    c->alpha = cfg->alpha;
-    c->one_minus_alpha = (float)(1.0 - (double)cfg->alpha);
-    c->eps = cfg->eps;
-    c->weight_decay = cfg->weight_decay;
-    c->momentum = cfg->momentum;
+    bool finite = true;
+    c->negative_lr = -coefficient(cfg->lr, &finite);
+    c->alpha = coefficient(cfg->alpha, &finite);
+    c->one_minus_alpha = coefficient(1.0 - cfg->alpha, &finite);
+    c->grad_avg_lerp = lerp_for(1.0 - cfg->alpha, &finite);
+    c->eps = coefficient(cfg->eps, &finite);
     c->maximize = cfg->maximize;
-    c->use_weight_decay = cfg->weight_decay != 0.0f;
+    c->use_weight_decay = cfg->weight_decay != 0.0;
+    c->weight_decay = c->use_weight_decay ? coefficient(cfg->weight_decay, &finite) : 0.0f;
     c->centered = cfg->centered;
-    c->use_momentum = cfg->momentum > 0.0f;
-    return LOSSOPT_OK;
+    c->use_momentum = cfg->momentum > 0.0;
+    c->momentum = c->use_momentum ? coefficient(cfg->momentum, &finite) : 0.0f;
+    return finite ? LOSSOPT_OK : LOSSOPT_ERR_ARG;
 }
 
 lossopt_status lossopt_rmsprop_step_f32_with_table(const lossopt_kernel_table *table, float *param,
@@ -176,22 +205,24 @@ static lossopt_status adam_prepare(const float *param, const float *grad, const 
         return LOSSOPT_ERR_ARG;
 
     /* As PyTorch computes them in Python: double, from the step count. */
-    double lr = cfg->lr, steps = (double)step;
-    double bias_correction1 = 1.0 - pow((double)cfg->beta1, steps);
-    double bias_correction2 = 1.0 - pow((double)cfg->beta2, steps);
-    c->negative_step_size = -(float)(lr / bias_correction1);
-    c->bias_correction2_sqrt = (float)sqrt(bias_correction2);
-    c->one_minus_beta1 = (float)(1.0 - (double)cfg->beta1);
-    c->beta2 = cfg->beta2;
-    c->one_minus_beta2 = (float)(1.0 - (double)cfg->beta2);
-    c->eps = cfg->eps;
-    c->weight_decay = cfg->weight_decay;
-    c->decay_factor = (float)(1.0 - lr * (double)cfg->weight_decay);
+    double steps = (double)step;
+    double bias_correction1 = 1.0 - pow(cfg->beta1, steps);
+    double bias_correction2 = 1.0 - pow(cfg->beta2, steps);
+    bool finite = true;
+    c->negative_step_size = -coefficient(cfg->lr / bias_correction1, &finite);
+    c->bias_correction2_sqrt = coefficient(sqrt(bias_correction2), &finite);
+    c->exp_avg_lerp = lerp_for(1.0 - cfg->beta1, &finite);
+    c->beta2 = coefficient(cfg->beta2, &finite);
+    c->one_minus_beta2 = coefficient(1.0 - cfg->beta2, &finite);
+    c->eps = coefficient(cfg->eps, &finite);
     c->maximize = cfg->maximize;
-    c->use_l2_weight_decay = !cfg->decoupled_weight_decay && cfg->weight_decay != 0.0f;
-    c->use_decoupled_decay = cfg->decoupled_weight_decay && cfg->weight_decay != 0.0f;
+    c->use_l2_weight_decay = !cfg->decoupled_weight_decay && cfg->weight_decay != 0.0;
+    c->use_decoupled_decay = cfg->decoupled_weight_decay && cfg->weight_decay != 0.0;
+    c->weight_decay = c->use_l2_weight_decay ? coefficient(cfg->weight_decay, &finite) : 0.0f;
+    c->decay_factor =
+        c->use_decoupled_decay ? coefficient(1.0 - cfg->lr * cfg->weight_decay, &finite) : 1.0f;
     c->amsgrad = cfg->amsgrad;
-    return LOSSOPT_OK;
+    return finite ? LOSSOPT_OK : LOSSOPT_ERR_ARG;
 }
 
 lossopt_status lossopt_adam_step_f32_with_table(const lossopt_kernel_table *table, float *param, const float *grad,

@@ -104,12 +104,27 @@ static const uint32_t fuzz_hyper_bits[] = {
 };
 #define FUZZ_HYPER_COUNT (sizeof fuzz_hyper_bits / sizeof fuzz_hyper_bits[0])
 
-/* One hyper-parameter: mostly a value from the table, else raw 32 bits. */
-static float rd_hyper(fuzz_reader *r)
+/* Optimizer hyper-parameters are doubles: values worth hitting that no
+ * float holds (PyTorch's defaults as Python floats, the edges of [0, 1) in
+ * double, finite doubles past FLT_MAX, Adam step sizes that overflow). */
+static const double fuzz_hyper_doubles[] = {
+    0.9, 0.99, 0.999, 1e-8, 1e-3, 1.0 - 0x1p-53, 0x1p-1074, 1e39, 3e38, 3.5e37,
+    1.7976931348623157e308, 1e-50, 0.45, 0.5, 0.037, 1e20, -1e-300, 0.3,
+};
+#define FUZZ_HYPER_DOUBLE_COUNT (sizeof fuzz_hyper_doubles / sizeof fuzz_hyper_doubles[0])
+
+/* One optimizer hyper-parameter (a double): mostly a float of the table or a
+ * double of the list, else raw 32 or 64 bits. */
+static double rd_hyper(fuzz_reader *r)
 {
     uint8_t sel = rd_u8(r);
-    if (sel < 224) return bits_to_float(fuzz_hyper_bits[sel % FUZZ_HYPER_COUNT]);
-    return bits_to_float(rd_u32(r));
+    if (sel < 160) return (double)bits_to_float(fuzz_hyper_bits[sel % FUZZ_HYPER_COUNT]);
+    if (sel < 224) return fuzz_hyper_doubles[sel % FUZZ_HYPER_DOUBLE_COUNT];
+    if (sel < 240) return (double)bits_to_float(rd_u32(r));
+    uint64_t bits = rd_u64(r);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
 }
 
 /* Data values worth hitting exactly. */

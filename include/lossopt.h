@@ -24,7 +24,7 @@
 
 /* The library version; CMakeLists.txt reads it from here (set once). */
 #define LOSSOPT_VERSION_MAJOR 0
-#define LOSSOPT_VERSION_MINOR 1
+#define LOSSOPT_VERSION_MINOR 2
 #define LOSSOPT_VERSION_PATCH 0
 
 /* Marks the functions the shared library exports; the library is built with
@@ -316,6 +316,10 @@ LOSSOPT_API lossopt_status lossopt_multi_margin_f32(const float *scores, const i
  * PyTorch's torch.optim semantics (single-tensor path), option for option.
  *
  * Common rules
+ *   - Hyper-parameters are doubles, as PyTorch's are Python floats: PyTorch
+ *     computes 1 - beta2 from the double 0.999 and rounds the result to float
+ *     once; a float 0.999f would put 1 - beta2 1.3e-5 relative off and
+ *     exp_avg_sq 100+ ulp away from torch.optim.Adam with its default betas.
  *   - State buffers start zeroed by the caller, as PyTorch's state does.
  *   - A state buffer that the configuration uses must not be NULL
  *     (LOSSOPT_ERR_NULL); one that it does not use may be NULL and, when not
@@ -323,14 +327,24 @@ LOSSOPT_API lossopt_status lossopt_multi_margin_f32(const float *scores, const i
  *     LOSSOPT_ERR_NULL. With n == 0 the data pointers may be NULL and the call
  *     still validates cfg and step.
  *   - Invalid configuration -> LOSSOPT_ERR_ARG and nothing is written: any NaN
- *     or infinite scalar; lr, eps, weight_decay or momentum < 0; beta1 or
- *     beta2 outside [0, 1); alpha or dampening outside [0, 1]; nesterov with
- *     momentum == 0 or dampening != 0; step < 1.
- *   - Scalars that depend on the step (Adam's bias corrections and step size)
- *     and on several hyper-parameters (1 - dampening, 1 - lr*weight_decay) are
- *     computed once per call in double, from the float arguments and `step`,
- *     as PyTorch does in Python, then rounded once to float. Every variant
- *     receives the same floats, so every ISA gives the same bits.
+ *     or infinite hyper-parameter; lr, eps, weight_decay or momentum < 0;
+ *     beta1 or beta2 outside [0, 1); alpha or dampening outside [0, 1];
+ *     nesterov with momentum == 0 or dampening != 0; step < 1; and a derived
+ *     per-call coefficient (below) that is not a finite float, e.g. lr = 1e39
+ *     (no float) or lr = 3e38 in Adam (finite, but its step size
+ *     lr / (1 - beta1) is not). Coefficients the configuration does not use
+ *     are not computed (an Adam decay factor without decoupled weight decay).
+ *   - Coefficients: every per-call scalar below is computed once per call in
+ *     double, from the config and `step`, as PyTorch does in Python, then
+ *     rounded once to float ("(float)(...)"; a hyper-parameter used as it is
+ *     is also rounded once, "(float)lr"). Every ISA receives the same floats,
+ *     so every ISA gives the same bits.
+ *   - Interpolations are PyTorch's two-branch lerp (torch.lerp), with the
+ *     weight w rounded once to float:
+ *         lerp(a, b, w) = w < 0.5 ? fma(w, b - a, a) : fma(w - 1, b - a, b)
+ *     (w - 1 is exact in float for w >= 0.5). So beta1 = 0 gives
+ *     exp_avg == grad bit for bit; a one-branch fma(w, b - a, a) would keep
+ *     the rounding error of b - a there.
  *   - Notation for the exact per-element operation order below: each line is
  *     one IEEE float operation with one rounding; fma(a, b, c) = a*b + c with
  *     one rounding; max(a, b) is NaN if either is NaN, else the larger value,
@@ -344,20 +358,22 @@ LOSSOPT_API lossopt_status lossopt_multi_margin_f32(const float *scores, const i
 /* --- SGD: gradient descent, mini-batch SGD, momentum, Nesterov ----------- */
 
 typedef struct lossopt_sgd_config {
-    float lr;           /* learning rate, >= 0                                  */
-    float momentum;     /* >= 0; 0 = plain (mini-batch) gradient descent        */
-    float dampening;    /* in [0, 1]                                           */
-    float weight_decay; /* L2 penalty added to the gradient, >= 0              */
-    bool nesterov;      /* needs momentum > 0 and dampening == 0               */
-    bool maximize;      /* ascend instead of descend                           */
+    double lr;           /* learning rate, >= 0                                  */
+    double momentum;     /* >= 0; 0 = plain (mini-batch) gradient descent        */
+    double dampening;    /* in [0, 1]                                           */
+    double weight_decay; /* L2 penalty added to the gradient, >= 0              */
+    bool nesterov;       /* needs momentum > 0 and dampening == 0               */
+    bool maximize;       /* ascend instead of descend                           */
 } lossopt_sgd_config;
 
 /* PyTorch defaults: lr 1e-3, everything else 0/false. */
 LOSSOPT_API lossopt_sgd_config lossopt_sgd_defaults(void);
 
-/* One SGD step. momentum_buf (n floats) is used only when momentum > 0.
+/* One SGD step. momentum_buf (n floats) is used only when momentum != 0.
  * step is 1-based and counts this update: on step 1 the momentum buffer is set
  * to the (decayed) gradient, whatever it held, as PyTorch's first step does.
+ * Coefficients: (float)lr, (float)weight_decay, (float)momentum,
+ * (float)(1 - dampening).
  *
  *   g = maximize ? -grad : grad
  *   if weight_decay != 0:  g = fma(weight_decay, param, g)
@@ -368,18 +384,19 @@ LOSSOPT_API lossopt_sgd_config lossopt_sgd_defaults(void);
  *       else:              g = buf
  *   param = fma(-lr, g, param)
  */
-LOSSOPT_API lossopt_status lossopt_sgd_step_f32(float *param, const float *grad, float *momentum_buf,
-                                    size_t n, const lossopt_sgd_config *cfg, int64_t step);
+LOSSOPT_API lossopt_status lossopt_sgd_step_f32(float *param, const float *grad,
+                                                float *momentum_buf, size_t n,
+                                                const lossopt_sgd_config *cfg, int64_t step);
 
 /* --- RMSprop ------------------------------------------------------------- */
 
 typedef struct lossopt_rmsprop_config {
-    float lr;           /* >= 0                                                 */
-    float alpha;        /* smoothing constant of the squared average, [0, 1]    */
-    float eps;          /* added to the root mean square, >= 0                  */
-    float weight_decay; /* L2 penalty added to the gradient, >= 0              */
-    float momentum;     /* >= 0; > 0 uses momentum_buf                         */
-    bool centered;      /* subtract the squared mean gradient; uses grad_avg   */
+    double lr;           /* >= 0                                                 */
+    double alpha;        /* smoothing constant of the squared average, [0, 1]    */
+    double eps;          /* added to the root mean square, >= 0                  */
+    double weight_decay; /* L2 penalty added to the gradient, >= 0              */
+    double momentum;     /* >= 0; > 0 uses momentum_buf                         */
+    bool centered;       /* subtract the squared mean gradient; uses grad_avg   */
     bool maximize;
 } lossopt_rmsprop_config;
 
@@ -388,12 +405,14 @@ LOSSOPT_API lossopt_rmsprop_config lossopt_rmsprop_defaults(void);
 
 /* One RMSprop step. square_avg is always used; grad_avg only when centered;
  * momentum_buf only when momentum > 0. RMSprop has no step counter.
+ * Coefficients: (float)lr, (float)alpha, (float)(1 - alpha), (float)eps,
+ * (float)weight_decay, (float)momentum.
  *
  *   g = maximize ? -grad : grad
  *   if weight_decay != 0:  g = fma(weight_decay, param, g)
  *   s = alpha * square_avg;  t = (1 - alpha) * g;  square_avg = fma(t, g, s)
  *   if centered:
- *       grad_avg = fma(1 - alpha, g - grad_avg, grad_avg)     (torch lerp_)
+ *       grad_avg = lerp(grad_avg, g, 1 - alpha)            (two-branch, above)
  *       avg = sqrt(fma(-grad_avg, grad_avg, square_avg)) + eps
  *   else:
  *       avg = sqrt(square_avg) + eps
@@ -403,17 +422,18 @@ LOSSOPT_API lossopt_rmsprop_config lossopt_rmsprop_defaults(void);
  *   else:
  *       param = fma(-lr, g / avg, param)
  */
-LOSSOPT_API lossopt_status lossopt_rmsprop_step_f32(float *param, const float *grad, float *square_avg,
-                                        float *grad_avg, float *momentum_buf,
-                                        size_t n, const lossopt_rmsprop_config *cfg);
+LOSSOPT_API lossopt_status lossopt_rmsprop_step_f32(float *param, const float *grad,
+                                                    float *square_avg, float *grad_avg,
+                                                    float *momentum_buf, size_t n,
+                                                    const lossopt_rmsprop_config *cfg);
 
 /* --- Adam, AdamW, AMSGrad ------------------------------------------------ */
 
 typedef struct lossopt_adam_config {
-    float lr;                    /* >= 0                                       */
-    float beta1, beta2;          /* each in [0, 1)                             */
-    float eps;                   /* added after the bias-corrected sqrt, >= 0  */
-    float weight_decay;          /* >= 0                                       */
+    double lr;                   /* >= 0                                       */
+    double beta1, beta2;         /* each in [0, 1)                             */
+    double eps;                  /* added after the bias-corrected sqrt, >= 0  */
+    double weight_decay;         /* >= 0                                       */
     bool decoupled_weight_decay; /* true = AdamW (decay the parameter),
                                     false = Adam (L2 added to the gradient)    */
     bool amsgrad;                /* uses max_exp_avg_sq                        */
@@ -426,16 +446,17 @@ typedef struct lossopt_adam_config {
 LOSSOPT_API lossopt_adam_config lossopt_adam_defaults(void);
 
 /* One Adam step; step is 1-based and counts this update. max_exp_avg_sq is
- * used only with amsgrad. Per call, in double, rounded once to float:
+ * used only with amsgrad. Coefficients, in double, each rounded once to float:
  *   step_size  = lr / (1 - beta1^step)
  *   bc2_sqrt   = sqrt(1 - beta2^step)
  *   decay      = 1 - lr * weight_decay                     (AdamW only)
+ *   and 1 - beta1, beta2, 1 - beta2, eps, weight_decay
  * Per element:
  *   g = maximize ? -grad : grad
  *   if weight_decay != 0:
  *       if decoupled:  param = param * decay
  *       else:          g = fma(weight_decay, param, g)
- *   exp_avg    = fma(1 - beta1, g - exp_avg, exp_avg)          (torch lerp_)
+ *   exp_avg    = lerp(exp_avg, g, 1 - beta1)               (two-branch, above)
  *   s = beta2 * exp_avg_sq;  t = (1 - beta2) * g;  exp_avg_sq = fma(t, g, s)
  *   v = exp_avg_sq
  *   if amsgrad:  max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);  v = max_exp_avg_sq
@@ -443,8 +464,9 @@ LOSSOPT_API lossopt_adam_config lossopt_adam_defaults(void);
  *   param = fma(-step_size, exp_avg / denom, param)
  */
 LOSSOPT_API lossopt_status lossopt_adam_step_f32(float *param, const float *grad, float *exp_avg,
-                                     float *exp_avg_sq, float *max_exp_avg_sq,
-                                     size_t n, const lossopt_adam_config *cfg, int64_t step);
+                                                 float *exp_avg_sq, float *max_exp_avg_sq,
+                                                 size_t n, const lossopt_adam_config *cfg,
+                                                 int64_t step);
 
 #ifdef __cplusplus
 }

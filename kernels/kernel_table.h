@@ -17,7 +17,7 @@ typedef struct lossopt_sgd_coefficients {
     float negative_lr;           /* -lr                                        */
     float weight_decay;
     float momentum;
-    float one_minus_dampening;   /* (float)(1 - (double)dampening)             */
+    float one_minus_dampening;   /* (float)(1 - dampening), in double          */
     bool maximize;
     bool use_weight_decay;       /* weight_decay != 0                          */
     bool use_momentum;           /* momentum != 0                              */
@@ -25,10 +25,19 @@ typedef struct lossopt_sgd_coefficients {
     bool first_step;             /* step == 1: the buffer is set to g          */
 } lossopt_sgd_coefficients;
 
+/* PyTorch's lerp(a, b, w) = w < 0.5 ? a + w (b - a) : b - (b - a)(1 - w),
+ * as fma(coefficient, b - a, from_end ? b : a): coefficient = w on the first
+ * branch, w - 1 (exact in float for w >= 0.5) on the second. */
+typedef struct lossopt_lerp_coefficients {
+    float coefficient;
+    bool from_end;
+} lossopt_lerp_coefficients;
+
 typedef struct lossopt_rmsprop_coefficients {
     float negative_lr;
     float alpha;
-    float one_minus_alpha;       /* (float)(1 - (double)alpha)                 */
+    float one_minus_alpha;       /* (float)(1 - alpha), in double              */
+    lossopt_lerp_coefficients grad_avg_lerp; /* w = one_minus_alpha (centered) */
     float eps;
     float weight_decay;
     float momentum;
@@ -41,9 +50,9 @@ typedef struct lossopt_rmsprop_coefficients {
 typedef struct lossopt_adam_coefficients {
     float negative_step_size;    /* -(float)(lr / (1 - beta1^step))            */
     float bias_correction2_sqrt; /* (float)sqrt(1 - beta2^step)                */
-    float one_minus_beta1;       /* (float)(1 - (double)beta1)                 */
+    lossopt_lerp_coefficients exp_avg_lerp; /* w = (float)(1 - beta1)          */
     float beta2;
-    float one_minus_beta2;       /* (float)(1 - (double)beta2)                 */
+    float one_minus_beta2;       /* (float)(1 - beta2), in double              */
     float eps;
     float weight_decay;          /* L2 coefficient (Adam)                      */
     float decay_factor;          /* (float)(1 - lr * weight_decay) (AdamW)     */

@@ -10,12 +10,13 @@ enum {
     ADAM_L2_WEIGHT_DECAY = 2,
     ADAM_DECOUPLED_DECAY = 4, /* AdamW; never together with ADAM_L2_WEIGHT_DECAY */
     ADAM_AMSGRAD = 8,
+    ADAM_LERP_FROM_END = 16,  /* 1 - beta1 >= 0.5: lerp's second branch */
 };
 
 /* The coefficients as vectors, broadcast once per call. */
 typedef struct adam_vectors {
-    vfloat negative_step_size, bias_correction2_sqrt, one_minus_beta1, beta2, one_minus_beta2,
-        eps, weight_decay, decay_factor;
+    vfloat negative_step_size, bias_correction2_sqrt, exp_avg_lerp, beta2, one_minus_beta2, eps,
+        weight_decay, decay_factor;
 } adam_vectors;
 
 LOSSOPT_ALWAYS_INLINE void adam_block(float *param, const float *grad, float *exp_avg,
@@ -32,7 +33,7 @@ LOSSOPT_ALWAYS_INLINE void adam_block(float *param, const float *grad, float *ex
         g = vec_fma(k->weight_decay, p, g);
 
     vfloat m = vec_load_n(exp_avg, count);
-    m = vec_fma(k->one_minus_beta1, vec_sub(g, m), m);
+    m = vec_lerp(m, g, k->exp_avg_lerp, options & ADAM_LERP_FROM_END);
     vec_store_n(exp_avg, m, count);
 
     vfloat v = vec_fma(vec_mul(k->one_minus_beta2, g), g,
@@ -67,13 +68,14 @@ void KERNEL_NAME(adam_step_f32)(float *param, const float *grad, float *exp_avg,
     /* Broadcast into locals: *c may alias the float buffers (see opt_sgd.c). */
     const adam_vectors k = {
         vec_set1(c->negative_step_size), vec_set1(c->bias_correction2_sqrt),
-        vec_set1(c->one_minus_beta1),    vec_set1(c->beta2),
+        vec_set1(c->exp_avg_lerp.coefficient), vec_set1(c->beta2),
         vec_set1(c->one_minus_beta2),    vec_set1(c->eps),
         vec_set1(c->weight_decay),       vec_set1(c->decay_factor)};
     unsigned options = (c->maximize ? ADAM_MAXIMIZE : 0u) |
                        (c->use_l2_weight_decay ? ADAM_L2_WEIGHT_DECAY : 0u) |
                        (c->use_decoupled_decay ? ADAM_DECOUPLED_DECAY : 0u) |
-                       (c->amsgrad ? ADAM_AMSGRAD : 0u);
+                       (c->amsgrad ? ADAM_AMSGRAD : 0u) |
+                       (c->exp_avg_lerp.from_end ? ADAM_LERP_FROM_END : 0u);
 #define ADAM_RUN(options) \
     adam_run(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, &k, (options))
     VEC_SPECIALIZE_OPTIONS(options, ADAM_RUN);

@@ -10,11 +10,12 @@ enum {
     RMSPROP_WEIGHT_DECAY = 2,
     RMSPROP_CENTERED = 4,
     RMSPROP_MOMENTUM = 8,
+    RMSPROP_LERP_FROM_END = 16, /* centered, 1 - alpha >= 0.5: lerp's second branch */
 };
 
 /* The coefficients as vectors, broadcast once per call. */
 typedef struct rmsprop_vectors {
-    vfloat negative_lr, alpha, one_minus_alpha, eps, weight_decay, momentum;
+    vfloat negative_lr, alpha, one_minus_alpha, grad_avg_lerp, eps, weight_decay, momentum;
 } rmsprop_vectors;
 
 LOSSOPT_ALWAYS_INLINE void rmsprop_block(float *param, const float *grad, float *square_avg,
@@ -35,7 +36,7 @@ LOSSOPT_ALWAYS_INLINE void rmsprop_block(float *param, const float *grad, float 
     vfloat mean_square = sq;
     if (options & RMSPROP_CENTERED) {
         vfloat ga = vec_load_n(grad_avg, count);
-        ga = vec_fma(k->one_minus_alpha, vec_sub(g, ga), ga);
+        ga = vec_lerp(ga, g, k->grad_avg_lerp, options & RMSPROP_LERP_FROM_END);
         vec_store_n(grad_avg, ga, count);
         mean_square = vec_fma(vec_negate(ga), ga, sq);
     }
@@ -67,13 +68,15 @@ void KERNEL_NAME(rmsprop_step_f32)(float *param, const float *grad, float *squar
                                    const lossopt_rmsprop_coefficients *c)
 {
     /* Broadcast into locals: *c may alias the float buffers (see opt_sgd.c). */
-    const rmsprop_vectors k = {vec_set1(c->negative_lr), vec_set1(c->alpha),
-                               vec_set1(c->one_minus_alpha), vec_set1(c->eps),
-                               vec_set1(c->weight_decay), vec_set1(c->momentum)};
+    const rmsprop_vectors k = {vec_set1(c->negative_lr),     vec_set1(c->alpha),
+                               vec_set1(c->one_minus_alpha), vec_set1(c->grad_avg_lerp.coefficient),
+                               vec_set1(c->eps),             vec_set1(c->weight_decay),
+                               vec_set1(c->momentum)};
     unsigned options = (c->maximize ? RMSPROP_MAXIMIZE : 0u) |
                        (c->use_weight_decay ? RMSPROP_WEIGHT_DECAY : 0u) |
                        (c->centered ? RMSPROP_CENTERED : 0u) |
-                       (c->use_momentum ? RMSPROP_MOMENTUM : 0u);
+                       (c->use_momentum ? RMSPROP_MOMENTUM : 0u) |
+                       (c->centered && c->grad_avg_lerp.from_end ? RMSPROP_LERP_FROM_END : 0u);
 #define RMSPROP_RUN(options) \
     rmsprop_run(param, grad, square_avg, grad_avg, momentum_buf, n, &k, (options))
     VEC_SPECIALIZE_OPTIONS(options, RMSPROP_RUN);

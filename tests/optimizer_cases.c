@@ -32,9 +32,9 @@ lossopt_status optimizer_case_run(const optimizer_case *c, bool public_api,
 unsigned optimizer_case_used_state(const optimizer_case *c)
 {
     switch (c->family) {
-    case FAMILY_SGD: return c->sgd.momentum != 0.0f ? 1u : 0u;
+    case FAMILY_SGD: return c->sgd.momentum != 0.0 ? 1u : 0u;
     case FAMILY_RMSPROP:
-        return 1u | (c->rmsprop.centered ? 2u : 0u) | (c->rmsprop.momentum != 0.0f ? 4u : 0u);
+        return 1u | (c->rmsprop.centered ? 2u : 0u) | (c->rmsprop.momentum != 0.0 ? 4u : 0u);
     case FAMILY_ADAM: return 3u | (c->adam.amsgrad ? 4u : 0u);
     }
     return 0;
@@ -82,10 +82,22 @@ static void add(optimizer_case c)
         all_cases[case_count++] = c;
 }
 
+/* Hyper-parameters that are not powers of two (and whose float roundings
+ * differ from their doubles), cycled over the cases, so that a bitwise test
+ * sees any change of operation order: with "nice" values such as 0.5, x / b
+ * and x * (1 / b) give the same bits. The domain edges (0, 1, huge, tiny)
+ * are kept as cases of their own. */
+static double pick(const double *values, size_t count, size_t k) { return values[k % count]; }
+#define PICK(values, k) pick(values, sizeof values / sizeof values[0], (k))
+
 static void enumerate(void)
 {
-    static const float sgd_lrs[] = {1e-3f, 3.0f};
+    static const double lrs[] = {1e-3, 3.1, 0.037, 0.0071, 0.43};
+    static const double momenta[] = {0.9, 0.87, 0.63, 0.95};
+    static const double dampenings[] = {0.3, 0.11, 0.71};
+    static const double weight_decays[] = {0.01, 0.013, 0.7, 3e-4};
     static const int64_t steps[] = {1, 2, 1000003};
+    size_t k = 0;
     for (int momentum = 0; momentum < 2; momentum++)
     for (int dampening = 0; dampening < 2; dampening++)
     for (int nesterov = 0; nesterov < 2; nesterov++)
@@ -98,14 +110,24 @@ static void enumerate(void)
             continue;
         optimizer_case c = {.family = FAMILY_SGD, .step = steps[s]};
         c.sgd = lossopt_sgd_defaults();
-        c.sgd.lr = sgd_lrs[(momentum + wd + s) % 2];
-        c.sgd.momentum = momentum ? 0.9f : 0.0f;
-        c.sgd.dampening = dampening ? 0.25f : 0.0f;
+        c.sgd.lr = PICK(lrs, k);
+        c.sgd.momentum = momentum ? PICK(momenta, k) : 0.0;
+        c.sgd.dampening = dampening ? PICK(dampenings, k) : 0.0;
         c.sgd.nesterov = nesterov;
-        c.sgd.weight_decay = wd ? 0.01f : 0.0f;
+        c.sgd.weight_decay = wd ? PICK(weight_decays, k) : 0.0;
         c.sgd.maximize = maximize;
         add(c);
+        k++;
     }
+    /* dampening 1: the buffer only decays */
+    optimizer_case damped = {.family = FAMILY_SGD, .step = 3};
+    damped.sgd = lossopt_sgd_defaults();
+    damped.sgd.momentum = 0.77;
+    damped.sgd.dampening = 1.0;
+    add(damped);
+
+    static const double alphas[] = {0.99, 0.3, 0.93, 0.45, 0.71};
+    static const double rms_eps[] = {1e-8, 3e-6, 1.7e-3};
     for (int centered = 0; centered < 2; centered++)
     for (int momentum = 0; momentum < 2; momentum++)
     for (int wd = 0; wd < 2; wd++)
@@ -114,17 +136,23 @@ static void enumerate(void)
         optimizer_case c = {.family = FAMILY_RMSPROP, .step = 1};
         c.rmsprop = lossopt_rmsprop_defaults();
         c.rmsprop.centered = centered;
-        c.rmsprop.momentum = momentum ? 0.9f : 0.0f;
-        c.rmsprop.weight_decay = wd ? 0.1f : 0.0f;
+        c.rmsprop.momentum = momentum ? PICK(momenta, k) : 0.0;
+        c.rmsprop.weight_decay = wd ? PICK(weight_decays, k) : 0.0;
         c.rmsprop.maximize = maximize;
+        c.rmsprop.alpha = PICK(alphas, k); /* both branches of grad_avg's lerp */
+        c.rmsprop.eps = PICK(rms_eps, k);
+        c.rmsprop.lr = PICK(lrs, k + 2);
         if (variant) { /* the edges of alpha's and eps's domains */
-            c.rmsprop.alpha = (centered + momentum) % 2 ? 0.0f : 1.0f;
-            c.rmsprop.eps = 0.0f;
-            c.rmsprop.lr = 0.5f;
+            c.rmsprop.alpha = (centered + momentum) % 2 ? 0.0 : 1.0;
+            c.rmsprop.eps = 0.0;
         }
         add(c);
+        k++;
     }
     static const int64_t adam_steps[] = {1, 10, 1000003};
+    static const double beta1s[] = {0.9, 0.45, 0.5, 0.83, 0.3}; /* 0.45, 0.5, 0.3: lerp's second branch */
+    static const double beta2s[] = {0.999, 0.95, 0.37, 0.9993};
+    static const double adam_eps[] = {1e-8, 1.3e-3, 7e-6};
     for (int amsgrad = 0; amsgrad < 2; amsgrad++)
     for (int decay = 0; decay < 3; decay++)
     for (int maximize = 0; maximize < 2; maximize++)
@@ -133,40 +161,41 @@ static void enumerate(void)
         optimizer_case c = {.family = FAMILY_ADAM, .step = adam_steps[s]};
         c.adam = lossopt_adam_defaults();
         c.adam.amsgrad = amsgrad;
-        c.adam.weight_decay = decay ? 0.01f : 0.0f;
+        c.adam.weight_decay = decay ? PICK(weight_decays, k) : 0.0;
         c.adam.decoupled_weight_decay = decay == 2;
         c.adam.maximize = maximize;
         if (betas) {
-            c.adam.beta1 = s == 2 ? 0.0f : 0.5f;
-            c.adam.beta2 = s == 1 ? 0.0f : 0.75f;
-            c.adam.eps = s == 0 ? 0.0f : 1e-3f;
-            c.adam.lr = 0.25f;
+            c.adam.beta1 = s == 2 ? 0.0 : PICK(beta1s, k);  /* 0: the edge */
+            c.adam.beta2 = s == 1 ? 0.0 : PICK(beta2s, k);
+            c.adam.eps = s == 0 ? 0.0 : PICK(adam_eps, k);
+            c.adam.lr = PICK(lrs, k + 1);
         }
         add(c);
+        k++;
     }
 
     /* huge and tiny learning rates (products overflow to inf or fall into
      * denormals on the special-value inputs) */
-    static const float extreme_lrs[] = {1e30f, 1e-38f};
+    static const double extreme_lrs[] = {1e30, 1e-38};
     for (int e = 0; e < 2; e++) {
         optimizer_case c = {.family = FAMILY_SGD, .step = 4};
         c.sgd = lossopt_sgd_defaults();
         c.sgd.lr = extreme_lrs[e];
-        c.sgd.momentum = 0.9f;
+        c.sgd.momentum = 0.9;
         c.sgd.nesterov = e == 0;
-        c.sgd.weight_decay = 0.5f;
+        c.sgd.weight_decay = 0.53;
         add(c);
         optimizer_case r = {.family = FAMILY_RMSPROP, .step = 1};
         r.rmsprop = lossopt_rmsprop_defaults();
         r.rmsprop.lr = extreme_lrs[e];
         r.rmsprop.centered = true;
-        r.rmsprop.momentum = 0.5f;
+        r.rmsprop.momentum = 0.57;
         add(r);
         optimizer_case a = {.family = FAMILY_ADAM, .step = 7};
         a.adam = lossopt_adam_defaults();
         a.adam.lr = extreme_lrs[e];
         a.adam.amsgrad = true;
-        a.adam.weight_decay = 1e-2f;
+        a.adam.weight_decay = 1e-2;
         a.adam.decoupled_weight_decay = e == 1;
         add(a);
     }

@@ -100,7 +100,7 @@ static optimizer_case adam_case(void)
     return c;
 }
 
-static const float non_finite[] = {NAN, -NAN, INFINITY, -INFINITY};
+static const double non_finite[] = {NAN, -NAN, INFINITY, -INFINITY};
 
 /* Each field of the config set to a bad value must give LOSSOPT_ERR_ARG. */
 #define EXPECT_BAD_FIELD(make, field, value)                                      \
@@ -112,10 +112,47 @@ static const float non_finite[] = {NAN, -NAN, INFINITY, -INFINITY};
         expect_full(&c_, LOSSOPT_ERR_ARG, why_);                                  \
     } while (0)
 
+/* Finite doubles whose per-call float coefficients are not finite: each is
+ * LOSSOPT_ERR_ARG with nothing written (include/lossopt.h). */
+static void test_derived_coefficients(void)
+{
+    EXPECT_BAD_FIELD(sgd_case, sgd.lr, 1e39);          /* no float: (float)lr = inf   */
+    EXPECT_BAD_FIELD(sgd_case, sgd.momentum, 1e39);
+    EXPECT_BAD_FIELD(sgd_case, sgd.weight_decay, 1e300);
+    EXPECT_BAD_FIELD(rmsprop_case, rmsprop.lr, DBL_MAX);
+    EXPECT_BAD_FIELD(rmsprop_case, rmsprop.eps, 4e38);
+    EXPECT_BAD_FIELD(rmsprop_case, rmsprop.weight_decay, 1e39);
+    EXPECT_BAD_FIELD(rmsprop_case, rmsprop.momentum, 1e39);
+    EXPECT_BAD_FIELD(adam_case, adam.eps, 1e39);
+    EXPECT_BAD_FIELD(adam_case, adam.weight_decay, 1e39);
+    /* lr = 3e38 is a float, but Adam's step size lr / (1 - beta1^3) is not */
+    EXPECT_BAD_FIELD(adam_case, adam.lr, 3e38);
+    optimizer_case c = adam_case();
+    c.step = 1;
+    c.adam.lr = 3.3e37; /* step size 3.3e38: still a float */
+    expect_full(&c, LOSSOPT_OK, "adam lr 3.3e37, step size 3.3e38");
+    c.adam.lr = 3.5e37; /* step size 3.5e38: not a float */
+    expect_full(&c, LOSSOPT_ERR_ARG, "adam lr 3.5e37, step size 3.5e38");
+    /* AdamW's decay factor 1 - lr * weight_decay */
+    c = adam_case();
+    c.adam.decoupled_weight_decay = true;
+    c.adam.lr = 1e20;
+    c.adam.weight_decay = 1e20;
+    expect_full(&c, LOSSOPT_ERR_ARG, "adamw decay factor 1 - 1e40");
+    /* the same hyper-parameters without decoupling: L2 weight decay 1e20
+     * and step size 1e20 / (1 - 0.9^3) are floats, the decay factor unused */
+    c.adam.decoupled_weight_decay = false;
+    expect_full(&c, LOSSOPT_OK, "adam (L2) lr 1e20, weight_decay 1e20");
+    /* a coefficient that rounds to 0 is not an error (as in PyTorch) */
+    c = sgd_case();
+    c.sgd.lr = 1e-50;
+    expect_full(&c, LOSSOPT_OK, "sgd lr 1e-50");
+}
+
 static void test_invalid_scalars(void)
 {
     for (size_t i = 0; i < 4; i++) {
-        float x = non_finite[i];
+        double x = non_finite[i];
         EXPECT_BAD_FIELD(sgd_case, sgd.lr, x);
         EXPECT_BAD_FIELD(sgd_case, sgd.momentum, x);
         EXPECT_BAD_FIELD(sgd_case, sgd.dampening, x);
@@ -191,6 +228,13 @@ static void test_invalid_scalars(void)
     c = adam_case();
     c.step = INT64_MAX;
     expect_full(&c, LOSSOPT_OK, "adam step INT64_MAX");
+    /* doubles just inside the domain that no float can tell from its edge */
+    c = adam_case();
+    c.adam.beta1 = 1.0 - 0x1p-53;
+    c.adam.beta2 = 0x1p-1074;
+    expect_full(&c, LOSSOPT_OK, "beta1 = 1 - 2^-53, beta2 = the smallest double");
+
+    test_derived_coefficients();
 }
 
 static void test_null_and_size(void)

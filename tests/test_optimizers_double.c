@@ -50,10 +50,22 @@ static approx quotient(approx a, approx b)
 }
 static approx root(approx a) { return round_result(sqrt(a.v), a.v > 0 ? a.err / (2 * sqrt(a.v)) : 0); }
 static approx negate(approx a) { return (approx){-a.v, a.err}; }
+/* PyTorch's lerp(a, b, w) = a + w (b - a) in exact math; in float the
+ * rounding error of b - a reaches the result times w on the first branch
+ * (w < 0.5) and times 1 - w on the second (b - (b - a)(1 - w)). */
+static approx interpolate(approx a, approx b, approx w)
+{
+    approx difference = sub(b, a);
+    double carried = w.v < 0.5 ? w.v : 1.0 - w.v;
+    return round_result(a.v + w.v * (b.v - a.v),
+                        carried * difference.err + (w.v < 0.5 ? a.err : b.err) +
+                            w.err * fabs(b.v - a.v));
+}
 
 /* Reference results for element i: out[0] = param, out[1 + s] = state s.
  * Written from the math of SPEC 1.5 / PyTorch, with the per-call scalars
- * derived here in double from the configuration. */
+ * derived here in double from the configuration (each a float coefficient
+ * in the library: rounded). */
 static void reference(const optimizer_case *c, float param, float grad, const float st[3],
                       approx out[1 + MAX_STATE_BUFFERS])
 {
@@ -61,35 +73,35 @@ static void reference(const optimizer_case *c, float param, float grad, const fl
     if (c->family == FAMILY_SGD) {
         const lossopt_sgd_config *k = &c->sgd;
         if (k->maximize) g = negate(g);
-        if (k->weight_decay != 0) g = fused(exact(k->weight_decay), p, g);
+        if (k->weight_decay != 0) g = fused(rounded(k->weight_decay), p, g);
         if (k->momentum != 0) {
             approx buf = c->step == 1 ? g
                                       : fused(rounded(1.0 - k->dampening), g,
-                                              mul(exact(k->momentum), exact(st[0])));
+                                              mul(rounded(k->momentum), exact(st[0])));
             out[1] = buf;
-            g = k->nesterov ? fused(exact(k->momentum), buf, g) : buf;
+            g = k->nesterov ? fused(rounded(k->momentum), buf, g) : buf;
         }
-        out[0] = fused(exact(-k->lr), g, p);
+        out[0] = fused(negate(rounded(k->lr)), g, p);
     } else if (c->family == FAMILY_RMSPROP) {
         const lossopt_rmsprop_config *k = &c->rmsprop;
         if (k->maximize) g = negate(g);
-        if (k->weight_decay != 0) g = fused(exact(k->weight_decay), p, g);
+        if (k->weight_decay != 0) g = fused(rounded(k->weight_decay), p, g);
         approx one_minus_alpha = rounded(1.0 - k->alpha);
-        approx sq = add(mul(exact(k->alpha), exact(st[0])), mul(mul(one_minus_alpha, g), g));
+        approx sq = add(mul(rounded(k->alpha), exact(st[0])), mul(mul(one_minus_alpha, g), g));
         out[1] = sq;
         approx mean_square = sq;
         if (k->centered) {
             approx ga = exact(st[1]);
-            ga = fused(one_minus_alpha, sub(g, ga), ga);
+            ga = interpolate(ga, g, one_minus_alpha);
             out[2] = ga;
             mean_square = sub(sq, mul(ga, ga));
         }
-        approx step = quotient(g, add(root(mean_square), exact(k->eps)));
+        approx step = quotient(g, add(root(mean_square), rounded(k->eps)));
         if (k->momentum > 0) {
-            step = add(mul(exact(k->momentum), exact(st[2])), step);
+            step = add(mul(rounded(k->momentum), exact(st[2])), step);
             out[3] = step;
         }
-        out[0] = fused(exact(-k->lr), step, p);
+        out[0] = fused(negate(rounded(k->lr)), step, p);
     } else {
         const lossopt_adam_config *k = &c->adam;
         if (k->maximize) g = negate(g);
@@ -97,12 +109,12 @@ static void reference(const optimizer_case *c, float param, float grad, const fl
             if (k->decoupled_weight_decay)
                 p = mul(p, rounded(1.0 - (double)k->lr * k->weight_decay));
             else
-                g = fused(exact(k->weight_decay), p, g);
+                g = fused(rounded(k->weight_decay), p, g);
         }
         approx m = exact(st[0]);
-        m = fused(rounded(1.0 - k->beta1), sub(g, m), m);
+        m = interpolate(m, g, rounded(1.0 - k->beta1));
         out[1] = m;
-        approx v = add(mul(exact(k->beta2), exact(st[1])), mul(mul(rounded(1.0 - k->beta2), g), g));
+        approx v = add(mul(rounded(k->beta2), exact(st[1])), mul(mul(rounded(1.0 - k->beta2), g), g));
         out[2] = v;
         if (k->amsgrad) {
             v = st[2] > v.v ? exact(st[2]) : v;
@@ -111,7 +123,7 @@ static void reference(const optimizer_case *c, float param, float grad, const fl
         double steps = (double)c->step;
         approx step_size = rounded(k->lr / (1.0 - pow(k->beta1, steps)));
         approx bc2_sqrt = rounded(sqrt(1.0 - pow(k->beta2, steps)));
-        approx denom = add(quotient(root(v), bc2_sqrt), exact(k->eps));
+        approx denom = add(quotient(root(v), bc2_sqrt), rounded(k->eps));
         out[0] = fused(negate(step_size), quotient(m, denom), p);
     }
 }

@@ -58,14 +58,14 @@ static unsigned buffers_used(const reference_config *c)
     unsigned used = BIT(BUF_PARAM) | BIT(BUF_GRAD);
     switch (c->family) {
     case FAMILY_SGD:
-        if (c->sgd.momentum != 0.0f)
+        if (c->sgd.momentum != 0.0)
             used |= BIT(BUF_MOMENTUM);
         break;
     case FAMILY_RMSPROP:
         used |= BIT(BUF_SQUARE_AVG);
         if (c->rmsprop.centered)
             used |= BIT(BUF_GRAD_AVG);
-        if (c->rmsprop.momentum > 0.0f)
+        if (c->rmsprop.momentum > 0.0)
             used |= BIT(BUF_MOMENTUM);
         break;
     default:
@@ -94,10 +94,12 @@ static bool expect_count(ref_reader *r, const char *keyword, long min, long max,
     return true;
 }
 
-/* One "name=value" option of a config line: a float (hex bits) or a flag. */
+/* One "name=value" option of a config line: a double (16 hex digits of its
+ * bits: hyper-parameters are doubles, as the Python floats torch got) or a
+ * flag. */
 typedef struct option {
     const char *name;
-    float *real;
+    double *real;
     bool *flag;
     bool seen;
 } option;
@@ -120,8 +122,8 @@ static bool parse_options(ref_reader *r, char *cursor, option *options, size_t c
         if (o->seen)
             return ref_error(r, "repeated option", token);
         o->seen = true;
-        if (o->real != NULL && !ref_parse_hex_float(value, o->real))
-            return ref_error(r, "expected 8 hex digits for", token);
+        if (o->real != NULL && !ref_parse_hex_double(value, o->real))
+            return ref_error(r, "expected 16 hex digits for", token);
         if (o->flag != NULL) {
             if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
                 return ref_error(r, "expected 0 or 1 for", token);
@@ -270,7 +272,7 @@ static void operand_magnitudes(const reference_config *c, int64_t step, size_t n
             double g = (s->maximize ? -grad : grad) + (double)s->weight_decay * p;
             double mag_g = max3(fabs(grad), s->weight_decay * fabs(p), fabs(g));
             double mag_direction = mag_g;
-            if (s->momentum != 0.0f) {
+            if (s->momentum != 0.0) {
                 double old_buf = before[BUF_MOMENTUM][i], new_buf = after[BUF_MOMENTUM][i];
                 double mag_buf = step == 1 ? mag_g
                                            : fmax(s->momentum * fabs(old_buf),
@@ -309,7 +311,7 @@ static void operand_magnitudes(const reference_config *c, int64_t step, size_t n
             double avg = sqrt(fmax(mean_square, 0.0)) + s->eps;
             double mag_ratio = fmax(mag_g, fabs(g) * amplification) / avg; /* g / avg */
             double mag_direction = mag_ratio;
-            if (s->momentum > 0.0f) {
+            if (s->momentum > 0.0) {
                 double old_buf = before[BUF_MOMENTUM][i], new_buf = after[BUF_MOMENTUM][i];
                 mag_direction = max3(value_magnitude(old_buf, new_buf),
                                      s->momentum * fabs(old_buf), mag_ratio);
@@ -580,7 +582,7 @@ static float *allocate_floats(size_t n)
 /* Parses and checks the whole file; false after a parse error. */
 static bool check_file(ref_reader *r)
 {
-    if (!ref_expect_first_line(r, "lossopt-optimizer-reference 1"))
+    if (!ref_expect_first_line(r, "lossopt-optimizer-reference 2"))
         return false;
     char *line;
     long n, steps, declared_configs;

@@ -17,6 +17,15 @@ static float max_propagating_nan(float a, float b)
     return a > b ? a : b;
 }
 
+/* PyTorch's lerp(a, b, w): a + w (b - a) for w < 0.5, else b - (b - a)(1 - w);
+ * coefficient is w or w - 1 (kernel_table.h), so both are one fma. */
+static float lerp_two_branch(float a, float b, const lossopt_lerp_coefficients *lerp)
+{
+    if (lerp->from_end)
+        return fmaf(lerp->coefficient, b - a, b);
+    return fmaf(lerp->coefficient, b - a, a);
+}
+
 void sgd_step_f32_scalar(float *param, const float *grad, float *momentum_buf, size_t n,
                                 const lossopt_sgd_coefficients *c)
 {
@@ -54,7 +63,7 @@ void rmsprop_step_f32_scalar(float *param, const float *grad, float *square_avg,
 
         float mean_square = square_avg[i];
         if (c->centered) {
-            grad_avg[i] = fmaf(c->one_minus_alpha, g - grad_avg[i], grad_avg[i]);
+            grad_avg[i] = lerp_two_branch(grad_avg[i], g, &c->grad_avg_lerp);
             mean_square = fmaf(-grad_avg[i], grad_avg[i], square_avg[i]);
         }
         float avg = sqrtf(mean_square) + c->eps;
@@ -80,7 +89,7 @@ void adam_step_f32_scalar(float *param, const float *grad, float *exp_avg,
         if (c->use_l2_weight_decay)
             g = fmaf(c->weight_decay, p, g);
 
-        exp_avg[i] = fmaf(c->one_minus_beta1, g - exp_avg[i], exp_avg[i]);
+        exp_avg[i] = lerp_two_branch(exp_avg[i], g, &c->exp_avg_lerp);
 
         float kept = c->beta2 * exp_avg_sq[i];
         float scaled_g = c->one_minus_beta2 * g;

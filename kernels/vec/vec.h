@@ -145,6 +145,14 @@
     case 15: result = function(__VA_ARGS__, 15u); break;                      \
     }
 
+/* PyTorch's two-branch lerp(a, b, w) (kernel_table.h, lossopt_lerp_coefficients):
+ * fma(coefficient, b - a, from_end ? b : a). from_end is a per-call constant
+ * (an option bit), so the choice folds away in the specialised loops. */
+LOSSOPT_ALWAYS_INLINE vfloat vec_lerp(vfloat a, vfloat b, vfloat coefficient, int from_end)
+{
+    return vec_fma(coefficient, vec_sub(b, a), from_end ? b : a);
+}
+
 /* A load or store of count floats, full or partial. */
 LOSSOPT_ALWAYS_INLINE vfloat vec_load_n(const float *p, size_t count)
 {

@@ -3,6 +3,9 @@
 # PyTorch's own per-step results for torch.optim.SGD, RMSprop, Adam and AdamW
 # (single-tensor path, foreach=False, float32, n = 67, 12 steps, every option
 # combination), which tests/test_torch_parity.c replays through lossopt.
+# Hyper-parameters are plain Python floats, as users write them (lr=0.001,
+# betas=(0.9, 0.999)), never pre-rounded to float32: lossopt's configs are
+# doubles too, and the file carries their exact double bits.
 #
 # Generated with: torch 1.13.0a0 (Debian python3-torch 1.13.1+dfsg,
 # CPU capability AVX2), numpy 1.24.2. The output is deterministic (fixed seed)
@@ -14,9 +17,10 @@
 #         > tests/reference/optimizer_reference.txt
 #
 # File format (line based, '#' starts a comment line, blank lines ignored;
-# every float is the 8 lower-case hex digits of its IEEE-754 binary32 bit
+# every buffer value is the 8 lower-case hex digits of its IEEE-754 binary32
+# bit pattern, every hyper-parameter the 16 hex digits of its binary64 bit
 # pattern, so the text loses nothing):
-#     lossopt-optimizer-reference 1
+#     lossopt-optimizer-reference 2
 #     n <elements per buffer>
 #     steps <steps per configuration>
 #     configs <number of configurations in the file>
@@ -43,6 +47,7 @@
 # after step k-1 (the generator asserts this). Every step has an `after` line
 # for param and every state buffer. adam with decoupled_weight_decay=1 is
 # torch.optim.AdamW; with 0 it is torch.optim.Adam (weight_decay = L2 penalty).
+import struct
 import sys
 
 import numpy as np
@@ -53,13 +58,9 @@ STEPS = 12
 SEED = 20261126
 
 
-def f32(x):
-    """The double of the float32 nearest x: the library receives floats."""
-    return float(np.float32(x))
-
-
 def hex_of(x):
-    return "%08x" % int(np.array([x], dtype=np.float32).view(np.uint32)[0])
+    """The 16 hex digits of the double x: the library receives doubles."""
+    return "%016x" % struct.unpack("<Q", struct.pack("<d", float(x)))[0]
 
 
 def hex_words(t):
@@ -84,6 +85,11 @@ def sgd_configs():
     # lr 0.1 for every third configuration, 0.01 otherwise
     for i, c in enumerate(configs):
         c["lr"] = 0.1 if i % 3 == 2 else 0.01
+    # hyper-parameters whose float32 roundings differ from their doubles
+    configs.append(dict(lr=0.037, momentum=0.87, dampening=0.3, nesterov=False,
+                        weight_decay=0.013, maximize=False))
+    configs.append(dict(lr=0.003, momentum=0.95, dampening=0.0, nesterov=True,
+                        weight_decay=0.0, maximize=True))
     return configs
 
 
@@ -101,6 +107,11 @@ def rmsprop_configs():
                         weight_decay=0.01, maximize=False))
     configs.append(dict(lr=0.001, alpha=0.99, eps=1e-3, centered=False, momentum=0.0,
                         weight_decay=0.0, maximize=True))
+    # 1 - alpha >= 0.5: the second branch of the lerp of grad_avg
+    configs.append(dict(lr=0.007, alpha=0.3, eps=1e-6, centered=True, momentum=0.0,
+                        weight_decay=0.0, maximize=False))
+    configs.append(dict(lr=0.0013, alpha=0.45, eps=1e-8, centered=True, momentum=0.7,
+                        weight_decay=0.003, maximize=True))
     return configs
 
 
@@ -116,24 +127,32 @@ def adam_configs():
                         decoupled=True, amsgrad=True, maximize=False))
     configs.append(dict(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-3, weight_decay=0.0,
                         decoupled=False, amsgrad=False, maximize=True))
+    # beta1 = 0 (exp_avg = grad exactly) and 1 - beta1 >= 0.5: lerp's second branch
+    configs.append(dict(lr=0.005, beta1=0.0, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                        decoupled=False, amsgrad=False, maximize=False))
+    configs.append(dict(lr=0.002, beta1=0.0, beta2=0.99, eps=1e-8, weight_decay=0.02,
+                        decoupled=True, amsgrad=True, maximize=True))
+    configs.append(dict(lr=0.0007, beta1=0.3, beta2=0.95, eps=1e-7, weight_decay=0.011,
+                        decoupled=False, amsgrad=False, maximize=False))
+    configs.append(dict(lr=0.003, beta1=0.45, beta2=0.9, eps=1e-8, weight_decay=0.0,
+                        decoupled=False, amsgrad=True, maximize=False))
     return configs
 
 
 def make_optimizer(kind, c, param):
     if kind == "sgd":
-        return torch.optim.SGD([param], lr=f32(c["lr"]), momentum=f32(c["momentum"]),
-                               dampening=f32(c["dampening"]),
-                               weight_decay=f32(c["weight_decay"]), nesterov=c["nesterov"],
-                               maximize=c["maximize"], foreach=False)
+        return torch.optim.SGD([param], lr=c["lr"], momentum=c["momentum"],
+                               dampening=c["dampening"], weight_decay=c["weight_decay"],
+                               nesterov=c["nesterov"], maximize=c["maximize"], foreach=False)
     if kind == "rmsprop":
-        return torch.optim.RMSprop([param], lr=f32(c["lr"]), alpha=f32(c["alpha"]),
-                                   eps=f32(c["eps"]), weight_decay=f32(c["weight_decay"]),
-                                   momentum=f32(c["momentum"]), centered=c["centered"],
-                                   maximize=c["maximize"], foreach=False)
+        return torch.optim.RMSprop([param], lr=c["lr"], alpha=c["alpha"], eps=c["eps"],
+                                   weight_decay=c["weight_decay"], momentum=c["momentum"],
+                                   centered=c["centered"], maximize=c["maximize"],
+                                   foreach=False)
     cls = torch.optim.AdamW if c["decoupled"] else torch.optim.Adam
-    return cls([param], lr=f32(c["lr"]), betas=(f32(c["beta1"]), f32(c["beta2"])),
-               eps=f32(c["eps"]), weight_decay=f32(c["weight_decay"]), amsgrad=c["amsgrad"],
-               maximize=c["maximize"], foreach=False)
+    return cls([param], lr=c["lr"], betas=(c["beta1"], c["beta2"]), eps=c["eps"],
+               weight_decay=c["weight_decay"], amsgrad=c["amsgrad"], maximize=c["maximize"],
+               foreach=False)
 
 
 def config_line(index, kind, c):
@@ -237,7 +256,7 @@ def main():
     capability = [line.strip(" -") for line in torch.__config__.show().splitlines()
                   if "CPU capability" in line]
     out = sys.stdout
-    out.write("lossopt-optimizer-reference 1\n")
+    out.write("lossopt-optimizer-reference 2\n")
     out.write("# PyTorch reference steps for tests/test_torch_parity.c, generated by\n"
               "#   /usr/bin/python3 tests/reference/make_torch_reference.py"
               " > tests/reference/optimizer_reference.txt\n")
@@ -245,8 +264,8 @@ def main():
               % (torch.__version__, capability[0] if capability else "CPU capability unknown",
                  np.__version__, SEED))
     out.write("# Format: see the header comment of make_torch_reference.py. In short:\n"
-              "#   config <index> <sgd|rmsprop|adam> <name>=<value>...  (floats as 8 hex digits"
-              " of their bits)\n"
+              "#   config <index> <sgd|rmsprop|adam> <name>=<value>...  (doubles as 16 hex"
+              " digits of their bits)\n"
               "#   step <k>; then 'before <buffer> <n hex words>' and"
               " 'after <buffer> <n hex words>'.\n"
               "#   Step 1 gives every 'before' buffer; a later step gives only 'before grad',\n"
