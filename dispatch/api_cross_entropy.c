@@ -73,6 +73,12 @@ lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *
     }
     double smoothing = eps, per_class = smoothing / (double)classes;
     float offset = (float)(per_class / divisor);
+    /* A term whose coefficient is exactly 0 contributes nothing: without
+     * smoothing no class weight but the label's is read (PyTorch reads them
+     * only where used), so an inf or NaN weight of a class absent from the
+     * batch cannot poison it through 0 * inf; with eps = 1 the NLL term is
+     * gone likewise. */
+    bool smooth = eps > 0.0f, keep_nll = eps < 1.0f;
 
     double total = 0.0;
     for (size_t r = 0; r < rows; r++) {
@@ -89,25 +95,30 @@ lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *
         size_t y = (size_t)label;
         float m = table->row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
         double shift_sum = 0.0;
-        double s_others = table->row_exp(x, classes, m, y, g, w, eps > 0 ? &shift_sum : NULL);
+        double s_others = table->row_exp(x, classes, m, y, g, w, smooth ? &shift_sum : NULL);
         float e_y = g ? g[y] : lossopt_scalar_exp_of_difference(x[y], m);
         double s = s_others + (double)e_y;
-        bool label_is_max = x[y] == m;
+        /* with a +inf logit m is +inf and e = exp(inf - inf) is NaN: the row's
+         * loss and gradient are NaN, as PyTorch's log_softmax gives; the
+         * log1p shortcut (which leaves e_y out) must not hide that */
+        bool label_is_max = x[y] == m && isfinite(m);
         double log_s = label_is_max ? (double)lossopt_scalar_log1pf((float)s_others)
                                     : (double)lossopt_scalar_logf((float)s);
         double nll = label_is_max ? log_s : ((double)m - (double)x[y]) + log_s;
         double w_y = w ? (double)w[y] : 1.0;
-        double row_loss = (1.0 - smoothing) * w_y * nll;
-        if (eps > 0)
+        double row_loss = keep_nll ? (1.0 - smoothing) * w_y * nll : 0.0;
+        if (smooth)
             row_loss += per_class * (weight_sum * log_s - shift_sum);
         float row_loss_f = (float)row_loss;
         if (!reduce && loss)
             loss[r] = row_loss_f;
         total += (double)row_loss_f;
         if (g) {
-            double a = ((1.0 - smoothing) * w_y + per_class * weight_sum) / divisor;
-            table->row_grad(g, classes, (float)(a / s), offset, w);
-            g[y] = (float)(-a * s_others / s + per_class * (weight_sum - w_y) / divisor);
+            double a = ((keep_nll ? (1.0 - smoothing) * w_y : 0.0) +
+                        (smooth ? per_class * weight_sum : 0.0)) / divisor;
+            table->row_grad(g, classes, (float)(a / s), offset, smooth ? w : NULL);
+            double spread_y = smooth ? per_class * (weight_sum - w_y) / divisor : 0.0;
+            g[y] = (float)(-a * s_others / s + spread_y);
         }
     }
     if (reduce && loss)
@@ -158,8 +169,9 @@ lossopt_status lossopt_cross_entropy_probs_f32_with_table(const lossopt_kernel_t
         float *g = grad ? grad + r * classes : NULL;
         float m = table->row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
         /* leave the max's own e (exactly 1) out of the sum, so that
-         * log(S) = log1p(S - 1) keeps its accuracy in a confident row */
-        size_t at_max = table->row_find(x, classes, m);
+         * log(S) = log1p(S - 1) keeps its accuracy in a confident row; a row
+         * with a +inf logit has no such e (exp(inf - inf) is NaN): it is NaN */
+        size_t at_max = isfinite(m) ? table->row_find(x, classes, m) : classes;
         double s_others = table->row_exp(x, classes, m, at_max, g, NULL, NULL);
         double s = at_max < classes ? s_others + 1.0 : s_others;
         double log_s = at_max < classes ? (double)lossopt_scalar_log1pf((float)s_others)

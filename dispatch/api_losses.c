@@ -33,12 +33,14 @@ static lossopt_status validate(const loss_call *call)
         return LOSSOPT_ERR_ARG;
     float x = call->parameter;
     switch (call->kind) {
+    /* +inf is a valid parameter, as in PyTorch: huber with delta = inf is
+     * 0.5 d^2, smooth_l1 with beta = inf is 0 (NaN fails both tests) */
     case LOSSOPT_LOSS_HUBER:
-        if (!(x > 0.0f) || isinf(x)) return LOSSOPT_ERR_ARG; /* NaN fails x > 0 */
+        if (!(x > 0.0f)) return LOSSOPT_ERR_ARG;
         break;
     case LOSSOPT_LOSS_SMOOTH_L1:
     case LOSSOPT_LOSS_BCE_LOGITS:
-        if (!(x >= 0.0f) || isinf(x)) return LOSSOPT_ERR_ARG;
+        if (!(x >= 0.0f)) return LOSSOPT_ERR_ARG;
         break;
     default:
         break;

@@ -57,8 +57,12 @@ lossopt_status lossopt_multi_margin_f32_with_table(const lossopt_kernel_table *t
         /* margin - x_y rounds; carrying its exact error into z_j keeps a
          * small active hinge (z_j near 0) accurate to the last bits */
         float margin_minus_target = margin - x[y];
+        /* no error to carry when margin - x_y is not finite (an infinite
+         * margin or score, or an overflow): inf - inf would make it NaN */
         float margin_error =
-            (float)(((double)margin - (double)x[y]) - (double)margin_minus_target);
+            isfinite(margin_minus_target)
+                ? (float)(((double)margin - (double)x[y]) - (double)margin_minus_target)
+                : 0.0f;
         double terms = table->row_margin(x, classes, y, margin_minus_target, margin_error, p,
                                          (float)coefficient, g, &slope_sum);
         float row_loss = (float)(w_y * terms / (double)classes);

@@ -131,8 +131,9 @@ LOSSOPT_ALWAYS_INLINE vfloat soft_weight(const float *t, const float *weight, si
     vfloat u = vec_load_n(t + offset, count);
     if (smoothing)
         u = vec_fma(u, keep, spread);
-    if (weight)
-        u = vec_mul(vec_load_n(weight + offset, count), u);
+    if (weight) /* a zero target reads no weight: 0 * inf would be NaN */
+        u = vec_select(vec_eq(u, vec_set1(0.0f)), u,
+                       vec_mul(vec_load_n(weight + offset, count), u));
     return u;
 }
 

@@ -11,23 +11,31 @@ static const char *const kind_names[LOSSOPT_LOSS_KIND_COUNT] = {
 
 size_t loss_cases_all(const loss_case **cases)
 {
+    /* Parameters that are not powers of two, so that a bitwise test sees any
+     * change of operation order (d / beta and d * (1 / beta) agree when beta
+     * is a power of two), plus the edges: smooth_l1's 0 (exactly L1), +inf
+     * (huber: 0.5 d^2; smooth_l1: 0), pos_weight 0 and 1. */
     static const loss_case all[] = {
         {LOSSOPT_LOSS_MSE, 0, false},
         {LOSSOPT_LOSS_L1, 0, false},
         {LOSSOPT_LOSS_HUBER, 1.0f, false},
-        {LOSSOPT_LOSS_HUBER, 0.25f, false},
+        {LOSSOPT_LOSS_HUBER, 0.3f, false},
+        {LOSSOPT_LOSS_HUBER, 1.7f, false},
+        {LOSSOPT_LOSS_HUBER, INFINITY, false},
         {LOSSOPT_LOSS_SMOOTH_L1, 0.0f, false}, /* exactly L1 */
-        {LOSSOPT_LOSS_SMOOTH_L1, 0.5f, false},
-        {LOSSOPT_LOSS_SMOOTH_L1, 2.0f, false},
+        {LOSSOPT_LOSS_SMOOTH_L1, 0.37f, false},
+        {LOSSOPT_LOSS_SMOOTH_L1, 2.3f, false},
+        {LOSSOPT_LOSS_SMOOTH_L1, INFINITY, false},
         {LOSSOPT_LOSS_HINGE, 0, false},
         {LOSSOPT_LOSS_SQUARED_HINGE, 0, false},
         {LOSSOPT_LOSS_BCE, 0, false},
         {LOSSOPT_LOSS_BCE, 0, true},
         {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, false},
         {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, true},
-        {LOSSOPT_LOSS_BCE_LOGITS, 3.0f, false},
-        {LOSSOPT_LOSS_BCE_LOGITS, 0.5f, true},
+        {LOSSOPT_LOSS_BCE_LOGITS, 2.7f, false},
+        {LOSSOPT_LOSS_BCE_LOGITS, 0.43f, true},
         {LOSSOPT_LOSS_BCE_LOGITS, 0.0f, false},
+        {LOSSOPT_LOSS_BCE_LOGITS, INFINITY, true},
     };
     *cases = all;
     return sizeof all / sizeof all[0];

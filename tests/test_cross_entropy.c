@@ -39,8 +39,13 @@ static void fill(float *x, int64_t *labels, float *weight, size_t rows, size_t c
     }
     for (size_t r = 0; r < rows; r++)
         labels[r] = test_random_u32() % 5 == 0 ? -100 : (int64_t)test_random_below(classes);
-    for (size_t j = 0; j < classes; j++)
+    for (size_t j = 0; j < classes; j++) {
         weight[j] = test_random_uniform(0.1f, 2.0f);
+        /* special: sometimes an inf or NaN weight (unused without smoothing
+         * unless its class is a label) */
+        if (special && test_random_u32() % 8 == 0)
+            weight[j] = test_random_u32() % 2 ? INFINITY : NAN;
+    }
 }
 
 static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
@@ -59,10 +64,10 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
     float *only_grad = malloc((n ? n : 1) * sizeof(float));
     float oracle_loss[64], loss[64], only_loss[64];
     fill(x, labels, weight, rows, classes, special);
-    static const float smoothings[] = {0.0f, 0.1f, 1.0f};
+    static const float smoothings[] = {0.0f, 0.1f, 0.37f, 1.0f};
     for (int ri = 0; ri < 3; ri++)
     for (int weighted = 0; weighted < 2; weighted++)
-    for (int si = 0; si < 3; si++) {
+    for (int si = 0; si < 4; si++) {
         lossopt_ce_options opt = {reductions[ri], weighted ? weight : NULL, smoothings[si]};
         size_t loss_count = reductions[ri] == LOSSOPT_NONE ? rows : 1;
         variant oracle = {false, &lossopt_kernels_scalar, "scalar"};
@@ -118,10 +123,10 @@ static void check_against_double(size_t rows, size_t classes, uint64_t sweep)
     int64_t *labels = malloc(rows * sizeof(int64_t));
     double *logp = malloc(n * sizeof(double));
     fill(x, labels, weight, rows, classes, false);
-    static const float smoothings[] = {0.0f, 0.1f, 1.0f};
+    static const float smoothings[] = {0.0f, 0.1f, 0.37f, 1.0f};
     for (int ri = 0; ri < 3; ri++)
     for (int weighted = 0; weighted < 2; weighted++)
-    for (int si = 0; si < 3; si++) {
+    for (int si = 0; si < 4; si++) {
         double eps = smoothings[si];
         lossopt_ce_options opt = {reductions[ri], weighted ? weight : NULL, smoothings[si]};
         float loss[64];

@@ -96,12 +96,21 @@ static void test_null_size_reduction(const loss_case *c)
 
 static void test_bad_parameters(void)
 {
-    static const float bad_delta[] = {0.0f, -0.0f, -1.0f, NAN, INFINITY, -INFINITY};
-    static const float bad_nonnegative[] = {-1e-30f, -1.0f, NAN, INFINITY, -INFINITY};
-    for (int i = 0; i < 6; i++) {
+    static const float bad_delta[] = {0.0f, -0.0f, -1.0f, NAN, -INFINITY};
+    static const float bad_nonnegative[] = {-1e-30f, -1.0f, NAN, -NAN, -INFINITY};
+    for (int i = 0; i < 5; i++) {
         loss_case c = {LOSSOPT_LOSS_HUBER, bad_delta[i], false};
         fill_valid(&c);
         expect(&c, input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_ARG, "huber delta");
+    }
+    /* +inf is valid, as in PyTorch (huber with delta = inf is 0.5 d^2) */
+    static const loss_case infinite[] = {{LOSSOPT_LOSS_HUBER, INFINITY, false},
+                                         {LOSSOPT_LOSS_SMOOTH_L1, INFINITY, false},
+                                         {LOSSOPT_LOSS_BCE_LOGITS, INFINITY, true}};
+    for (int i = 0; i < 3; i++) {
+        fill_valid(&infinite[i]);
+        expect(&infinite[i], input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_OK,
+               "infinite parameter");
     }
     for (int i = 0; i < 5; i++) {
         loss_case s = {LOSSOPT_LOSS_SMOOTH_L1, bad_nonnegative[i], false};

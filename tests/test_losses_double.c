@@ -81,6 +81,12 @@ static double ulps(float got, double want)
 
 static void check_case(const loss_case *c)
 {
+    if (c->kind == LOSSOPT_LOSS_BCE_LOGITS && isinf(c->parameter)) {
+        /* lw = 1 + (inf - 1) y is inf (NaN at y = 0, as in PyTorch): no
+         * rounding bound to check; the bitwise and PyTorch parity tests cover it */
+        printf("%-32s not checked against double (infinite pos_weight)\n", loss_case_describe(c));
+        return;
+    }
     static float input[N], target[N], weight[N], loss[N], grad[N];
     test_seed_case(loss_case_describe(c), 0, 0, 0);
     loss_case_fill(c, input, target, weight, N, false);

@@ -66,7 +66,7 @@ static float soft_weight(const float *t, const float *weight, size_t j, bool smo
                          float spread)
 {
     float u = smoothing ? fmaf(t[j], keep, spread) : t[j];
-    return weight ? weight[j] * u : u;
+    return weight && u != 0 ? weight[j] * u : u; /* a zero target reads no weight */
 }
 
 double row_soft_sums_scalar(const float *x, const float *t, size_t classes, float m,

@@ -47,16 +47,46 @@ static void l1_element(float x, float t, const lossopt_elementwise_args *a, floa
     *grad = sign_of(d) * a->grad_scale;
 }
 
+/* The rounding error e of d = x - t (TwoSum), 0 where not finite. */
+static float difference_error(float x, float t, float d)
+{
+    float virtual_t = d - x;
+    float virtual_x = d - virtual_t;
+    float error = (x - virtual_x) - (t + virtual_t);
+    return isnan(error) ? 0.0f : error;
+}
+
+/* 0.5 (x - t)^2 from d and e: fma(0.5 d, d, d e). */
+static float half_square(float d, float error)
+{
+    float half_d = 0.5f * d;
+    float cross = d * error;
+    return fmaf(half_d, d, cross);
+}
+
+/* |x - t| - h from d and e: s = |d| - h plus its exact remainder (|d| >= h
+ * in the linear branches) and d's error, with the sign |d| gives it. */
+static float absolute_minus(float d, float error, float h)
+{
+    float a = fabsf(d);
+    float error_of_abs = d < 0 ? -error : error;
+    float s = a - h;
+    float remainder = (a - s) - h;
+    float tail = remainder + error_of_abs;
+    if (isnan(tail)) /* |d| = inf: inf - inf */
+        tail = 0.0f;
+    return s + tail;
+}
+
 static void huber_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
                           float *grad)
 {
     float d = x - t, abs_d = fabsf(d), delta = a->delta;
-    if (abs_d < delta) {
-        float half_d = 0.5f * d;
-        *loss = half_d * d;
-    } else {
-        *loss = delta * (abs_d - a->half_delta);
-    }
+    float error = difference_error(x, t, d);
+    if (abs_d < delta)
+        *loss = half_square(d, error);
+    else
+        *loss = delta * absolute_minus(d, error, a->half_delta);
     *grad = min_nan(max_nan(d, -delta), delta) * a->grad_scale;
 }
 
@@ -64,13 +94,12 @@ static void smooth_l1_element(float x, float t, const lossopt_elementwise_args *
                               float *grad)
 {
     float d = x - t, abs_d = fabsf(d), beta = a->delta;
+    float error = difference_error(x, t, d);
     if (abs_d < beta) {
-        float half_d = 0.5f * d;
-        float square = half_d * d;
-        *loss = square / beta;
+        *loss = half_square(d, error) / beta;
         *grad = (d / beta) * a->grad_scale;
     } else {
-        *loss = abs_d - a->half_delta;
+        *loss = absolute_minus(d, error, a->half_delta);
         *grad = sign_of(d) * a->grad_scale;
     }
 }

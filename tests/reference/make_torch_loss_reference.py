@@ -88,11 +88,15 @@ def case_plan():
     # larger ones (several canonical-sum blocks of 256 plus a tail) draw each
     # element's scale from SCALES, so one case meets both huber/smooth_l1
     # branches and sums very different magnitudes.
-    regression = [("mse", 0.0), ("l1", 0.0), ("huber", 0.5), ("huber", 1.0), ("huber", 2.0),
-                  ("smooth_l1", 0.0), ("smooth_l1", 0.5), ("smooth_l1", 1.0),
-                  ("smooth_l1", 2.0)]
-    large = {("mse", 0.0): 1000, ("l1", 0.0): 300, ("huber", 1.0): 300,
-             ("smooth_l1", 1.0): 300}
+    # Parameters are plain Python floats, as users pass them to PyTorch; most
+    # are not powers of two (d / beta and d * (1 / beta) differ then), and
+    # +inf is PyTorch's limit case (huber: 0.5 d^2; smooth_l1: 0).
+    inf = float("inf")
+    regression = [("mse", 0.0), ("l1", 0.0), ("huber", 0.3), ("huber", 1.0), ("huber", 1.7),
+                  ("huber", inf), ("smooth_l1", 0.0), ("smooth_l1", 0.37), ("smooth_l1", 1.0),
+                  ("smooth_l1", 2.3), ("smooth_l1", inf)]
+    large = {("mse", 0.0): 1000, ("l1", 0.0): 300, ("huber", 1.0): 300, ("huber", 1.7): 300,
+             ("smooth_l1", 1.0): 300, ("smooth_l1", 2.3): 300}
     for loss, param in regression:
         for scale in SCALES:
             for n in SMALL_SIZES:
@@ -112,16 +116,16 @@ def case_plan():
                                  edges=n == 33))
     plan.append(dict(loss="bce", param=0.0, n=300, targets="hard", weighted=False, edges=False))
     plan.append(dict(loss="bce", param=0.0, n=1000, targets="soft", weighted=True, edges=False))
-    # BCE on logits: pos_weight None (PyTorch's default) and 1, 0.5, 3, 0 as
+    # BCE on logits: pos_weight None (PyTorch's default) and 1, 0.43, 2.7, 0 as
     # a broadcast tensor, with and without weight; targets mix hard and soft.
-    pos_weights = [(1.0, False), (1.0, True), (0.5, True), (3.0, True), (0.0, True)]
+    pos_weights = [(1.0, False), (1.0, True), (0.43, True), (2.7, True), (0.0, True)]
     for weighted in (False, True):
         for pos_weight, as_tensor in pos_weights:
             for n in SMALL_SIZES:
                 plan.append(dict(loss="bce_logits", param=pos_weight, tensor=as_tensor, n=n,
                                  weighted=weighted))
     plan.append(dict(loss="bce_logits", param=1.0, tensor=False, n=1000, weighted=False))
-    plan.append(dict(loss="bce_logits", param=3.0, tensor=True, n=300, weighted=True))
+    plan.append(dict(loss="bce_logits", param=2.7, tensor=True, n=300, weighted=True))
     # Hinge losses: no PyTorch counterpart, scores and labels only.
     for loss in ("hinge", "squared_hinge"):
         for scale in SCALES:
@@ -146,15 +150,14 @@ def regression_data(rng, c):
     # d == 0 exactly: l1's and smooth_l1(0)'s gradient is 0 there, as PyTorch's.
     ties = np.arange(3, n, 8)
     t[ties] = x[ties]
-    if param > 0:
-        # |d| == delta (beta) exactly, the branch point: targets on a 1/256
-        # grid make target +- param exact in float32 and in double.
-        edge = np.arange(5, n, 8)
-        base = (np.round(t[edge].astype(np.float64) * 256) / 256).astype(F32)
-        sign = np.where(np.arange(edge.size) % 2 == 0, 1.0, -1.0)
-        t[edge] = base
-        x[edge] = (base.astype(np.float64) + sign * param).astype(F32)
-        assert (x[edge].astype(np.float64) - t[edge].astype(np.float64) == sign * param).all()
+    p32 = float(F32(param))  # the float lossopt receives (PyTorch rounds it the same)
+    if 0 < p32 < float("inf"):
+        # |d| == delta (beta) exactly, the branch point: pairs (x, t) built
+        # from 0, +-p and +-2p, whose differences are exact in float32.
+        pairs = [(p32, 0.0), (0.0, p32), (2 * p32, p32), (-p32, -2 * p32), (-p32, 0.0)]
+        for k, i in enumerate(range(5, n, 8)):
+            x[i], t[i] = (F32(v) for v in pairs[k % len(pairs)])
+            assert abs(float(x[i]) - float(t[i])) == p32
     return x, t
 
 
@@ -252,7 +255,8 @@ def reference(c, x32, t32, w32):
     written so that double rounding stays ~1e-16 relative (no cancellation)."""
     x = x32.astype(np.float64)
     t = t32.astype(np.float64)
-    loss, param = c["loss"], c["param"]
+    loss = c["loss"]
+    param = float(F32(c["param"]))  # lossopt's float parameter, exactly
     if loss in ("mse", "l1", "huber", "smooth_l1"):
         d = x - t
         a = np.abs(d)
@@ -261,10 +265,12 @@ def reference(c, x32, t32, w32):
         elif loss == "l1" or (loss == "smooth_l1" and param == 0.0):
             value, grad = a, np.sign(d)
         elif loss == "huber":
-            value = np.where(a < param, 0.5 * d * d, param * (a - 0.5 * param))
+            with np.errstate(invalid="ignore"):  # the unused branch at param = inf
+                value = np.where(a < param, 0.5 * d * d, param * (a - 0.5 * param))
             grad = np.clip(d, -param, param)
         else:
-            value = np.where(a < param, 0.5 * d * d / param, a - 0.5 * param)
+            with np.errstate(invalid="ignore"):
+                value = np.where(a < param, 0.5 * d * d / param, a - 0.5 * param)
             grad = np.where(a < param, d / param, np.sign(d))
         return value, grad
     w = w32.astype(np.float64) if w32 is not None else np.ones_like(x)
