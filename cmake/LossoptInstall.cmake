@@ -24,6 +24,11 @@ install(TARGETS lossopt lossopt_static
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/include/lossopt.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The licence travels with every install and with the .deb (Debian keeps it
+# as /usr/share/doc/<package>/copyright).
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/lossopt
+        RENAME copyright)
 
 # ---- CMake package: find_package(lossopt) ----------------------------------
 install(EXPORT lossoptTargets
@@ -80,12 +85,13 @@ set(CPACK_PACKAGE_VENDOR lossopt)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGE_DESCRIPTION
-    "lossopt: SIMD optimizer updates (SGD, RMSprop, Adam/AdamW/AMSGrad) and loss functions, with scalar, AVX2, AVX-512 and NEON variants that return bit-identical results. Shared and static library, header, CMake package, pkg-config file and the lossopt-info command.")
+    "lossopt: SIMD optimizer updates (SGD, RMSprop, Adam/AdamW/AMSGrad) and loss functions, with scalar, AVX2, AVX-512 and NEON variants that return bit-identical results. Shared and static library, header, CMake package, pkg-config file and the lossopt-info command. MIT licence.")
 set(CPACK_PACKAGE_CONTACT "${LOSSOPT_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${LOSSOPT_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
 # libsleef3: the shared library and lossopt-info run against it; libsleef-dev:
 # linking the static library needs libsleef.so (lossoptConfig.cmake and
 # `pkg-config --static` name it).

@@ -1,4 +1,4 @@
-/* examples/lossopt_demo.c - the README's main job (until the benchmark lands):
+/* examples/lossopt_demo.c - a 5-second smoke demo (scripts/demo.sh):
  * prints what the dispatcher sees and chooses, then runs each optimizer once
  * on every supported ISA and shows that all give the same bits. */
 #include <inttypes.h>

@@ -1,10 +1,20 @@
-/* lossopt.h - the public API of lossopt: SIMD optimizer updates (and, later,
- * loss functions) with one result on every CPU.
+/* lossopt.h - the public API of lossopt: SIMD loss functions (value and
+ * gradient in one pass) and optimizer updates, with one result on every CPU.
  *
  * C11, usable from C++. Every kernel exists as scalar, AVX2(+FMA), AVX-512 and
  * NEON variants; a CPU-feature dispatcher picks one on first use. All variants
  * return bit-identical results for the same inputs (NaN compared as "is NaN":
  * the payload of a NaN may differ between CPUs).
+ *
+ * One exception, forced by hardware: an x86 CPU without FMA (before Haswell)
+ * runs the scalar variant with SLEEF's non-FMA exp/log/log1p, which are
+ * within 1 ulp of the FMA ones; the kernels that use them (bce, bce_logits,
+ * cross_entropy, cross_entropy_probs) then differ from every other CPU by the
+ * measured amounts listed in README.md ("Determinism"). Every other kernel,
+ * the optimizers included, gives the same bits there too.
+ *
+ * Results are specified for the default floating-point environment (round to
+ * nearest, no flush-to-zero or denormals-are-zero).
  *
  * Conventions for every function below
  *   - Arguments are validated before anything is written. The first failing
@@ -54,8 +64,8 @@ typedef enum lossopt_status {
     LOSSOPT_ERR_ISA    = 5  /* the requested/forced ISA is not built or not supported  */
 } lossopt_status;
 
-/* A static English name for s ("ok", "null pointer", ...); "unknown status"
- * for a value outside the enum. Never NULL. */
+/* A static English description of s ("ok", "a required pointer is NULL",
+ * ...); "unknown status" for a value outside the enum. Never NULL. */
 LOSSOPT_API const char *lossopt_status_string(lossopt_status s);
 
 /* "MAJOR.MINOR.PATCH" of the library actually linked (which may differ from
@@ -121,9 +131,12 @@ LOSSOPT_API lossopt_status lossopt_set_isa(lossopt_isa isa);
  * Accuracy: within 1e-6 relative of an exact sum on benign data, for any n.
  *
  * Accuracy of each element's loss: within 2 ulp of its formula evaluated in
- * double, except bce and bce_logits: 3 ulp, since they compose two SLEEF
- * functions that are each within 1 ulp (u10). Gradients: within 2 ulp, or
- * 2^-20 of the largest gradient magnitude in the array.
+ * double (with the float parameters the call received), except bce and
+ * bce_logits: 3 ulp, since they compose two SLEEF functions that are each
+ * within 1 ulp (u10). Gradients: within 2 ulp, or 2^-20 of the largest term
+ * of the same array (elementwise) or row (row-wise losses); a gradient such
+ * as p - 0.95 subtracts nearly equal terms, and float arithmetic cannot hold
+ * it to 2^-20 of the largest *gradient*.
  *
  * Gradient scale: r = 1/n for MEAN (computed in double), 1 for SUM and NONE.
  * Each loss below names a constant c = (float)(k * r), computed in double and
@@ -153,16 +166,23 @@ LOSSOPT_API lossopt_status lossopt_mse_f32(const float *input, const float *targ
 LOSSOPT_API lossopt_status lossopt_l1_f32(const float *input, const float *target, size_t n,
                                           lossopt_reduction r, float *loss, float *grad);
 
-/* Huber, delta > 0 (else LOSSOPT_ERR_ARG; NaN too). a = |d|, h = (float)(delta/2):
- *   loss_i = a < delta ? (0.5 * d) * d : delta * (a - h)
+/* Huber, delta > 0 (else LOSSOPT_ERR_ARG; NaN too; +inf is valid, as in
+ * PyTorch: the loss is then 0.5 d^2 everywhere). a = |d|, h = (float)(delta/2),
+ * and the two loss branches carry the rounding error e of d = x - t (TwoSum,
+ * 0 where not finite), so the value stays within 2 ulp for any delta:
+ *   q = fma(0.5 * d, d, d * e)                                 (0.5 (x - t)^2)
+ *   s = a - h;  l = s + (((a - s) - h) + (d < 0 ? -e : e))    (|x - t| - h;
+ *                                        the tail is 0 where it is NaN)
+ *   loss_i = a < delta ? q : delta * l
  *   grad_i = min(max(d, -delta), delta) * c,  c = (float)r */
 LOSSOPT_API lossopt_status lossopt_huber_f32(const float *input, const float *target, size_t n,
                                              float delta, lossopt_reduction r, float *loss,
                                              float *grad);
 
-/* Smooth L1, beta >= 0 (else LOSSOPT_ERR_ARG); beta == 0 is exactly L1.
- * a = |d|, h = (float)(beta/2):
- *   loss_i = a < beta ? ((0.5 * d) * d) / beta : a - h
+/* Smooth L1, beta >= 0 (else LOSSOPT_ERR_ARG; NaN too); beta == 0 is
+ * exactly L1; beta = +inf is valid (PyTorch: loss and gradient 0 for finite
+ * d). a = |d|, h = (float)(beta/2), q and l as for huber:
+ *   loss_i = a < beta ? q / beta : l
  *   grad_i = (a < beta ? d / beta : sign(d)) * c,  c = (float)r */
 LOSSOPT_API lossopt_status lossopt_smooth_l1_f32(const float *input, const float *target,
                                                  size_t n, float beta, lossopt_reduction r,
@@ -195,7 +215,10 @@ LOSSOPT_API lossopt_status lossopt_bce_f32(const float *prob, const float *targe
                                            float *grad);
 
 /* Binary cross-entropy on logits, the stable form (PyTorch
- * binary_cross_entropy_with_logits), pos_weight >= 0 (else LOSSOPT_ERR_ARG).
+ * binary_cross_entropy_with_logits), pos_weight >= 0 (else LOSSOPT_ERR_ARG;
+ * NaN too; +inf is accepted as PyTorch does, and gives what its formula
+ * gives: lw = 1 + (inf - 1) y is inf, so the loss is inf where y > 0 and NaN
+ * where y = 0).
  * One exp per element, shared by the loss and the sigmoid:
  *   e   = exp(-|x|);  L = log1p(e)
  *   lw  = fma(pw1, y, 1),  pw1 = (float)(pos_weight - 1)     (1 + (pw - 1) y)
@@ -240,9 +263,10 @@ typedef struct lossopt_ce_options {
  *   e_j    = exp(x_j - m)                    (one exp per logit; the rounding
  *            error of x_j - m, exact by TwoSum, corrects it: e (1 + err))
  *   S_o    = canonical sum of e_j over j != y, in double;  S = S_o + e_y
- *   logS   = x_y == m ? log1p(S_o) : log(S)  (float SLEEF; exact where it
+ *   top    = x_y == m and m is finite
+ *   logS   = top ? log1p(S_o) : log(S)       (float SLEEF; exact where it
  *                                             matters: confident rows)
- *   nll    = x_y == m ? logS : (m - x_y) + logS           (= -log p_y)
+ *   nll    = top ? logS : (m - x_y) + logS                (= -log p_y)
  *   smooth = W logS - T, T = canonical sum of w_j (x_j - m)  (= -sum w_j log p_j)
  *   loss_r = (float)((1 - eps) w_y nll + (eps / C) smooth)   (in double)
  * MEAN divides the double sum of loss_r, taken in row order, by D = the sum
@@ -252,10 +276,24 @@ typedef struct lossopt_ce_options {
  *   A = ((1 - eps) w_y + (eps / C) W) / D           (double)
  *   g_j = fma(e_j, (float)(A / S), -(w_j * (float)(eps / (C D))))   j != y
  *   g_y = (float)(-A S_o / S + (eps / C)(W - w_y) / D)        (no cancellation)
+ * A term whose coefficient is exactly 0 contributes nothing: without label
+ * smoothing (eps = 0) the (eps / C) terms are left out, so no class weight
+ * but the labels' is read (w_j in g_j becomes 0 and W is not used), as
+ * PyTorch reads weights only where they are used: an inf or NaN weight of a
+ * class absent from the batch changes nothing. With eps = 1 the NLL term is
+ * left out likewise. With eps > 0 every weight is used.
+ * Infinite and NaN logits: -inf logits are fine (exp gives 0; a row of only
+ * -inf is NaN, as PyTorch). A +inf logit anywhere in a row makes m = +inf and
+ * e = exp(inf - inf) NaN there: that row's loss and whole gradient row are
+ * NaN, as PyTorch's log_softmax gives (so MEAN and SUM are NaN). A NaN logit
+ * makes its row NaN likewise.
+ * Accuracy: loss within 1e-6 relative of the double formula; g_j within 2 ulp
+ * or 2^-20 of the row's largest term max_j(|A p_j|, |o_j|), o_j the subtracted
+ * part ((1 - eps) w_y [j == y] + (eps / C) w_j) / D: with label smoothing g_j
+ * is a cancelling difference such as p - 0.95.
  * Memory: no N x C temporaries; each row's logits are read twice (max, then
  * exp) and its gradient row is written in the exp pass and finished while
- * still in cache. Stable for any finite logits and for -inf logits (all -inf
- * in a row gives NaN, as PyTorch). */
+ * still in cache. */
 LOSSOPT_API lossopt_status lossopt_cross_entropy_f32(const float *logits, const int64_t *labels,
                                                      size_t rows, size_t classes,
                                                      const lossopt_ce_options *opt, float *loss,
@@ -268,7 +306,8 @@ LOSSOPT_API lossopt_status lossopt_cross_entropy_f32(const float *logits, const 
  * weights, as PyTorch). A term whose t~_j is 0 is 0, even where log p_j is
  * -inf (0 log 0 = 0; PyTorch would give NaN). Per row, with m, e_j and S
  * (canonical sum over every class, in double) as above:
- *   u_j = w_j t~_j (w_j = 1 without weights)
+ *   u_j = t~_j == 0 ? t~_j : w_j t~_j  (w_j = 1 without weights; a zero
+ *         target reads no weight, so an inf or NaN weight there is harmless)
  *   V = canonical sum of u_j;  U = canonical sum of (u_j == 0 ? 0 : u_j (x_j - m))
  *   loss_r = (float)(V log(S) - U)           (in double; log(S) from float SLEEF)
  *   g_j = fma(e_j, (float)(V / S), -u_j) * (float)(1 / D)   (exactly 0 where
@@ -276,10 +315,11 @@ LOSSOPT_API lossopt_status lossopt_cross_entropy_f32(const float *logits, const 
  * with D = rows for MEAN, 1 otherwise. Errors as lossopt_cross_entropy_f32
  * (no labels to check). Accuracy: g_j is a difference p_j V - u_j that
  * cancels where the prediction matches the target; it is within 2 ulp or
- * 2^-20 of the row's largest term max(p_j V, u_j) / D (SPEC's "of the largest
- * gradient" cannot hold there in float). S is summed without the max's own
- * e (exactly 1), and log(S) = log1p(S - 1), so a confident row keeps its
- * accuracy (a row without a finite max, e.g. with a NaN, uses log(S)). */
+ * 2^-20 of the row's largest term max(p_j V, u_j) / D (a bound relative to
+ * the largest gradient cannot hold there in float). S is summed without the
+ * max's own e (exactly 1), and log(S) = log1p(S - 1), so a confident row
+ * keeps its accuracy; a row without a finite max (a +inf or NaN logit, or
+ * only -inf) uses log(S) and is NaN, as in PyTorch. */
 LOSSOPT_API lossopt_status lossopt_cross_entropy_probs_f32(const float *logits,
                                                            const float *target_probs,
                                                            size_t rows, size_t classes,
@@ -294,7 +334,9 @@ LOSSOPT_API lossopt_status lossopt_cross_entropy_probs_f32(const float *logits,
  * row with label y:
  *   z_j = ((margin - x_y) + x_j) + err,  h_j = max(z_j, 0)     for j != y
  *         (err = (float)((margin - x_y) exactly - (margin - x_y) rounded),
- *         so a small active hinge keeps its accuracy)
+ *         so a small active hinge keeps its accuracy; err = 0 where
+ *         margin - x_y is not finite, so an infinite margin or score, or an
+ *         overflowing margin - x_y, gives PyTorch's inf or 0, not NaN)
  *   H   = canonical sum over j != y of (p == 1 ? h_j : h_j * h_j)
  *   loss_r = (float)(w_y H / C)                             (in double)
  *   c   = (float)(w_y / (C D)), D = kept rows for MEAN, 1 otherwise

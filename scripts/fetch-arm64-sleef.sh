@@ -14,7 +14,7 @@ apt_private=(-o APT::Architecture=arm64 -o APT::Architectures=arm64
              -o Dir::State::Lists="$deps/lists" -o Dir::Cache="$deps/cache")
 echo "Fetching arm64 SLEEF into $sysroot"
 apt-get "${apt_private[@]}" update -qq
-(cd "$deps/debs" && apt-get "${apt_private[@]}" download libsleef-dev libsleef3)
+(cd "$deps/debs" && apt-get -qq "${apt_private[@]}" download libsleef-dev libsleef3)
 for deb in "$deps"/debs/*.deb; do
   dpkg -x "$deb" "$sysroot"
 done

@@ -17,7 +17,17 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "Run as root:  apt-get update && apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
+# apt and dpkg print hundreds of progress lines; keep them in a log and show
+# it only when the install fails.
 echo "Installing missing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+log=$(mktemp /tmp/lossopt-apt.XXXXXX.log)
+start=$SECONDS
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+     >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "apt-get failed (full log: $log)" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "Installed ${#missing[@]} package(s) in $((SECONDS - start)) s"

@@ -39,36 +39,67 @@ show_skips() {
   [[ -f "$log" ]] && grep -h "SKIPPED:" "$log" | sed 's/^/  skip reason: /' | sort -u || true
 }
 
+# run_stage NAME COMMAND...: runs one stage, prints its time and result, and
+# remembers both for the summary at the end.
 status=0
-if [[ $run_native -eq 1 ]]; then
-  echo "=== native build ($(uname -m)) ==="
-  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build/native -j "$jobs" >/dev/null
-  (cd build/native && ctest -j "$jobs" --output-on-failure) || status=1
-  show_skips build/native
-fi
+summary=()
+run_stage() {
+  local name=$1 start=$SECONDS rc=0
+  shift
+  echo "=== $name ==="
+  "$@" || rc=$?
+  local took=$((SECONDS - start)) result=passed
+  [[ $rc -eq 0 ]] || { result=FAILED; status=1; }
+  echo "--- $name: $result in ${took} s"
+  summary+=("$(printf '%-44s %-7s %5d s' "$name" "$result" "$took")")
+}
 
-if [[ $run_native -eq 1 && $run_hardening -eq 1 ]]; then
-  tests/sanitizers/run_hardening.sh "$jobs" || status=1
+# The stage functions run where `set -e` does not apply (their status is
+# tested), so every step that must stop the stage says so.
+native_suite() {
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null || return 1
+  cmake --build build/native -j "$jobs" >/dev/null || return 1
+  local rc=0
+  (cd build/native && ctest -j "$jobs" --output-on-failure) || rc=$?
+  show_skips build/native
+  return $rc
+}
+
+fuzzers() {
   # A bounded smoke run of the differential fuzzers (every ISA against the
   # oracle, error contract, guard pages); fuzz/run_fuzzers.sh SECONDS for
   # longer local runs.
-  echo "=== differential fuzzers, ${LOSSOPT_FUZZ_SECONDS:-30} s each (fuzz/) ==="
   FUZZ_BUILD_DIR="$root/build/fuzz" FUZZ_OUT_DIR="$root/build/fuzz-out" FUZZ_PARALLEL=2 \
-    fuzz/run_fuzzers.sh "${LOSSOPT_FUZZ_SECONDS:-30}" || status=1
-fi
+    fuzz/run_fuzzers.sh "${LOSSOPT_FUZZ_SECONDS:-30}"
+}
 
-if [[ $run_aarch64 -eq 1 ]]; then
-  echo "=== AArch64 (NEON) cross build, tests under qemu-aarch64 ==="
-  scripts/fetch-arm64-sleef.sh build/aarch64-deps
+aarch64_suite() {
+  scripts/fetch-arm64-sleef.sh build/aarch64-deps || return 1
   cmake -S . -B build/aarch64 -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" \
-        -DLOSSOPT_ARM64_SYSROOT="$root/build/aarch64-deps/sysroot" >/dev/null
-  cmake --build build/aarch64 -j "$jobs" >/dev/null
-  (cd build/aarch64 && ctest -j "$jobs" --output-on-failure) || status=1
+        -DLOSSOPT_ARM64_SYSROOT="$root/build/aarch64-deps/sysroot" >/dev/null || return 1
+  cmake --build build/aarch64 -j "$jobs" >/dev/null || return 1
+  local rc=0
+  (cd build/aarch64 && ctest -j "$jobs" --output-on-failure) || rc=$?
   show_skips build/aarch64
+  return $rc
+}
+
+total_start=$SECONDS
+if [[ $run_native -eq 1 ]]; then
+  run_stage "native suite ($(uname -m), every ISA forced, qemu CPUs)" native_suite
+fi
+if [[ $run_native -eq 1 && $run_hardening -eq 1 ]]; then
+  run_stage "hardening (ASan+UBSan, TSan, valgrind)" tests/sanitizers/run_hardening.sh "$jobs"
+  run_stage "differential fuzzers, ${LOSSOPT_FUZZ_SECONDS:-30} s each" fuzzers
+fi
+if [[ $run_aarch64 -eq 1 ]]; then
+  run_stage "AArch64 NEON under qemu-aarch64" aarch64_suite
 fi
 
+echo "=== summary ==="
+printf '%s\n' "${summary[@]}"
+echo "total: $((SECONDS - total_start)) s"
 if [[ $status -eq 0 ]]; then
   echo "=== all test runs passed ==="
 else

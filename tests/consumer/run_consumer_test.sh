@@ -124,6 +124,10 @@ build_consumers() {
     fail "$tag: lossopt.pc's prefix $pc_prefix is not $prefix"
   [[ -f "$pc_libdir/liblossopt.so.$major" && -f "$pc_libdir/liblossopt.a" ]] ||
     fail "$tag: lossopt.pc's libdir $pc_libdir holds no liblossopt"
+  grep -qx 'License: MIT' "$(pkg-config --variable=pcfiledir lossopt)/lossopt.pc" ||
+    fail "$tag: lossopt.pc does not carry 'License: MIT'"
+  cmp -s "$prefix/share/doc/lossopt/copyright" "$source_dir/LICENSE" ||
+    fail "$tag: $prefix/share/doc/lossopt/copyright is not the LICENSE"
   libs=$(pkg-config --libs lossopt)
   static_libs=$(pkg-config --static --libs lossopt)
   echo "  --cflags: $(pkg-config --cflags lossopt)"
