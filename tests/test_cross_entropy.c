@@ -291,12 +291,10 @@ int main(void)
     if (!quick && !double_only)
         check_against_double(2, 32000, 0);
     /* a randomized sweep of shapes, each from its own seed */
-    const char *sweeps_env = getenv("LOSSOPT_TEST_DOUBLE_SWEEPS");
-    unsigned long sweeps = sweeps_env ? strtoul(sweeps_env, NULL, 10) : (quick ? 2 : 8);
+    unsigned long sweeps = test_sweep_count(quick);
     for (unsigned long k = 1; k <= sweeps; k++) {
-        test_seed_case("cross_entropy sweep shape", k, 0, 0);
-        size_t classes = 1 + test_random_below(test_random_u32() % 4 == 0 ? 2000 : 40);
-        size_t rows = 1 + test_random_below(classes > 200 ? 4 : 24);
+        size_t rows, classes;
+        test_sweep_shape("cross_entropy sweep shape", k, &rows, &classes);
         check_against_double(rows, classes, k);
     }
     printf("checked against double: %zu fixed shapes and %lu random ones\n",

@@ -19,42 +19,31 @@
 
 #include "lossopt_internal.h"
 #include "test_support.h"
+#include "test_variants.h"
 
 #define ROWS 5
 #define CLASSES 11
 
-/* The public API (isa < 0) and every supported ISA's table. */
-static int next_entry(int isa)
-{
-    unsigned supported = lossopt_supported_isas();
-    for (isa++; isa <= LOSSOPT_ISA_NEON; isa++)
-        if (isa < 0 || (supported >> isa) & 1)
-            return isa;
-    return isa;
-}
-#define FOR_EACH_ENTRY(isa) for (int isa = next_entry(-2); isa <= LOSSOPT_ISA_NEON; isa = next_entry(isa))
+/* The public API and every supported ISA's table (tests/test_variants.h). */
+static variant entries[TEST_MAX_VARIANTS];
+static size_t entry_count;
+#define FOR_EACH_ENTRY(v) for (const variant *v = entries; v < entries + entry_count; v++)
 
-static const char *entry_name(int isa) { return isa < 0 ? "public" : lossopt_isa_name((lossopt_isa)isa); }
-static const lossopt_kernel_table *table_of(int isa)
-{
-    return isa < 0 ? lossopt_active_table() : lossopt_kernel_table_for((lossopt_isa)isa);
-}
-
-static lossopt_status cross_entropy(int isa, const float *x, const int64_t *labels, size_t rows,
+static lossopt_status cross_entropy(const variant *v, const float *x, const int64_t *labels, size_t rows,
                                     const lossopt_ce_options *opt, float *loss, float *grad)
 {
-    if (isa < 0)
+    if (v->public_api)
         return lossopt_cross_entropy_f32(x, labels, rows, CLASSES, opt, loss, grad);
-    return lossopt_cross_entropy_f32_with_table(table_of(isa), x, labels, rows, CLASSES, opt, loss,
+    return lossopt_cross_entropy_f32_with_table(v->table, x, labels, rows, CLASSES, opt, loss,
                                                 grad);
 }
 
-static lossopt_status cross_entropy_probs(int isa, const float *x, const float *t, size_t rows,
+static lossopt_status cross_entropy_probs(const variant *v, const float *x, const float *t, size_t rows,
                                           const lossopt_ce_options *opt, float *loss, float *grad)
 {
-    if (isa < 0)
+    if (v->public_api)
         return lossopt_cross_entropy_probs_f32(x, t, rows, CLASSES, opt, loss, grad);
-    return lossopt_cross_entropy_probs_f32_with_table(table_of(isa), x, t, rows, CLASSES, opt,
+    return lossopt_cross_entropy_probs_f32_with_table(v->table, x, t, rows, CLASSES, opt,
                                                       loss, grad);
 }
 
@@ -90,32 +79,32 @@ static void check_unused_class_weights(void)
         memcpy(w_poisoned, w, sizeof w);
         w_poisoned[3] = poison[k];
         for (int ri = 0; ri < 3; ri++) {
-            FOR_EACH_ENTRY(isa) {
+            FOR_EACH_ENTRY(v) {
                 float want_loss[ROWS], loss[ROWS], want_grad[ROWS * CLASSES], grad[ROWS * CLASSES];
                 lossopt_ce_options clean = {reductions[ri], w, 0.0f};
                 lossopt_ce_options poisoned = {reductions[ri], w_poisoned, 0.0f};
                 size_t count = reductions[ri] == LOSSOPT_NONE ? ROWS : 1;
-                lossopt_status a = cross_entropy(isa, x, labels, ROWS, &clean, want_loss, want_grad);
-                lossopt_status b = cross_entropy(isa, x, labels, ROWS, &poisoned, loss, grad);
+                lossopt_status a = cross_entropy(v, x, labels, ROWS, &clean, want_loss, want_grad);
+                lossopt_status b = cross_entropy(v, x, labels, ROWS, &poisoned, loss, grad);
                 test_check(a == LOSSOPT_OK && b == LOSSOPT_OK && same(want_loss, loss, count) &&
                                same(want_grad, grad, ROWS * CLASSES),
                            "%s: cross_entropy r=%d, unused class weight %g changed the result",
-                           entry_name(isa), ri, (double)poison[k]);
+                           v->name, ri, (double)poison[k]);
                 /* soft targets: class 3's target is 0 in every row */
-                a = cross_entropy_probs(isa, x, t, ROWS, &clean, want_loss, want_grad);
-                b = cross_entropy_probs(isa, x, t, ROWS, &poisoned, loss, grad);
+                a = cross_entropy_probs(v, x, t, ROWS, &clean, want_loss, want_grad);
+                b = cross_entropy_probs(v, x, t, ROWS, &poisoned, loss, grad);
                 test_check(a == LOSSOPT_OK && b == LOSSOPT_OK && same(want_loss, loss, count) &&
                                same(want_grad, grad, ROWS * CLASSES),
                            "%s: cross_entropy_probs r=%d, weight %g at a zero target changed the "
                            "result",
-                           entry_name(isa), ri, (double)poison[k]);
+                           v->name, ri, (double)poison[k]);
                 /* with label smoothing every weight is used: not finite */
                 lossopt_ce_options smoothed = {reductions[ri], w_poisoned, 0.1f};
-                b = cross_entropy(isa, x, labels, ROWS, &smoothed, loss, grad);
+                b = cross_entropy(v, x, labels, ROWS, &smoothed, loss, grad);
                 test_check(b == LOSSOPT_OK && !isfinite(loss[0]) && !isfinite(grad[0]),
                            "%s: smoothed cross_entropy with weight %g: loss %g grad %g, want "
                            "non-finite",
-                           entry_name(isa), (double)poison[k], (double)loss[0], (double)grad[0]);
+                           v->name, (double)poison[k], (double)loss[0], (double)grad[0]);
             }
         }
     }
@@ -131,16 +120,16 @@ static void check_infinite_logits(void)
     fill_logits(x, ROWS * CLASSES);
     x[0 * CLASSES + 4] = INFINITY; /* row 0: at its label */
     x[2 * CLASSES + 5] = INFINITY; /* row 2: elsewhere */
-    FOR_EACH_ENTRY(isa) {
+    FOR_EACH_ENTRY(v) {
         for (int soft = 0; soft < 2; soft++) {
             float loss[ROWS], grad[ROWS * CLASSES], alone_loss[1], alone_grad[CLASSES];
             float t[ROWS * CLASSES];
             for (int i = 0; i < ROWS * CLASSES; i++)
                 t[i] = (int64_t)(i % CLASSES) == labels[i / CLASSES] ? 0.9f : 0.01f;
             lossopt_ce_options none = {LOSSOPT_NONE, NULL, 0.0f};
-            lossopt_status st = soft ? cross_entropy_probs(isa, x, t, ROWS, &none, loss, grad)
-                                     : cross_entropy(isa, x, labels, ROWS, &none, loss, grad);
-            if (!test_check(st == LOSSOPT_OK, "%s: status %d", entry_name(isa), st))
+            lossopt_status st = soft ? cross_entropy_probs(v, x, t, ROWS, &none, loss, grad)
+                                     : cross_entropy(v, x, labels, ROWS, &none, loss, grad);
+            if (!test_check(st == LOSSOPT_OK, "%s: status %d", v->name, st))
                 continue;
             for (int r = 0; r < ROWS; r++) {
                 bool infinite_row = r == 0 || r == 2;
@@ -150,34 +139,34 @@ static void check_infinite_logits(void)
                         all_nan = all_nan && isnan(grad[r * CLASSES + j]);
                     test_check(all_nan, "%s: %s row %d with +inf at %s: loss %g, want NaN and a "
                                "NaN gradient row (PyTorch)",
-                               entry_name(isa), soft ? "soft" : "class-index", r,
+                               v->name, soft ? "soft" : "class-index", r,
                                r == 0 ? "the label" : "another class", (double)loss[r]);
                     continue;
                 }
-                st = soft ? cross_entropy_probs(isa, x + r * CLASSES, t + r * CLASSES, 1, &none,
+                st = soft ? cross_entropy_probs(v, x + r * CLASSES, t + r * CLASSES, 1, &none,
                                                 alone_loss, alone_grad)
-                          : cross_entropy(isa, x + r * CLASSES, labels + r, 1, &none, alone_loss,
+                          : cross_entropy(v, x + r * CLASSES, labels + r, 1, &none, alone_loss,
                                           alone_grad);
                 test_check(st == LOSSOPT_OK && alone_loss[0] == loss[r] &&
                                same(alone_grad, grad + r * CLASSES, CLASSES),
-                           "%s: row %d changed by another row's +inf", entry_name(isa), r);
+                           "%s: row %d changed by another row's +inf", v->name, r);
             }
             lossopt_ce_options mean = {LOSSOPT_MEAN, NULL, 0.0f};
-            st = soft ? cross_entropy_probs(isa, x, t, ROWS, &mean, loss, NULL)
-                      : cross_entropy(isa, x, labels, ROWS, &mean, loss, NULL);
+            st = soft ? cross_entropy_probs(v, x, t, ROWS, &mean, loss, NULL)
+                      : cross_entropy(v, x, labels, ROWS, &mean, loss, NULL);
             test_check(st == LOSSOPT_OK && isnan(loss[0]), "%s: MEAN with a +inf logit: %g",
-                       entry_name(isa), (double)loss[0]);
+                       v->name, (double)loss[0]);
         }
     }
 }
 
-static lossopt_status multi_margin(int isa, const float *x, const int64_t *labels, size_t rows,
+static lossopt_status multi_margin(const variant *v, const float *x, const int64_t *labels, size_t rows,
                                    size_t classes, int p, float margin, lossopt_reduction r,
                                    float *loss, float *grad)
 {
-    if (isa < 0)
+    if (v->public_api)
         return lossopt_multi_margin_f32(x, labels, rows, classes, p, margin, NULL, r, loss, grad);
-    return lossopt_multi_margin_f32_with_table(table_of(isa), x, labels, rows, classes, p, margin,
+    return lossopt_multi_margin_f32_with_table(v->table, x, labels, rows, classes, p, margin,
                                                NULL, r, loss, grad);
 }
 
@@ -221,14 +210,14 @@ static void check_multi_margin_infinities(void)
         for (int p = 1; p <= 2; p++) {
             double want_loss, want_grad[C];
             multi_margin_reference(x, label, C, p, cases[k].margin, &want_loss, want_grad);
-            FOR_EACH_ENTRY(isa) {
+            FOR_EACH_ENTRY(v) {
                 float loss, grad[C];
-                lossopt_status st = multi_margin(isa, x, &label, 1, C, p, cases[k].margin,
+                lossopt_status st = multi_margin(v, x, &label, 1, C, p, cases[k].margin,
                                                  LOSSOPT_SUM, &loss, grad);
                 bool ok = st == LOSSOPT_OK && !isnan(loss) &&
                           (isinf(want_loss) ? loss == (float)want_loss
                                             : fabs(loss - want_loss) <= 1e-6 * fabs(want_loss) + 1e-30);
-                test_check(ok, "%s: multi_margin p=%d %s: loss %g, PyTorch %g", entry_name(isa),
+                test_check(ok, "%s: multi_margin p=%d %s: loss %g, PyTorch %g", v->name,
                            p, cases[k].what, (double)loss, want_loss);
                 for (int j = 0; j < C; j++) {
                     bool g_ok = !isnan(grad[j]) &&
@@ -236,7 +225,7 @@ static void check_multi_margin_infinities(void)
                                                      : fabs(grad[j] - want_grad[j]) <=
                                                            1e-6 * fabs(want_grad[j]));
                     test_check(g_ok, "%s: multi_margin p=%d %s: grad[%d] %g, PyTorch %g",
-                               entry_name(isa), p, cases[k].what, j, (double)grad[j],
+                               v->name, p, cases[k].what, j, (double)grad[j],
                                want_grad[j]);
                 }
             }
@@ -244,11 +233,10 @@ static void check_multi_margin_infinities(void)
     }
 }
 
-static lossopt_status elementwise(int isa, lossopt_loss_kind kind, const float *x, const float *t,
+static lossopt_status elementwise(const variant *v, lossopt_loss_kind kind, const float *x, const float *t,
                                   size_t n, float parameter, float *loss, float *grad)
 {
-    const lossopt_kernel_table *table = table_of(isa);
-    return lossopt_elementwise_loss_f32_with_table(table, kind, x, t, NULL, n, parameter,
+    return lossopt_elementwise_loss_f32_with_table(v->table, kind, x, t, NULL, n, parameter,
                                                    LOSSOPT_NONE, loss, grad);
 }
 
@@ -261,29 +249,29 @@ static void check_infinite_parameters(void)
         x[i] = test_random_uniform(-1e3f, 1e3f);
         t[i] = test_random_uniform(-1e3f, 1e3f);
     }
-    FOR_EACH_ENTRY(isa) {
+    FOR_EACH_ENTRY(v) {
         float loss[N], grad[N], want_loss[N], want_grad[N];
         /* huber with delta = inf is huber with any delta above every |d| */
-        lossopt_status a = elementwise(isa, LOSSOPT_LOSS_HUBER, x, t, N, INFINITY, loss, grad);
-        lossopt_status b = elementwise(isa, LOSSOPT_LOSS_HUBER, x, t, N, FLT_MAX, want_loss, want_grad);
+        lossopt_status a = elementwise(v, LOSSOPT_LOSS_HUBER, x, t, N, INFINITY, loss, grad);
+        lossopt_status b = elementwise(v, LOSSOPT_LOSS_HUBER, x, t, N, FLT_MAX, want_loss, want_grad);
         test_check(a == LOSSOPT_OK && b == LOSSOPT_OK && same(loss, want_loss, N) &&
                        same(grad, want_grad, N),
                    "%s: huber delta inf differs from delta FLT_MAX (0.5 d^2, grad d)",
-                   entry_name(isa));
+                   v->name);
         /* smooth_l1 with beta = inf: loss 0 and gradient 0 for finite d */
-        a = elementwise(isa, LOSSOPT_LOSS_SMOOTH_L1, x, t, N, INFINITY, loss, grad);
+        a = elementwise(v, LOSSOPT_LOSS_SMOOTH_L1, x, t, N, INFINITY, loss, grad);
         bool zero = a == LOSSOPT_OK;
         for (int i = 0; i < N; i++)
             zero = zero && loss[i] == 0.0f && grad[i] == 0.0f;
-        test_check(zero, "%s: smooth_l1 beta inf: want loss 0 and gradient 0", entry_name(isa));
+        test_check(zero, "%s: smooth_l1 beta inf: want loss 0 and gradient 0", v->name);
         /* bce_logits with pos_weight = inf: PyTorch's lw = 1 + (inf - 1) y is
          * inf for y > 0 (loss inf) and NaN for y = 0 (inf * 0) */
         float logit[4] = {-2.0f, 0.5f, 3.0f, -0.25f}, y[4] = {1.0f, 0.3f, 0.0f, 0.0f};
-        a = elementwise(isa, LOSSOPT_LOSS_BCE_LOGITS, logit, y, 4, INFINITY, loss, grad);
+        a = elementwise(v, LOSSOPT_LOSS_BCE_LOGITS, logit, y, 4, INFINITY, loss, grad);
         test_check(a == LOSSOPT_OK && loss[0] == INFINITY && loss[1] == INFINITY &&
                        isnan(loss[2]) && isnan(loss[3]),
                    "%s: bce_logits pos_weight inf: losses %g %g %g %g, want inf inf NaN NaN",
-                   entry_name(isa), (double)loss[0], (double)loss[1], (double)loss[2],
+                   v->name, (double)loss[0], (double)loss[1], (double)loss[2],
                    (double)loss[3]);
     }
 }
@@ -292,6 +280,7 @@ int main(void)
 {
     test_init("test_loss_rules");
     test_skip_unless_forced_isa_supported();
+    entry_count = test_all_entry_points(entries);
     check_unused_class_weights();
     check_infinite_logits();
     check_multi_margin_infinities();

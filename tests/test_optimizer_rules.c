@@ -15,38 +15,29 @@
 
 #include "lossopt_internal.h"
 #include "test_support.h"
+#include "test_variants.h"
 
 #define N 67
 
-/* The public API (isa < 0) or one supported ISA's internal entry point. */
-static int next_entry(int isa)
-{
-    unsigned supported = lossopt_supported_isas();
-    for (isa++; isa <= LOSSOPT_ISA_NEON; isa++)
-        if (isa < 0 || (supported >> isa) & 1)
-            return isa;
-    return isa;
-}
+/* The public API and every supported ISA's table (tests/test_variants.h). */
+static variant entries[TEST_MAX_VARIANTS];
+static size_t entry_count;
+#define FOR_EACH_ENTRY(e) for (const variant *e = entries; e < entries + entry_count; e++)
 
-static const char *entry_name(int isa)
-{
-    return isa < 0 ? "public" : lossopt_isa_name((lossopt_isa)isa);
-}
-
-static lossopt_status adam(int isa, float *p, const float *g, float *m, float *v, float *vmax,
+static lossopt_status adam(const variant *entry, float *p, const float *g, float *m, float *v, float *vmax,
                            const lossopt_adam_config *cfg, int64_t step)
 {
-    if (isa < 0)
+    if (entry->public_api)
         return lossopt_adam_step_f32(p, g, m, v, vmax, N, cfg, step);
-    return lossopt_adam_step_f32_isa((lossopt_isa)isa, p, g, m, v, vmax, N, cfg, step);
+    return lossopt_adam_step_f32_with_table(entry->table, p, g, m, v, vmax, N, cfg, step);
 }
 
-static lossopt_status rmsprop(int isa, float *p, const float *g, float *sq, float *ga,
+static lossopt_status rmsprop(const variant *entry, float *p, const float *g, float *sq, float *ga,
                               float *buf, const lossopt_rmsprop_config *cfg)
 {
-    if (isa < 0)
+    if (entry->public_api)
         return lossopt_rmsprop_step_f32(p, g, sq, ga, buf, N, cfg);
-    return lossopt_rmsprop_step_f32_isa((lossopt_isa)isa, p, g, sq, ga, buf, N, cfg);
+    return lossopt_rmsprop_step_f32_with_table(entry->table, p, g, sq, ga, buf, N, cfg);
 }
 
 /* The literal rule of the header, in float. */
@@ -64,7 +55,7 @@ static void fill(float *x, float lo, float hi)
 /* The example and beta1 = 0 on random data, every entry point. */
 static void check_beta1_zero(void)
 {
-    for (int isa = next_entry(-2); isa <= LOSSOPT_ISA_NEON; isa = next_entry(isa)) {
+    FOR_EACH_ENTRY(entry) {
         test_seed_case("beta1 zero", 0, 0, 0);
         float p[N], g[N], m[N], v[N], vmax[N];
         fill(p, -1, 1);
@@ -72,22 +63,22 @@ static void check_beta1_zero(void)
         fill(m, -2, 2);
         fill(v, 0, 1);
         memcpy(vmax, v, sizeof v);
-        g[0] = 1e-8f, m[0] = 1.0f, v[0] = 0.0f, p[0] = 1.0f; /* the element */
+        g[0] = 1e-8f, m[0] = 1.0f, v[0] = 0.0f, p[0] = 1.0f; /* the element of the 0.1 defect report */
         lossopt_adam_config cfg = lossopt_adam_defaults();
         cfg.beta1 = 0.0;
         cfg.eps = 0.0;
         cfg.lr = 0.005;
         float p0 = p[0];
-        lossopt_status st = adam(isa, p, g, m, v, vmax, &cfg, 1);
-        if (!test_check(st == LOSSOPT_OK, "%s: beta1 0: status %d", entry_name(isa), st))
+        lossopt_status st = adam(entry, p, g, m, v, vmax, &cfg, 1);
+        if (!test_check(st == LOSSOPT_OK, "%s: beta1 0: status %d", entry->name, st))
             continue;
         test_check(memcmp(m, g, sizeof m) == 0, "%s: beta1 0: exp_avg[%zu] = %a, grad %a",
-                   entry_name(isa), test_first_difference(m, g, N),
+                   entry->name, test_first_difference(m, g, N),
                    m[test_first_difference(m, g, N) % N], g[test_first_difference(m, g, N) % N]);
         /* exp_avg = 1e-8 = sqrt(v / bc2): the update is the whole step size */
         double update = (double)p0 - (double)p[0];
         test_check(fabs(update - 0.005) <= 4 * test_ulp_of(1.0f),
-                   "%s: beta1 0, m 1, g 1e-8: update %.9g, want 0.005", entry_name(isa), update);
+                   "%s: beta1 0, m 1, g 1e-8: update %.9g, want 0.005", entry->name, update);
     }
 }
 
@@ -96,7 +87,7 @@ static void check_lerp_branches(void)
 {
     static const double betas[] = {0.9, 0.51, 0.5 + 0x1p-30, 0.5, 0.5 - 0x1p-30, 0.49, 0.3, 0.0};
     for (size_t k = 0; k < sizeof betas / sizeof betas[0]; k++) {
-        for (int isa = next_entry(-2); isa <= LOSSOPT_ISA_NEON; isa = next_entry(isa)) {
+        FOR_EACH_ENTRY(entry) {
             test_seed_case("lerp branches", k, 0, 0);
             float p[N], g[N], m[N], v[N], sq[N], ga[N], want[N];
             fill(p, -1, 1);
@@ -111,20 +102,20 @@ static void check_lerp_branches(void)
 
             lossopt_adam_config cfg = lossopt_adam_defaults();
             cfg.beta1 = betas[k];
-            lossopt_status st = adam(isa, p, g, m, v, NULL, &cfg, 2);
+            lossopt_status st = adam(entry, p, g, m, v, NULL, &cfg, 2);
             size_t d = test_first_difference(m, want, N);
             test_check(st == LOSSOPT_OK && d == N,
-                       "%s: adam beta1 %.17g (w %a): exp_avg[%zu] %a, rule %a", entry_name(isa),
+                       "%s: adam beta1 %.17g (w %a): exp_avg[%zu] %a, rule %a", entry->name,
                        betas[k], w, d % N, m[d % N], want[d % N]);
 
             lossopt_rmsprop_config r = lossopt_rmsprop_defaults();
             r.alpha = betas[k];
             r.centered = true;
-            st = rmsprop(isa, p, g, sq, ga, NULL, &r);
+            st = rmsprop(entry, p, g, sq, ga, NULL, &r);
             d = test_first_difference(ga, want, N);
             test_check(st == LOSSOPT_OK && d == N,
                        "%s: rmsprop alpha %.17g (w %a): grad_avg[%zu] %a, rule %a",
-                       entry_name(isa), betas[k], w, d % N, ga[d % N], want[d % N]);
+                       entry->name, betas[k], w, d % N, ga[d % N], want[d % N]);
         }
     }
 }
@@ -136,20 +127,20 @@ static void check_double_hyper_parameters(void)
     float one_minus_beta2 = (float)(1.0 - 0.999);
     test_check(one_minus_beta2 != (float)(1.0 - (double)0.999f),
                "the test needs a beta2 whose float changes 1 - beta2");
-    for (int isa = next_entry(-2); isa <= LOSSOPT_ISA_NEON; isa = next_entry(isa)) {
+    FOR_EACH_ENTRY(entry) {
         test_seed_case("double betas", 0, 0, 0);
         float p[N], g[N], m[N] = {0}, v[N] = {0};
         fill(p, -1, 1);
         fill(g, -3, 3);
         lossopt_adam_config cfg = lossopt_adam_defaults();
-        lossopt_status st = adam(isa, p, g, m, v, NULL, &cfg, 1);
+        lossopt_status st = adam(entry, p, g, m, v, NULL, &cfg, 1);
         size_t bad = N;
         for (int i = N - 1; i >= 0; i--)
             if (v[i] != fmaf(one_minus_beta2 * g[i], g[i], 0.999f * 0.0f))
                 bad = (size_t)i;
         test_check(st == LOSSOPT_OK && bad == N,
                    "%s: default betas: exp_avg_sq[%zu] = %a, want (float)(1 - 0.999) g^2",
-                   entry_name(isa), bad % N, v[bad % N]);
+                   entry->name, bad % N, v[bad % N]);
     }
 }
 
@@ -157,6 +148,7 @@ int main(void)
 {
     test_init("test_optimizer_rules");
     test_skip_unless_forced_isa_supported();
+    entry_count = test_all_entry_points(entries);
     check_beta1_zero();
     check_lerp_branches();
     check_double_hyper_parameters();

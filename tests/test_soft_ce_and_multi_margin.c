@@ -325,12 +325,10 @@ int main(void)
         check_against_double(double_classes[c] >= 1000 ? 3 : 20, double_classes[c], 0);
     /* a randomized sweep of shapes, each from its own seed
      * (LOSSOPT_TEST_DOUBLE_SWEEPS=N for more) */
-    const char *sweeps_env = getenv("LOSSOPT_TEST_DOUBLE_SWEEPS");
-    unsigned long sweeps = sweeps_env ? strtoul(sweeps_env, NULL, 10) : (quick ? 2 : 8);
+    unsigned long sweeps = test_sweep_count(quick);
     for (unsigned long k = 1; k <= sweeps; k++) {
-        test_seed_case("soft_ce_margin sweep shape", k, 0, 0);
-        size_t classes = 1 + test_random_below(test_random_u32() % 4 == 0 ? 2000 : 40);
-        size_t rows = 1 + test_random_below(classes > 200 ? 4 : 24);
+        size_t rows, classes;
+        test_sweep_shape("soft_ce_margin sweep shape", k, &rows, &classes);
         check_against_double(rows, classes, k);
     }
     check_errors();

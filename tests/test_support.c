@@ -68,6 +68,19 @@ void test_init(const char *name)
 
 uint64_t test_base_seed(void) { return base_seed; }
 
+unsigned long test_sweep_count(bool quick)
+{
+    const char *env = getenv("LOSSOPT_TEST_DOUBLE_SWEEPS");
+    return env ? strtoul(env, NULL, 10) : (quick ? 2 : 8);
+}
+
+void test_sweep_shape(const char *stage, unsigned long k, size_t *rows, size_t *classes)
+{
+    test_seed_case(stage, k, 0, 0);
+    *classes = 1 + test_random_below(test_random_u32() % 4 == 0 ? 2000 : 40);
+    *rows = 1 + test_random_below(*classes > 200 ? 4 : 24);
+}
+
 void test_seed_case(const char *stage, uint64_t a, uint64_t b, uint64_t c)
 {
     /* FNV-1a of the stage name, then each number through splitmix64 */

@@ -31,6 +31,11 @@ void test_skip_unless_forced_isa_supported(void);
  * on how many ISAs this host supports. Never pass a variant or ISA index.
  * Drawing before the first test_seed_case fails the test. */
 void test_seed_case(const char *stage, uint64_t a, uint64_t b, uint64_t c);
+/* Random row-wise shapes for checks against double: the number of shapes
+ * (LOSSOPT_TEST_DOUBLE_SWEEPS, else 8, or 2 when quick), and shape k drawn
+ * from its own seed (1..2000 classes, more rows when there are few). */
+unsigned long test_sweep_count(bool quick);
+void test_sweep_shape(const char *stage, unsigned long k, size_t *rows, size_t *classes);
 /* The run's base seed (for tests that hand a seed to a generator). */
 uint64_t test_base_seed(void);
 uint32_t test_random_u32(void);

@@ -42,4 +42,19 @@ static inline size_t test_variants(variant *out)
     return count;
 }
 
+/* Every entry point, for tests that check a rule rather than compare with
+ * the oracle: the public API, then every supported ISA's table, the scalar
+ * oracle's included. Fills out (TEST_MAX_VARIANTS entries), returns the count. */
+static inline size_t test_all_entry_points(variant *out)
+{
+    size_t count = 0;
+    out[count++] = (variant){true, lossopt_active_table(), "public"};
+    unsigned supported = lossopt_supported_isas();
+    for (int isa = LOSSOPT_ISA_SCALAR; isa <= LOSSOPT_ISA_NEON; isa++)
+        if ((supported >> isa) & 1)
+            out[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
+                                     lossopt_isa_name((lossopt_isa)isa)};
+    return count;
+}
+
 #endif /* LOSSOPT_TEST_VARIANTS_H */
