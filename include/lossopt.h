@@ -168,8 +168,9 @@ LOSSOPT_API lossopt_status lossopt_l1_f32(const float *input, const float *targe
 
 /* Huber, delta > 0 (else LOSSOPT_ERR_ARG; NaN too; +inf is valid, as in
  * PyTorch: the loss is then 0.5 d^2 everywhere). a = |d|, h = (float)(delta/2),
- * and the two loss branches carry the rounding error e of d = x - t (TwoSum,
- * 0 where not finite), so the value stays within 2 ulp for any delta:
+ * and the two loss branches carry the rounding error e of d = x - t (TwoSum;
+ * NaN only where d is not finite, and never used there), so the value stays
+ * within 2 ulp for any delta:
  *   q = fma(0.5 * d, d, d * e)                                 (0.5 (x - t)^2)
  *   s = a - h;  l = s + (((a - s) - h) + (d < 0 ? -e : e))    (|x - t| - h;
  *                                        the tail is 0 where it is NaN)
@@ -274,7 +275,7 @@ typedef struct lossopt_ce_options {
  * does with and without weights; all rows ignored -> NaN. SUM: the sum.
  * Gradient, with D = 1 for SUM and NONE:
  *   A = ((1 - eps) w_y + (eps / C) W) / D           (double)
- *   g_j = fma(e_j, (float)(A / S), -(w_j * (float)(eps / (C D))))   j != y
+ *   g_j = fma(e_j, (float)(A / S), -(w_j * (float)((eps / C) / D)))  j != y
  *   g_y = (float)(-A S_o / S + (eps / C)(W - w_y) / D)        (no cancellation)
  * A term whose coefficient is exactly 0 contributes nothing: without label
  * smoothing (eps = 0) the (eps / C) terms are left out, so no class weight

@@ -37,14 +37,14 @@ LOSSOPT_ALWAYS_INLINE vfloat loss_sign(vfloat d)
                       vec_select(vec_lt(d, vec_set1(0.0f)), vec_set1(-1.0f), d));
 }
 
-/* The rounding error of d = x - t (TwoSum: d + error == x - t exactly), or 0
- * where it is not finite (x or t infinite or NaN, or x - t overflowing). */
+/* The rounding error of d = x - t (TwoSum: d + error == x - t exactly). It
+ * is NaN only where d is not finite (x or t infinite or NaN, or x - t
+ * overflowing); its users never let that through (kernels/loss_regression.c). */
 LOSSOPT_ALWAYS_INLINE vfloat loss_difference_error(vfloat x, vfloat t, vfloat d)
 {
     vfloat virtual_t = vec_sub(d, x); /* -t as rounded into d */
     vfloat virtual_x = vec_sub(d, virtual_t);
-    vfloat error = vec_sub(vec_sub(x, virtual_x), vec_add(t, virtual_t));
-    return vec_select(vec_isnan(error), vec_set1(0.0f), error);
+    return vec_sub(vec_sub(x, virtual_x), vec_add(t, virtual_t));
 }
 
 /* DEFINE_ELEMENTWISE_KERNEL(name, ELEMENT) defines the kernel

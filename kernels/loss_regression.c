@@ -30,7 +30,9 @@ DEFINE_ELEMENTWISE_KERNEL(l1_f32, l1_element)
  * its exact remainder (Fast2Sum: |d| >= delta > h in the linear branches).
  * Without them, d's half ulp and the rounding of |d| - h reach the loss
  * amplified (by 2 in d^2, by delta in the linear branch) and the value
- * misses SPEC's 2 ulp for delta, beta not powers of two. */
+ * misses SPEC's 2 ulp for delta, beta not powers of two. e is NaN only where
+ * d is not finite: the quadratic branch is not taken there (|d| < delta is
+ * false), and the linear branch's tail, NaN there, is dropped. */
 LOSSOPT_ALWAYS_INLINE vfloat half_square(vfloat d, vfloat error)
 {
     return vec_fma(vec_mul(vec_set1(0.5f), d), d, vec_mul(d, error));

@@ -82,7 +82,30 @@ aarch64_suite() {
   local rc=0
   (cd build/aarch64 && ctest -j "$jobs" --output-on-failure) || rc=$?
   show_skips build/aarch64
+  cross_isa_bits || rc=1
   return $rc
+}
+
+# Every kernel's outputs on a fixed workload (moderate and special values),
+# written by tests/test_no_fma_difference.c --bits on x86 (the dispatcher's
+# ISA, then scalar) and on AArch64 under qemu (neon, then scalar): the files
+# must be identical byte for byte (NaN written as one pattern).
+cross_isa_bits() {
+  local out=build/cross-isa-bits qemu_arm=(qemu-aarch64 -L /usr/aarch64-linux-gnu) native_isa
+  mkdir -p "$out"
+  native_isa=$(build/native/tests/test_no_fma_difference --bits "$out/x86-native.txt" |
+               sed -n 's/^wrote .* floats (\(.*\)) to .*/\1/p') || return 1
+  LOSSOPT_ISA=scalar build/native/tests/test_no_fma_difference --bits "$out/x86-scalar.txt" >/dev/null || return 1
+  "${qemu_arm[@]}" build/aarch64/tests/test_no_fma_difference --bits "$out/aarch64-neon.txt" >/dev/null || return 1
+  LOSSOPT_ISA=scalar "${qemu_arm[@]}" build/aarch64/tests/test_no_fma_difference \
+    --bits "$out/aarch64-scalar.txt" >/dev/null || return 1
+  for f in x86-scalar aarch64-neon aarch64-scalar; do
+    if ! cmp -s "$out/x86-native.txt" "$out/$f.txt"; then
+      echo "cross-ISA bits: FAIL: $f differs from x86 $native_isa (diff $out/x86-native.txt $out/$f.txt)"
+      return 1
+    fi
+  done
+  echo "cross-ISA bits: x86 $native_isa and scalar, AArch64 neon and scalar: identical outputs of $(grep -c '^group' "$out/x86-native.txt") kernel outputs"
 }
 
 total_start=$SECONDS

@@ -71,9 +71,31 @@ static float random_probability(bool special)
     return test_random_uniform(0.0f, 1.0f);
 }
 
+/* x, t with x - t rounding to exactly delta, with a rounding error: the
+ * branch point of huber and smooth_l1, where the two branches' float
+ * formulas differ in the last bits. False when none is found. */
+static bool branch_point_pair(float delta, float *x, float *t)
+{
+    for (int j = 1; j < 4096; j++) {
+        float tiny = ldexpf(1.0f + (float)j / 1024.0f, -27);
+        float big = (float)((double)delta + (double)tiny);
+        if (big - tiny == delta && (double)big - (double)tiny != (double)delta) {
+            *x = big;
+            *t = tiny;
+            return true;
+        }
+    }
+    return false;
+}
+
 void loss_case_fill(const loss_case *c, float *input, float *target, float *weight, size_t n,
                     bool special)
 {
+    float edge_x = 0.0f, edge_t = 0.0f;
+    bool branch_point = special &&
+                        (c->kind == LOSSOPT_LOSS_HUBER || c->kind == LOSSOPT_LOSS_SMOOTH_L1) &&
+                        c->parameter > 0.0f && isfinite(c->parameter) &&
+                        branch_point_pair(c->parameter, &edge_x, &edge_t);
     static const float labels[] = {0.0f, 1.0f, -1.0f, 1.0f, 0.5f, -2.0f, -0.0f, NAN};
     for (size_t i = 0; i < n; i++) {
         if (c->kind == LOSSOPT_LOSS_BCE) {
@@ -89,6 +111,11 @@ void loss_case_fill(const loss_case *c, float *input, float *target, float *weig
         } else {
             input[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
             target[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
+            if (branch_point && test_random_u32() % 8 == 0) { /* |x - t| rounds to delta */
+                bool negative = test_random_u32() % 2;
+                input[i] = negative ? -edge_x : edge_x;
+                target[i] = negative ? -edge_t : edge_t;
+            }
         }
         if (weight)
             weight[i] = special && test_random_u32() % 4 == 0 ? test_random_special()

@@ -11,13 +11,22 @@
  *   - multi_margin with an infinite margin or target score, or margin - x_y
  *     overflowing: PyTorch's values (inf or 0, finite gradients), not NaN;
  *   - +inf is a valid huber delta (0.5 d^2), smooth_l1 beta (0) and
- *     bce_logits pos_weight (PyTorch's formula: inf, NaN at y = 0). */
+ *     bce_logits pos_weight (PyTorch's formula: inf, NaN at y = 0);
+ *   - the per-call scalars and reductions are the header's double expressions
+ *     rounded once (a spy kernel table records what each call hands to the
+ *     kernels and gets back): the bitwise tests cannot see them, because the
+ *     oracle and every ISA share them;
+ *   - huber and smooth_l1 at |x - t| == delta exactly take the linear branch,
+ *     also where x - t rounds to delta; a sum of -0 losses is -0; label
+ *     smoothing 1 with a -inf label logit is +inf (its NLL term has
+ *     coefficient 0); a one-class row's loss is +0. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lossopt_internal.h"
+#include "loss_cases.h"
 #include "test_support.h"
 #include "test_variants.h"
 
@@ -276,6 +285,272 @@ static void check_infinite_parameters(void)
     }
 }
 
+/* ---- coefficients and reductions, through a spy kernel table ------------- */
+
+static lossopt_elementwise_args seen_args;
+static double seen_total;
+static lossopt_elementwise_kernel real_elementwise;
+
+static double spy_elementwise(const lossopt_elementwise_args *a)
+{
+    seen_args = *a;
+    seen_total = real_elementwise(a);
+    return seen_total;
+}
+
+static bool same_float(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* The scalar table's kernel of a loss (smooth_l1 with beta 0 runs l1). */
+static lossopt_elementwise_kernel scalar_kernel(const loss_case *c)
+{
+    const lossopt_kernel_table *t = &lossopt_kernels_scalar;
+    switch (c->kind) {
+    case LOSSOPT_LOSS_MSE: return t->mse_f32;
+    case LOSSOPT_LOSS_L1: return t->l1_f32;
+    case LOSSOPT_LOSS_HUBER: return t->huber_f32;
+    case LOSSOPT_LOSS_SMOOTH_L1: return c->parameter == 0.0f ? t->l1_f32 : t->smooth_l1_f32;
+    case LOSSOPT_LOSS_HINGE: return t->hinge_f32;
+    case LOSSOPT_LOSS_SQUARED_HINGE: return t->squared_hinge_f32;
+    case LOSSOPT_LOSS_BCE: return t->bce_f32;
+    default: return t->bce_logits_f32;
+    }
+}
+
+/* c = (float)(k r), r = 1/n (double) for MEAN; MEAN = (float)(total / n),
+ * SUM = (float)total; h = (float)(delta / 2); pw1 = (float)(pos_weight - 1). */
+static void check_elementwise_scalars(void)
+{
+    lossopt_kernel_table spy = lossopt_kernels_scalar;
+    spy.mse_f32 = spy.l1_f32 = spy.huber_f32 = spy.smooth_l1_f32 = spy_elementwise;
+    spy.hinge_f32 = spy.squared_hinge_f32 = spy.bce_f32 = spy.bce_logits_f32 = spy_elementwise;
+    enum { MAX_N = 5003 };
+    static float x[MAX_N], t[MAX_N], w[MAX_N], grad[MAX_N];
+    static const size_t lengths[] = {1, 255, 1000, 3001, MAX_N};
+    const loss_case *cases;
+    size_t count = loss_cases_all(&cases);
+    for (size_t k = 0; k < count; k++) {
+        const loss_case *c = &cases[k];
+        real_elementwise = scalar_kernel(c);
+        double derivative = c->kind == LOSSOPT_LOSS_MSE || c->kind == LOSSOPT_LOSS_SQUARED_HINGE ? 2.0 : 1.0;
+        for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            size_t n = lengths[li];
+            test_seed_case("elementwise scalars", k, n, 0);
+            loss_case_fill(c, x, t, w, n, false);
+            for (int reduction = LOSSOPT_MEAN; reduction <= LOSSOPT_SUM; reduction++) {
+                float loss;
+                lossopt_status st = loss_case_run(c, false, &spy, x, t, w, n,
+                                                  (lossopt_reduction)reduction, &loss, grad);
+                if (!test_check(st == LOSSOPT_OK, "%s: status %d", loss_case_describe(c), st))
+                    continue;
+                bool mean = reduction == LOSSOPT_MEAN;
+                float want = mean ? (float)(seen_total / (double)n) : (float)seen_total;
+                test_check(same_float(loss, want), "%s n=%zu %s: loss %a, want %a (the canonical "
+                           "double total %s)", loss_case_describe(c), n, mean ? "MEAN" : "SUM",
+                           (double)loss, (double)want, mean ? "divided by n, rounded once" : "rounded once");
+                float scale = (float)(derivative * (mean ? 1.0 / (double)n : 1.0));
+                test_check(same_float(seen_args.grad_scale, scale),
+                           "%s n=%zu: gradient scale %a, want (float)(k r) = %a",
+                           loss_case_describe(c), n, (double)seen_args.grad_scale, (double)scale);
+                double parameter = c->parameter;
+                if (c->kind == LOSSOPT_LOSS_HUBER || c->kind == LOSSOPT_LOSS_SMOOTH_L1)
+                    test_check(same_float(seen_args.half_delta, (float)(parameter / 2.0)),
+                               "%s: h is not (float)(delta / 2)", loss_case_describe(c));
+                if (c->kind == LOSSOPT_LOSS_BCE_LOGITS)
+                    test_check(same_float(seen_args.pos_weight_minus_1, (float)(parameter - 1.0)),
+                               "%s: pw1 is not (float)(pos_weight - 1)", loss_case_describe(c));
+            }
+        }
+    }
+}
+
+static float seen_offset;
+static const float *seen_weight;
+
+static void spy_row_grad(float *g, size_t classes, float scale, float offset, const float *weight)
+{
+    seen_offset = offset;
+    seen_weight = weight;
+    lossopt_kernels_scalar.row_grad(g, classes, scale, offset, weight);
+}
+
+static float seen_margin_c;
+static double seen_slope_sum;
+
+static double spy_row_margin(const float *x, size_t classes, size_t label, float mmt, float err,
+                             int p, float c, float *g, double *slope_sum)
+{
+    double terms = lossopt_kernels_scalar.row_margin(x, classes, label, mmt, err, p, c, g, slope_sum);
+    seen_margin_c = c;
+    seen_slope_sum = *slope_sum;
+    return terms;
+}
+
+/* Cross-entropy's smoothing offset (float)((eps / C) / D), read only with
+ * smoothing; multi_margin's c = (float)(w_y / (C D)) and
+ * g_y = (float)(-(w_y / (C D)) * (p == 1 ? count : 2 sum h)). One row at a
+ * time, so the spy sees that row's values. */
+static void check_row_scalars(void)
+{
+    lossopt_kernel_table spy = lossopt_kernels_scalar;
+    spy.row_grad = spy_row_grad;
+    spy.row_margin = spy_row_margin;
+    float x[CLASSES], w[CLASSES], grad[CLASSES], loss;
+    static const float smoothings[] = {0.0f, 0.1f, 0.37f, 1.0f};
+    static const float margins[] = {1.0f, 0.3f, -0.7f};
+    for (int k = 0; k < 40; k++) {
+        test_seed_case("row scalars", (uint64_t)k, 0, 0);
+        fill_logits(x, CLASSES);
+        for (int j = 0; j < CLASSES; j++)
+            w[j] = test_random_uniform(0.1f, 2.0f);
+        int64_t label = (int64_t)test_random_below(CLASSES);
+        bool weighted = k % 2;
+        lossopt_reduction r = k % 3 == 0 ? LOSSOPT_SUM : LOSSOPT_MEAN;
+        double w_y = weighted ? w[label] : 1.0;
+        double divisor = r == LOSSOPT_MEAN ? w_y : 1.0; /* one kept row */
+        float eps = smoothings[k % 4];
+        lossopt_ce_options opt = {r, weighted ? w : NULL, eps};
+        lossopt_status st = lossopt_cross_entropy_f32_with_table(&spy, x, &label, 1, CLASSES, &opt,
+                                                                 &loss, grad);
+        float want_offset = (float)(((double)eps / CLASSES) / divisor);
+        test_check(st == LOSSOPT_OK && same_float(seen_offset, want_offset) &&
+                       (eps > 0.0f ? seen_weight == opt.class_weight : seen_weight == NULL),
+                   "cross_entropy eps=%g w=%d: offset %a, want (float)((eps / C) / D) = %a, "
+                   "weights read %s", (double)eps, weighted, (double)seen_offset,
+                   (double)want_offset, eps > 0.0f ? "with smoothing" : "never");
+        for (int p = 1; p <= 2; p++) {
+            float margin = margins[k % 3];
+            st = lossopt_multi_margin_f32_with_table(&spy, x, &label, 1, CLASSES, p, margin,
+                                                     weighted ? w : NULL, r, &loss, grad);
+            /* multi_margin's MEAN divides by the kept rows (one), not by weights */
+            double coefficient = w_y / ((double)CLASSES * 1.0);
+            float want_c = (float)coefficient;
+            float want_gy = (float)(-coefficient * (p == 1 ? seen_slope_sum : 2.0 * seen_slope_sum));
+            test_check(st == LOSSOPT_OK && same_float(seen_margin_c, want_c) &&
+                           same_float(grad[label], want_gy),
+                       "multi_margin p=%d w=%d: c %a (want %a), g_y %a (want %a)", p, weighted,
+                       (double)seen_margin_c, (double)want_c, (double)grad[label], (double)want_gy);
+        }
+    }
+}
+
+/* ---- edges of the formulas ------------------------------------------------- */
+
+/* Pairs with x - t rounding to exactly +-delta (with a rounding error): the
+ * linear branch, as |x - t| < delta is false, and PyTorch's abs_diff < delta. */
+static void check_branch_point(void)
+{
+    static const float deltas[] = {0.3f, 1.7f, 0.37f, 2.3f};
+    for (size_t k = 0; k < sizeof deltas / sizeof deltas[0]; k++) {
+        float delta = deltas[k], x[16], t[16];
+        size_t n = 0;
+        for (int j = 1; j < 4096 && n < 16; j++) {
+            float tiny = ldexpf(1.0f + (float)j / 1024.0f, -27);
+            float big = (float)((double)delta + (double)tiny);
+            float d = big - tiny;
+            double exact = (double)big - (double)tiny;
+            if (d == delta && exact != (double)d) {
+                x[n] = n % 2 ? -big : big; /* both signs */
+                t[n] = n % 2 ? -tiny : tiny;
+                n++;
+            }
+        }
+        if (!test_check(n >= 4, "delta %g: no rounding pair found", (double)delta))
+            continue;
+        for (int smooth = 0; smooth < 2; smooth++) {
+            FOR_EACH_ENTRY(v) {
+                float loss[16], grad[16];
+                lossopt_status st = elementwise(v, smooth ? LOSSOPT_LOSS_SMOOTH_L1 : LOSSOPT_LOSS_HUBER,
+                                                x, t, n, delta, loss, grad);
+                if (!test_check(st == LOSSOPT_OK, "%s: status %d", v->name, st))
+                    continue;
+                for (size_t i = 0; i < n; i++) {
+                    /* the header's linear branch: l = s + (((a - s) - h) + e_abs) */
+                    float d = x[i] - t[i], a = fabsf(d), h = (float)((double)delta / 2.0);
+                    float virtual_t = d - x[i], virtual_x = d - virtual_t;
+                    float e = (x[i] - virtual_x) - (t[i] + virtual_t);
+                    float e_abs = d < 0 ? -e : e, s = a - h;
+                    float l = s + (((a - s) - h) + e_abs);
+                    float want = smooth ? l : delta * l;
+                    float want_grad = d > 0 ? (smooth ? 1.0f : delta) : (smooth ? -1.0f : -delta);
+                    test_check(same_float(loss[i], want) && same_float(grad[i], want_grad),
+                               "%s: %s at |x - t| == delta %g (x %a, t %a): loss %a grad %a, the "
+                               "linear branch gives %a and %a", v->name,
+                               smooth ? "smooth_l1" : "huber", (double)delta, (double)x[i],
+                               (double)t[i], (double)loss[i], (double)grad[i], (double)want,
+                               (double)want_grad);
+                }
+            }
+        }
+    }
+}
+
+/* One row of one class, class-index or soft target. */
+static lossopt_status cross_entropy_one_class(const variant *v, const float *x,
+                                              const int64_t *label, const float *target,
+                                              const lossopt_ce_options *opt, float *loss,
+                                              float *grad, bool soft)
+{
+    if (soft)
+        return v->public_api
+                   ? lossopt_cross_entropy_probs_f32(x, target, 1, 1, opt, loss, grad)
+                   : lossopt_cross_entropy_probs_f32_with_table(v->table, x, target, 1, 1, opt,
+                                                                loss, grad);
+    return v->public_api ? lossopt_cross_entropy_f32(x, label, 1, 1, opt, loss, grad)
+                         : lossopt_cross_entropy_f32_with_table(v->table, x, label, 1, 1, opt,
+                                                                loss, grad);
+}
+
+static void check_signed_zeros(void)
+{
+    enum { N = 600 }; /* two full blocks and a partial one */
+    static float p[N], y[N], loss[N];
+    for (int i = 0; i < N; i++)
+        p[i] = y[i] = 1.0f; /* bce: fma(0, -100, -(1 * 0)) = -0 each */
+    FOR_EACH_ENTRY(v) {
+        float sum, mean;
+        lossopt_status a = lossopt_elementwise_loss_f32_with_table(
+            v->table, LOSSOPT_LOSS_BCE, p, y, NULL, N, 0.0f, LOSSOPT_NONE, loss, NULL);
+        lossopt_status b = lossopt_elementwise_loss_f32_with_table(
+            v->table, LOSSOPT_LOSS_BCE, p, y, NULL, N, 0.0f, LOSSOPT_SUM, &sum, NULL);
+        lossopt_status c = lossopt_elementwise_loss_f32_with_table(
+            v->table, LOSSOPT_LOSS_BCE, p, y, NULL, N, 0.0f, LOSSOPT_MEAN, &mean, NULL);
+        test_check(a == LOSSOPT_OK && b == LOSSOPT_OK && c == LOSSOPT_OK &&
+                       same_float(loss[0], -0.0f) && same_float(sum, -0.0f) &&
+                       same_float(mean, -0.0f),
+                   "%s: bce at p = y = 1: losses %g, SUM %g, MEAN %g; the canonical sum of -0 "
+                   "terms is -0 (lanes and total start at -0)", v->name, (double)loss[0],
+                   (double)sum, (double)mean);
+        /* a one-class row: loss +0 (the row max is taken as +0 for -0) */
+        float x1 = -0.0f, t1 = 1.0f, row_loss = 1.0f, g1;
+        int64_t label = 0;
+        lossopt_ce_options smooth = {LOSSOPT_NONE, NULL, 0.1f};
+        a = cross_entropy_one_class(v, &x1, &label, &t1, &smooth, &row_loss, &g1, false);
+        test_check(a == LOSSOPT_OK && same_float(row_loss, 0.0f), "%s: one-class row: loss %g, "
+                   "want +0", v->name, (double)row_loss);
+        a = cross_entropy_one_class(v, &x1, &label, &t1, &smooth, &row_loss, &g1, true);
+        test_check(a == LOSSOPT_OK && same_float(row_loss, 0.0f),
+                   "%s: one-class row, soft target: loss %g, want +0", v->name, (double)row_loss);
+    }
+}
+
+/* label_smoothing 1 leaves the NLL term out (coefficient 0): a -inf label
+ * logit gives the smoothing term's +inf, not 0 * inf = NaN. */
+static void check_full_smoothing(void)
+{
+    float x[2] = {0.0f, -INFINITY}, grad[2], loss;
+    int64_t label = 1;
+    lossopt_ce_options opt = {LOSSOPT_NONE, NULL, 1.0f};
+    FOR_EACH_ENTRY(v) {
+        lossopt_status st =
+            v->public_api ? lossopt_cross_entropy_f32(x, &label, 1, 2, &opt, &loss, grad)
+                          : lossopt_cross_entropy_f32_with_table(v->table, x, &label, 1, 2, &opt,
+                                                                 &loss, grad);
+        test_check(st == LOSSOPT_OK && loss == INFINITY,
+                   "%s: label_smoothing 1, label logit -inf: loss %g, want +inf", v->name,
+                   (double)loss);
+    }
+}
+
 int main(void)
 {
     test_init("test_loss_rules");
@@ -285,5 +560,10 @@ int main(void)
     check_infinite_logits();
     check_multi_margin_infinities();
     check_infinite_parameters();
+    check_elementwise_scalars();
+    check_row_scalars();
+    check_branch_point();
+    check_signed_zeros();
+    check_full_smoothing();
     return test_finish();
 }

@@ -13,7 +13,9 @@
  * group's maximum ulp distance (for gradients also the error in units of
  * 2^-20 of the largest term) against the bound table below, which is what the
  * documentation quotes. The data comes from test_seed_case, so both runs
- * see the same inputs whatever ISAs their hosts have. */
+ * see the same inputs whatever ISAs their hosts have. `--bits FILE` writes
+ * the same workload's outputs on the active ISA, for a byte-for-byte
+ * comparison across CPUs and architectures (write_bits below). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +25,10 @@
 #include "lossopt_internal.h"
 #include "scalar/scalar_math.h"
 #include "test_support.h"
+
+/* max of two non-NaN doubles: a plain comparison, not fmax, whose reductions
+ * crash GCC 12's AArch64 vectoriser (internal compiler error) */
+static double larger(double a, double b) { return a > b ? a : b; }
 
 /* ---- the bound table ------------------------------------------------------
  * Per output group, the largest difference allowed between the non-FMA
@@ -282,7 +288,7 @@ static void run_elementwise(const lossopt_kernel_table *t)
             /* SPEC's elementwise unit: the array's largest gradient */
             double largest = 0.0;
             for (size_t i = 0; i < n; i++)
-                largest = fmax(largest, fabs((double)grad[i]));
+                largest = larger(largest, fabs((double)grad[i]));
             for (size_t i = 0; i < n; i++)
                 scale[i] = largest;
             record_named(c->name, r == LOSSOPT_NONE ? "loss[none]" : "loss[mean]", loss,
@@ -369,13 +375,13 @@ static void run_cross_entropy(const lossopt_kernel_table *t)
                             size_t y = (size_t)labels[r];
                             double wy = w ? (double)w[y] : 1.0;
                             double big_k = eps * (total_w - wy) / ((double)classes * divisor);
-                            largest = fmax(big_k, fabs((double)g[y] - big_k));
+                            largest = larger(big_k, fabs((double)g[y] - big_k));
                             for (size_t j = 0; j < classes; j++) {
                                 if (j == y)
                                     continue;
                                 double k = (w ? (double)w[j] : 1.0) * eps /
                                            ((double)classes * divisor);
-                                largest = fmax(largest, fmax(k, fabs((double)g[j] + k)));
+                                largest = larger(largest, larger(k, fabs((double)g[j] + k)));
                             }
                         }
                         for (size_t j = 0; j < classes; j++)
@@ -447,7 +453,7 @@ static void run_cross_entropy_probs(const lossopt_kernel_table *t)
                         for (size_t j = 0; j < classes; j++) {
                             double u = (w ? (double)w[j] : 1.0) *
                                        (double)fmaf(tp[j], one_minus_eps, eps_over_c) / divisor;
-                            largest = fmax(largest, fmax(fabs(u), fabs((double)g[j] + u)));
+                            largest = larger(largest, larger(fabs(u), fabs((double)g[j] + u)));
                         }
                         for (size_t j = 0; j < classes; j++)
                             scale[r * classes + j] = largest;
@@ -503,7 +509,7 @@ static void run_multi_margin(const lossopt_kernel_table *t)
                     for (size_t r = 0; r < rows; r++) {
                         double largest = 0.0;
                         for (size_t j = 0; j < classes; j++)
-                            largest = fmax(largest, fabs((double)grad[r * classes + j]));
+                            largest = larger(largest, fabs((double)grad[r * classes + j]));
                         for (size_t j = 0; j < classes; j++)
                             scale[r * classes + j] = largest;
                     }
@@ -661,6 +667,36 @@ static int write_skip_marker(const char *path, const char *reason)
     return TEST_SKIP_EXIT;
 }
 
+/* Writes every recorded group to path under the first line "<magic> 1 seed
+ * <seed>"; canonical_nan writes every NaN as 7fc00000. False after printing
+ * why on an error. */
+static bool write_groups(const char *path, const char *magic, bool canonical_nan, size_t *total)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        printf("test_no_fma_difference: FAIL: cannot write %s\n", path);
+        return false;
+    }
+    fprintf(f, "%s 1 seed %" PRIu64 "\n", magic, test_base_seed());
+    *total = 0;
+    for (size_t gi = 0; gi < group_count; gi++) {
+        const group *g = &groups[gi];
+        fprintf(f, "group %zu %s\n", g->count, g->name);
+        for (size_t i = 0; i < g->count; i++) {
+            float v = g->values[i];
+            fprintf(f, "%08" PRIx32 "%c", canonical_nan && isnan(v) ? 0x7fc00000u : float_bits(v),
+                    (i % 8 == 7 || i + 1 == g->count) ? '\n' : ' ');
+        }
+        *total += g->count;
+    }
+    fprintf(f, "end\n");
+    if (fclose(f) != 0) {
+        printf("test_no_fma_difference: FAIL: error writing %s\n", path);
+        return false;
+    }
+    return true;
+}
+
 static int write_reference(const char *path)
 {
     if (!(lossopt_supported_isas() & (1u << LOSSOPT_ISA_AVX2)) || !lossopt_scalar_math_uses_fma())
@@ -672,28 +708,123 @@ static int write_reference(const char *path)
         return 1;
     }
     run_workload(t);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        printf("test_no_fma_difference: FAIL: cannot write %s\n", path);
+    size_t total;
+    if (!write_groups(path, "lossopt-no-fma-reference", false, &total))
         return 1;
-    }
-    fprintf(f, "lossopt-no-fma-reference 1 seed %" PRIu64 "\n", test_base_seed());
-    size_t total = 0;
-    for (size_t gi = 0; gi < group_count; gi++) {
-        const group *g = &groups[gi];
-        fprintf(f, "group %zu %s\n", g->count, g->name);
-        for (size_t i = 0; i < g->count; i++)
-            fprintf(f, "%08" PRIx32 "%c", float_bits(g->values[i]),
-                    (i % 8 == 7 || i + 1 == g->count) ? '\n' : ' ');
-        total += g->count;
-    }
-    fprintf(f, "end\n");
-    if (fclose(f) != 0) {
-        printf("test_no_fma_difference: FAIL: error writing %s\n", path);
-        return 1;
-    }
     printf("wrote %zu groups, %zu floats (scalar oracle, SLEEF purecfma) to %s\n", group_count,
            total, path);
+    return 0;
+}
+
+/* For --bits only: every kernel on special values (+-0, denormals, +-inf,
+ * NaN, +-FLT_MAX, any bit pattern; inf and NaN class weights), where x86 and
+ * ARM differ most in what the hardware does by default (NaN propagation, max
+ * of +-0). No bounds here: the outputs must be the same bits everywhere. */
+static void run_special_values(const lossopt_kernel_table *t)
+{
+    enum { N = 997, ROWS = 7, CLASSES = 123 };
+    static float x[N], y[N], w[N], loss[N], grad[N], s1[N], s2[N], s3[N];
+    for (size_t k = 0; k < sizeof elementwise_cases / sizeof elementwise_cases[0]; k++) {
+        const elementwise_case *c = &elementwise_cases[k];
+        if (c->kind == LOSSOPT_LOSS_BCE)
+            continue; /* its domain check refuses most special values */
+        test_seed_case("bits special elementwise", k, 0, 0);
+        for (size_t i = 0; i < N; i++) {
+            x[i] = test_random_special();
+            y[i] = test_random_special();
+            w[i] = test_random_special();
+        }
+        lossopt_status st = lossopt_elementwise_loss_f32_with_table(
+            t, c->kind, x, y, c->weighted ? w : NULL, N, c->parameter, LOSSOPT_NONE, loss, grad);
+        expect_ok(st, c->name);
+        record_named("special", c->name, loss, N, NULL);
+        record_named("special grad", c->name, grad, N, NULL);
+    }
+    /* row-wise: special logits and weights, class-index and soft targets */
+    test_seed_case("bits special rows", 0, 0, 0);
+    int64_t labels[ROWS];
+    static float logits[ROWS * CLASSES], targets[ROWS * CLASSES], class_weight[CLASSES];
+    for (size_t i = 0; i < ROWS * CLASSES; i++) {
+        logits[i] = test_random_u32() % 4 ? test_random_uniform(-4.0f, 4.0f) : test_random_special();
+        targets[i] = test_random_uniform(0.0f, 0.02f);
+    }
+    for (size_t j = 0; j < CLASSES; j++)
+        class_weight[j] = test_random_u32() % 8 ? test_random_uniform(0.1f, 2.0f) : test_random_special();
+    for (size_t r = 0; r < ROWS; r++)
+        labels[r] = test_random_u32() % 5 ? (int64_t)test_random_below(CLASSES) : -100;
+    static float row_grad[ROWS * CLASSES];
+    static const float smoothings[] = {0.0f, 0.3f};
+    for (int k = 0; k < 2; k++) {
+        lossopt_ce_options opt = {LOSSOPT_NONE, class_weight, smoothings[k]};
+        expect_ok(lossopt_cross_entropy_f32_with_table(t, logits, labels, ROWS, CLASSES, &opt,
+                                                       loss, row_grad), "special cross_entropy");
+        record("special cross_entropy loss", loss, ROWS, NULL);
+        record("special cross_entropy grad", row_grad, ROWS * CLASSES, NULL);
+        expect_ok(lossopt_cross_entropy_probs_f32_with_table(t, logits, targets, ROWS, CLASSES,
+                                                             &opt, loss, row_grad),
+                  "special cross_entropy_probs");
+        record("special cross_entropy_probs loss", loss, ROWS, NULL);
+        record("special cross_entropy_probs grad", row_grad, ROWS * CLASSES, NULL);
+        expect_ok(lossopt_multi_margin_f32_with_table(t, logits, labels, ROWS, CLASSES, k + 1,
+                                                      k ? 0.3f : INFINITY, class_weight,
+                                                      LOSSOPT_NONE, loss, row_grad),
+                  "special multi_margin");
+        record("special multi_margin loss", loss, ROWS, NULL);
+        record("special multi_margin grad", row_grad, ROWS * CLASSES, NULL);
+    }
+    /* optimizers: special params, grads and states, one step each */
+    for (int k = 0; k < 3; k++) {
+        test_seed_case("bits special optimizers", (uint64_t)k, 0, 0);
+        for (size_t i = 0; i < N; i++) {
+            x[i] = test_random_special();
+            y[i] = test_random_special();
+            s1[i] = test_random_special();
+            s2[i] = fabsf(test_random_special());
+            s3[i] = fabsf(test_random_special());
+        }
+        lossopt_status st;
+        if (k == 0) {
+            lossopt_sgd_config c = lossopt_sgd_defaults();
+            c.momentum = 0.87, c.weight_decay = 0.013, c.nesterov = true;
+            st = lossopt_sgd_step_f32_with_table(t, x, y, s1, N, &c, 2);
+        } else if (k == 1) {
+            lossopt_rmsprop_config c = lossopt_rmsprop_defaults();
+            c.centered = true, c.momentum = 0.63, c.alpha = 0.45;
+            st = lossopt_rmsprop_step_f32_with_table(t, x, y, s2, s1, s3, N, &c);
+        } else {
+            lossopt_adam_config c = lossopt_adam_defaults();
+            c.amsgrad = true, c.weight_decay = 0.013, c.decoupled_weight_decay = true;
+            st = lossopt_adam_step_f32_with_table(t, x, y, s1, s2, s3, N, &c, 3);
+        }
+        expect_ok(st, "special optimizer");
+        static const char *const names[] = {"special sgd", "special rmsprop", "special adam"};
+        record_named(names[k], "param", x, N, NULL);
+        record_named(names[k], "state0", s1, N, NULL);
+        record_named(names[k], "state1", s2, N, NULL);
+        record_named(names[k], "state2", s3, N, NULL);
+    }
+}
+
+/* --bits FILE: the same workload through the dispatcher's table (so
+ * LOSSOPT_ISA picks the ISA), every NaN written as 7fc00000 (a NaN's payload
+ * and sign may differ between CPUs by design). Two runs on any CPUs must
+ * write identical files: scripts/test.sh compares the x86 build's (avx512 or
+ * avx2, and scalar) with the AArch64 build's (neon and scalar) under qemu,
+ * byte for byte: the cross-ISA contract checked from outside the suite. */
+static int write_bits(const char *path)
+{
+    const lossopt_kernel_table *t = lossopt_active_table();
+    if (!t) {
+        printf("test_no_fma_difference: FAIL: LOSSOPT_ISA names no supported ISA\n");
+        return 1;
+    }
+    run_workload(t);
+    run_special_values(t);
+    size_t total;
+    if (!write_groups(path, "lossopt-kernel-bits", true, &total))
+        return 1;
+    printf("wrote %zu groups, %zu floats (%s) to %s\n", group_count, total,
+           lossopt_isa_name(lossopt_active_isa()), path);
     return 0;
 }
 
@@ -825,7 +956,7 @@ static int compare_reference(const char *path)
                  * bounds it against the largest term, and away from
                  * cancellation (|g| > T/16) the ulp distance is meaningful */
                 double diff = fabs((double)a - (double)b), big = g->scales[i];
-                max_rel = fmax(max_rel, big > 0.0 ? diff / ldexp(big, -20) : INFINITY);
+                max_rel = larger(max_rel, big > 0.0 ? diff / ldexp(big, -20) : INFINITY);
                 if (fabs((double)b) > big / 16 && ulp > max_ulp_large)
                     max_ulp_large = ulp;
             }
@@ -876,11 +1007,15 @@ static int compare_reference(const char *path)
 int main(int argc, char **argv)
 {
     test_init("test_no_fma_difference");
-    if (argc != 3 || (strcmp(argv[1], "--write") != 0 && strcmp(argv[1], "--compare") != 0)) {
+    if (argc != 3 || (strcmp(argv[1], "--write") != 0 && strcmp(argv[1], "--compare") != 0 &&
+                      strcmp(argv[1], "--bits") != 0)) {
         fprintf(stderr, "usage: %s --write FILE   (native, a CPU with AVX2+FMA)\n"
-                        "       %s --compare FILE (qemu-x86_64 -cpu Nehalem)\n",
-                argv[0], argv[0]);
+                        "       %s --compare FILE (qemu-x86_64 -cpu Nehalem)\n"
+                        "       %s --bits FILE    (any CPU: the active ISA's bits, NaN canonical)\n",
+                argv[0], argv[0], argv[0]);
         return 2;
     }
+    if (strcmp(argv[1], "--bits") == 0)
+        return write_bits(argv[2]);
     return strcmp(argv[1], "--write") == 0 ? write_reference(argv[2]) : compare_reference(argv[2]);
 }

@@ -8,12 +8,18 @@
  *     w = (float)(1 - beta), and w = 0.5 takes the second branch;
  *   - hyper-parameters are doubles: 1 - beta2 is computed from the double and
  *     rounded once, so Adam with betas (0.9, 0.999) gives exactly
- *     (float)(1 - 0.999) * g * g as its first exp_avg_sq. */
+ *     (float)(1 - 0.999) * g * g as its first exp_avg_sq;
+ *   - every per-call coefficient is the header's double expression rounded
+ *     once: a spy kernel table records the coefficients each call hands to
+ *     the kernels, for every option combination of tests/optimizer_cases.c
+ *     (a float step size or bias correction is 1 ulp off, invisible to the
+ *     parity bound and to the bitwise tests, whose variants share them). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lossopt_internal.h"
+#include "optimizer_cases.h"
 #include "test_support.h"
 #include "test_variants.h"
 
@@ -144,6 +150,111 @@ static void check_double_hyper_parameters(void)
     }
 }
 
+/* ---- the coefficients each call hands to the kernels ---------------------- */
+
+static lossopt_sgd_coefficients seen_sgd;
+static lossopt_rmsprop_coefficients seen_rmsprop;
+static lossopt_adam_coefficients seen_adam;
+
+static void spy_sgd(float *p, const float *g, float *b, size_t n, const lossopt_sgd_coefficients *c)
+{
+    seen_sgd = *c;
+    lossopt_kernels_scalar.sgd_step_f32(p, g, b, n, c);
+}
+
+static void spy_rmsprop(float *p, const float *g, float *sq, float *ga, float *b, size_t n,
+                        const lossopt_rmsprop_coefficients *c)
+{
+    seen_rmsprop = *c;
+    lossopt_kernels_scalar.rmsprop_step_f32(p, g, sq, ga, b, n, c);
+}
+
+static void spy_adam(float *p, const float *g, float *m, float *v, float *vmax, size_t n,
+                     const lossopt_adam_coefficients *c)
+{
+    seen_adam = *c;
+    lossopt_kernels_scalar.adam_step_f32(p, g, m, v, vmax, n, c);
+}
+
+static bool same_float(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* The header's lerp: weight w = (float)(1 - beta), second branch from 0.5. */
+static bool lerp_matches(lossopt_lerp_coefficients lerp, double one_minus_beta)
+{
+    float w = (float)one_minus_beta;
+    return w < 0.5f ? !lerp.from_end && same_float(lerp.coefficient, w)
+                    : lerp.from_end && same_float(lerp.coefficient, w - 1.0f);
+}
+
+#define EXPECT_COEFFICIENT(ok, c, name)                                                  \
+    test_check(ok, "%s: coefficient %s is not the header's double expression rounded once", \
+               optimizer_case_describe(c), name)
+
+static void check_coefficients(void)
+{
+    lossopt_kernel_table spy = lossopt_kernels_scalar;
+    spy.sgd_step_f32 = spy_sgd;
+    spy.rmsprop_step_f32 = spy_rmsprop;
+    spy.adam_step_f32 = spy_adam;
+    const optimizer_case *cases;
+    size_t count = optimizer_cases_all(&cases);
+    for (size_t k = 0; k < count; k++) {
+        const optimizer_case *c = &cases[k];
+        float p = 0.5f, g = 0.25f, s0 = 0.125f, s1 = 0.0625f, s2 = 0.5f;
+        float *state[MAX_STATE_BUFFERS] = {&s0, &s1, &s2};
+        if (!test_check(optimizer_case_run(c, false, &spy, &p, &g, state, 1) == LOSSOPT_OK,
+                        "%s: status", optimizer_case_describe(c)))
+            continue;
+        if (c->family == FAMILY_SGD) {
+            const lossopt_sgd_config *k_ = &c->sgd;
+            EXPECT_COEFFICIENT(same_float(seen_sgd.negative_lr, -(float)k_->lr), c, "-lr");
+            EXPECT_COEFFICIENT(!seen_sgd.use_weight_decay ||
+                                   same_float(seen_sgd.weight_decay, (float)k_->weight_decay),
+                               c, "weight_decay");
+            EXPECT_COEFFICIENT(!seen_sgd.use_momentum ||
+                                   same_float(seen_sgd.momentum, (float)k_->momentum),
+                               c, "momentum");
+            EXPECT_COEFFICIENT(same_float(seen_sgd.one_minus_dampening,
+                                          (float)(1.0 - k_->dampening)),
+                               c, "1 - dampening");
+        } else if (c->family == FAMILY_RMSPROP) {
+            const lossopt_rmsprop_config *k_ = &c->rmsprop;
+            EXPECT_COEFFICIENT(same_float(seen_rmsprop.negative_lr, -(float)k_->lr), c, "-lr");
+            EXPECT_COEFFICIENT(same_float(seen_rmsprop.alpha, (float)k_->alpha), c, "alpha");
+            EXPECT_COEFFICIENT(same_float(seen_rmsprop.one_minus_alpha, (float)(1.0 - k_->alpha)),
+                               c, "1 - alpha");
+            EXPECT_COEFFICIENT(lerp_matches(seen_rmsprop.grad_avg_lerp, 1.0 - k_->alpha), c,
+                               "grad_avg lerp weight");
+            EXPECT_COEFFICIENT(same_float(seen_rmsprop.eps, (float)k_->eps), c, "eps");
+            EXPECT_COEFFICIENT(!seen_rmsprop.use_momentum ||
+                                   same_float(seen_rmsprop.momentum, (float)k_->momentum),
+                               c, "momentum");
+        } else {
+            const lossopt_adam_config *k_ = &c->adam;
+            double steps = (double)c->step;
+            EXPECT_COEFFICIENT(same_float(seen_adam.negative_step_size,
+                                          -(float)(k_->lr / (1.0 - pow(k_->beta1, steps)))),
+                               c, "step size lr / (1 - beta1^step)");
+            EXPECT_COEFFICIENT(same_float(seen_adam.bias_correction2_sqrt,
+                                          (float)sqrt(1.0 - pow(k_->beta2, steps))),
+                               c, "sqrt(1 - beta2^step)");
+            EXPECT_COEFFICIENT(lerp_matches(seen_adam.exp_avg_lerp, 1.0 - k_->beta1), c,
+                               "exp_avg lerp weight");
+            EXPECT_COEFFICIENT(same_float(seen_adam.beta2, (float)k_->beta2), c, "beta2");
+            EXPECT_COEFFICIENT(same_float(seen_adam.one_minus_beta2, (float)(1.0 - k_->beta2)), c,
+                               "1 - beta2");
+            EXPECT_COEFFICIENT(same_float(seen_adam.eps, (float)k_->eps), c, "eps");
+            EXPECT_COEFFICIENT(!seen_adam.use_l2_weight_decay ||
+                                   same_float(seen_adam.weight_decay, (float)k_->weight_decay),
+                               c, "weight_decay");
+            EXPECT_COEFFICIENT(!seen_adam.use_decoupled_decay ||
+                                   same_float(seen_adam.decay_factor,
+                                              (float)(1.0 - k_->lr * k_->weight_decay)),
+                               c, "1 - lr * weight_decay");
+        }
+    }
+}
+
 int main(void)
 {
     test_init("test_optimizer_rules");
@@ -152,5 +263,6 @@ int main(void)
     check_beta1_zero();
     check_lerp_branches();
     check_double_hyper_parameters();
+    check_coefficients();
     return test_finish();
 }

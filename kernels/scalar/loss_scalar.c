@@ -47,13 +47,13 @@ static void l1_element(float x, float t, const lossopt_elementwise_args *a, floa
     *grad = sign_of(d) * a->grad_scale;
 }
 
-/* The rounding error e of d = x - t (TwoSum), 0 where not finite. */
+/* The rounding error e of d = x - t (TwoSum); NaN only where d is not
+ * finite, where neither loss branch lets it through. */
 static float difference_error(float x, float t, float d)
 {
     float virtual_t = d - x;
     float virtual_x = d - virtual_t;
-    float error = (x - virtual_x) - (t + virtual_t);
-    return isnan(error) ? 0.0f : error;
+    return (x - virtual_x) - (t + virtual_t);
 }
 
 /* 0.5 (x - t)^2 from d and e: fma(0.5 d, d, d e). */
