@@ -3,6 +3,7 @@
  * of the chosen ISA (max, exp with the canonical sums, gradient) around
  * per-row scalar steps that are the same code on every ISA. Formulas and
  * order: include/lossopt.h. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

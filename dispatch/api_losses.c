@@ -4,6 +4,7 @@
  * rounded once to float, identical for every ISA), run the chosen ISA's
  * kernel, and round its canonical double sum into the MEAN or SUM result.
  * Semantics and operation order: include/lossopt.h. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #include <math.h>
 #include <stdint.h>
 
@@ -54,7 +55,7 @@ static double derivative_constant(lossopt_loss_kind kind)
     return kind == LOSSOPT_LOSS_MSE || kind == LOSSOPT_LOSS_SQUARED_HINGE ? 2.0 : 1.0;
 }
 
-static lossopt_elementwise_kernel select_kernel(const lossopt_kernel_table *table, const loss_call *call)
+static lossopt_elementwise_fn *select_kernel(const lossopt_kernel_table *table, const loss_call *call)
 {
     switch (call->kind) {
     case LOSSOPT_LOSS_MSE: return table->mse_f32;

@@ -2,6 +2,7 @@
  * label checked before anything is written), then per row the chosen ISA's
  * margin pass around per-row scalar steps that are the same code on every
  * ISA. Formulas and order: include/lossopt.h. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * argument before anything is written, hoist the per-call scalars (computed
  * in double, rounded once to float, identical for every ISA), then call the
  * chosen ISA's kernel. Semantics and operation order: include/lossopt.h. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #include <math.h>
 #include <stdint.h>
 

@@ -2,6 +2,7 @@
  * fused multiply-add, IEEE division and square root is mandatory in AArch64,
  * so every AArch64 CPU runs the NEON variant; HWCAP is still read so that a
  * kernel that hid ASIMD (which Linux never does) would fall back to scalar. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #if defined(__aarch64__)
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* dispatch/cpu_other.c - any other architecture: only the scalar variant. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
 
 #include <stdio.h>

@@ -2,6 +2,7 @@
  * XGETBV for what the OS saves on a context switch. A CPU can report AVX2 or
  * AVX-512 while the OS leaves YMM/ZMM state unsaved (then using them corrupts
  * registers), so both must agree. Compiled with baseline flags only. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #if defined(__x86_64__) || defined(__i386__)
 
 #include <cpuid.h>

@@ -5,6 +5,7 @@
  * calls each compute the same answer and the first compare-and-swap wins, so a
  * race only repeats identical work. Compiled with baseline flags only: nothing
  * here may execute an instruction the CPU might lack. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 /* dispatch/status.c - names of the status codes. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #include "lossopt.h"
 
 const char *lossopt_status_string(lossopt_status s)

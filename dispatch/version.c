@@ -1,4 +1,5 @@
 /* dispatch/version.c - the version of the library actually linked. */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
 #include "lossopt.h"
 
 #define LOSSOPT_STRINGIFY_(x) #x

@@ -78,82 +78,104 @@ typedef struct lossopt_elementwise_args {
     float pos_weight_minus_1;  /* (float)(pos_weight - 1)                       */
 } lossopt_elementwise_args;
 
+/* ---- the kernels' signatures: one function type each ---------------------
+ * A kernel is declared through its type (lossopt_kernel_declarations below),
+ * so the file that defines it sees the prototype and the compiler checks the
+ * definition against it; a changed signature fails the build, it cannot
+ * link and be called through the wrong ABI. */
+
 /* Writes grad (and NONE's per-element losses) and returns the sum of the
  * per-element losses in the canonical order (when reduce), else 0. */
-typedef double (*lossopt_elementwise_kernel)(const lossopt_elementwise_args *a);
+typedef double lossopt_elementwise_fn(const lossopt_elementwise_args *a);
 
 /* Nonzero when every prob and target lies in [0, 1] (NaN does not). */
-typedef int (*lossopt_unit_interval_check)(const float *prob, const float *target, size_t n);
+typedef int lossopt_unit_interval_fn(const float *prob, const float *target, size_t n);
 
 /* Cross-entropy, one row at a time (dispatch/api_cross_entropy.c runs the
  * per-row scalar steps, identical on every ISA, around these):
  *   row_max: max of x[0..classes), NaN if any is NaN.
+ *   row_find: the first j with x[j] == value, or classes when there is none.
  *   row_exp: e_j = exp(x_j - m); writes e_j to e_out when not NULL; returns
- *            the canonical sum of e_j over j != label; when shift_sum is not
- *            NULL also stores the canonical sum of w_j (x_j - m) (w_j = 1
+ *            the canonical sum of e_j over j != left_out (the index left out
+ *            of the sum: the label, or where the max sits); when shift_sum is
+ *            not NULL also stores the canonical sum of w_j (x_j - m) (w_j = 1
  *            when weight is NULL) there.
  *   row_grad: g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)). */
-typedef float (*lossopt_row_max_kernel)(const float *x, size_t classes);
-/* The first j with x[j] == value, or classes when there is none. */
-typedef size_t (*lossopt_row_find_kernel)(const float *x, size_t classes, float value);
-typedef double (*lossopt_row_exp_kernel)(const float *x, size_t classes, float m, size_t label,
-                                         float *e_out, const float *weight, double *shift_sum);
-typedef void (*lossopt_row_grad_kernel)(float *g, size_t classes, float scale, float offset,
-                                        const float *weight);
+typedef float lossopt_row_max_fn(const float *x, size_t classes);
+typedef size_t lossopt_row_find_fn(const float *x, size_t classes, float value);
+typedef double lossopt_row_exp_fn(const float *x, size_t classes, float m, size_t left_out,
+                                  float *e_out, const float *weight, double *shift_sum);
+typedef void lossopt_row_grad_fn(float *g, size_t classes, float scale, float offset,
+                                 const float *weight);
 
 /* Cross-entropy with soft targets: returns V = canonical sum of u_j and
  * stores U = canonical sum of (u_j == 0 ? 0 : u_j (x_j - m)) in *shift_sum,
- * u_j = (weight ? weight_j : 1) * t~_j, t~_j = smoothing ? fma(t_j,
- * keep, spread) : t_j. row_grad_soft: g_j = fma(g_j, scale, -u_j) * inv_d. */
-typedef double (*lossopt_row_soft_sums_kernel)(const float *x, const float *t, size_t classes,
-                                               float m, const float *weight, bool smoothing,
-                                               float keep, float spread, double *shift_sum);
-typedef void (*lossopt_row_grad_soft_kernel)(float *g, const float *t, size_t classes, float scale,
-                                             const float *weight, bool smoothing, float keep,
-                                             float spread, float inv_d);
+ * u_j = t~_j == 0 ? t~_j : (weight ? weight_j : 1) * t~_j, t~_j = smoothing ?
+ * fma(t_j, keep, spread) : t_j. row_grad_soft: g_j = fma(g_j, scale, -u_j) *
+ * inv_d. */
+typedef double lossopt_row_soft_sums_fn(const float *x, const float *t, size_t classes, float m,
+                                        const float *weight, bool smoothing, float keep,
+                                        float spread, double *shift_sum);
+typedef void lossopt_row_grad_soft_fn(float *g, const float *t, size_t classes, float scale,
+                                      const float *weight, bool smoothing, float keep,
+                                      float spread, float inv_d);
 /* Multi-margin: h_j = max(((margin - x_y) + x_j) + margin_error, 0) for
  * j != label (margin_error: the rounding error of margin - x_y); returns
  * the canonical sum of (p == 1 ? h_j : h_j^2) over j != label and stores in
  * *slope_sum the canonical sum of (p == 1 ? (h_j > 0 ? 1 : 0) : h_j); writes
  * g_j (j != label) = p == 1 ? (h_j > 0 ? c : h_j NaN ? NaN : 0) : (2c) h_j
  * when g is not NULL (g[label] is left for the caller). */
-typedef double (*lossopt_row_margin_kernel)(const float *x, size_t classes, size_t label,
-                                            float margin_minus_target, float margin_error, int p,
-                                            float c, float *g, double *slope_sum);
+typedef double lossopt_row_margin_fn(const float *x, size_t classes, size_t label,
+                                     float margin_minus_target, float margin_error, int p,
+                                     float c, float *g, double *slope_sum);
 
-typedef void (*lossopt_sgd_kernel)(float *param, const float *grad, float *momentum_buf,
-                                   size_t n, const lossopt_sgd_coefficients *c);
-typedef void (*lossopt_rmsprop_kernel)(float *param, const float *grad, float *square_avg,
-                                       float *grad_avg, float *momentum_buf, size_t n,
-                                       const lossopt_rmsprop_coefficients *c);
-typedef void (*lossopt_adam_kernel)(float *param, const float *grad, float *exp_avg,
-                                    float *exp_avg_sq, float *max_exp_avg_sq, size_t n,
-                                    const lossopt_adam_coefficients *c);
+typedef void lossopt_sgd_fn(float *param, const float *grad, float *momentum_buf, size_t n,
+                            const lossopt_sgd_coefficients *c);
+typedef void lossopt_rmsprop_fn(float *param, const float *grad, float *square_avg,
+                                float *grad_avg, float *momentum_buf, size_t n,
+                                const lossopt_rmsprop_coefficients *c);
+typedef void lossopt_adam_fn(float *param, const float *grad, float *exp_avg, float *exp_avg_sq,
+                             float *max_exp_avg_sq, size_t n, const lossopt_adam_coefficients *c);
 
+/* ---- the kernel list: every kernel, once ----------------------------------
+ * X(name, type) for each kernel. Adding a kernel touches three places: this
+ * list, its vector source in kernels/ and its oracle in kernels/scalar/.
+ * Each name is defined as
+ *   name_scalar                      kernels/scalar/ (the oracle)
+ *   name_avx2, name_avx512, name_neon  kernels/<family>.c, written once as
+ *                                    KERNEL_NAME(name) (kernels/vec/vec.h)
+ * and the table field `name` holds it. */
+#define LOSSOPT_KERNEL_LIST(X)                        \
+    X(sgd_step_f32, lossopt_sgd_fn)                   \
+    X(rmsprop_step_f32, lossopt_rmsprop_fn)           \
+    X(adam_step_f32, lossopt_adam_fn)                 \
+    X(mse_f32, lossopt_elementwise_fn)                \
+    X(l1_f32, lossopt_elementwise_fn)                 \
+    X(huber_f32, lossopt_elementwise_fn)              \
+    X(smooth_l1_f32, lossopt_elementwise_fn)          \
+    X(hinge_f32, lossopt_elementwise_fn)              \
+    X(squared_hinge_f32, lossopt_elementwise_fn)      \
+    X(bce_f32, lossopt_elementwise_fn)                \
+    X(bce_logits_f32, lossopt_elementwise_fn)         \
+    X(both_in_unit_interval, lossopt_unit_interval_fn) \
+    X(row_max, lossopt_row_max_fn)                    \
+    X(row_find, lossopt_row_find_fn)                  \
+    X(row_exp, lossopt_row_exp_fn)                    \
+    X(row_grad, lossopt_row_grad_fn)                  \
+    X(row_soft_sums, lossopt_row_soft_sums_fn)        \
+    X(row_grad_soft, lossopt_row_grad_soft_fn)        \
+    X(row_margin, lossopt_row_margin_fn)
+
+/* One table per ISA: a pointer to each kernel of the list (smooth_l1_f32 is
+ * called with beta > 0; beta == 0 runs l1_f32). */
 typedef struct lossopt_kernel_table {
     lossopt_isa isa;
-    lossopt_sgd_kernel sgd_step_f32;
-    lossopt_rmsprop_kernel rmsprop_step_f32;
-    lossopt_adam_kernel adam_step_f32;
-    lossopt_elementwise_kernel mse_f32;
-    lossopt_elementwise_kernel l1_f32;
-    lossopt_elementwise_kernel huber_f32;
-    lossopt_elementwise_kernel smooth_l1_f32;  /* beta > 0; beta == 0 runs l1 */
-    lossopt_elementwise_kernel hinge_f32;
-    lossopt_elementwise_kernel squared_hinge_f32;
-    lossopt_elementwise_kernel bce_f32;
-    lossopt_elementwise_kernel bce_logits_f32;
-    lossopt_unit_interval_check both_in_unit_interval;
-    lossopt_row_max_kernel row_max;
-    lossopt_row_find_kernel row_find;
-    lossopt_row_exp_kernel row_exp;
-    lossopt_row_grad_kernel row_grad;
-    lossopt_row_soft_sums_kernel row_soft_sums;
-    lossopt_row_grad_soft_kernel row_grad_soft;
-    lossopt_row_margin_kernel row_margin;
+#define LOSSOPT_TABLE_FIELD(name, type) type *name;
+    LOSSOPT_KERNEL_LIST(LOSSOPT_TABLE_FIELD)
+#undef LOSSOPT_TABLE_FIELD
 } lossopt_kernel_table;
 
-/* One table per ISA compiled into the library (see CMakeLists.txt). The
+/* The tables compiled into the library (see CMakeLists.txt). The
  * dispatcher only references those whose LOSSOPT_HAVE_<ISA> is defined. */
 extern const lossopt_kernel_table lossopt_kernels_scalar;
 extern const lossopt_kernel_table lossopt_kernels_avx2;

@@ -67,13 +67,14 @@ LOSSOPT_ALWAYS_INLINE vfloat exp_of_difference(vfloat x, vfloat m, vfloat shifte
     return exp_correct(x, m, shifted, vec_exp(shifted));
 }
 
-/* The exp pass: e = exp(x - m), stored when asked, the label's lane left out
- * of the first sum; the second sum is of w (x - m) when asked. */
+/* The exp pass: e = exp(x - m), stored when asked, the lane of left_out (the
+ * label, or where the max sits) left out of the first sum; the second sum is
+ * of w (x - m) when asked. */
 typedef struct exp_context {
     const float *x, *weight;
     float *e_out;             /* also holds the raw exp values of phase 1 when not NULL */
     vfloat m;
-    size_t label;
+    size_t left_out;
     bool want_shift;
 } exp_context;
 
@@ -92,14 +93,14 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(const exp_context *k, size_t offset, size_
     *shift_sum = !k->want_shift ? vec_set1(-0.0f)
                  : k->weight    ? vec_mul(vec_load_n(k->weight + offset, count), shifted)
                                 : shifted;
-    *e_sum = row_drop_index(e, offset, count, k->label);
+    *e_sum = row_drop_index(e, offset, count, k->left_out);
 }
 DEFINE_ROW_TWO_SUMS(exp_sums, exp_context, exp_vector)
 
-double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m, size_t label, float *e_out,
+double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m, size_t left_out, float *e_out,
                             const float *weight, double *shift_sum)
 {
-    exp_context k = {x, weight, e_out, vec_set1(m), label, shift_sum != NULL};
+    exp_context k = {x, weight, e_out, vec_set1(m), left_out, shift_sum != NULL};
     if (e_out) {
         /* Phase 1: only the exp calls, into e_out. SLEEF's exp is an
          * out-of-line call that clobbers every vector register, so a loop

@@ -18,6 +18,8 @@ enum {
     LOSS_PER_ELEMENT = 4, /* NONE with a loss buffer: store each loss */
     LOSS_WEIGHTED = 8,    /* multiply by weight[i]                    */
 };
+_Static_assert(LOSS_WEIGHTED * 2 <= VEC_SPECIALIZE_CALL_COUNT,
+               "the losses' option bits exceed VEC_SPECIALIZE_CALL");
 
 /* The per-call scalars as vectors, broadcast once per call. */
 typedef struct loss_vectors {

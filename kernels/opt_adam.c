@@ -12,6 +12,8 @@ enum {
     ADAM_AMSGRAD = 8,
     ADAM_LERP_FROM_END = 16,  /* 1 - beta1 >= 0.5: lerp's second branch */
 };
+_Static_assert(ADAM_LERP_FROM_END * 2 <= VEC_SPECIALIZE_OPTIONS_COUNT,
+               "Adam's option bits exceed VEC_SPECIALIZE_OPTIONS");
 
 /* The coefficients as vectors, broadcast once per call. */
 typedef struct adam_vectors {

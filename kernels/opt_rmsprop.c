@@ -12,6 +12,8 @@ enum {
     RMSPROP_MOMENTUM = 8,
     RMSPROP_LERP_FROM_END = 16, /* centered, 1 - alpha >= 0.5: lerp's second branch */
 };
+_Static_assert(RMSPROP_LERP_FROM_END * 2 <= VEC_SPECIALIZE_OPTIONS_COUNT,
+               "RMSprop's option bits exceed VEC_SPECIALIZE_OPTIONS");
 
 /* The coefficients as vectors, broadcast once per call. */
 typedef struct rmsprop_vectors {

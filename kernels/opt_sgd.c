@@ -12,6 +12,8 @@ enum {
     SGD_NESTEROV = 8,
     SGD_FIRST_STEP = 16, /* the momentum buffer is set to g, not read */
 };
+_Static_assert(SGD_FIRST_STEP * 2 <= VEC_SPECIALIZE_OPTIONS_COUNT,
+               "SGD's option bits exceed VEC_SPECIALIZE_OPTIONS");
 
 /* The coefficients as vectors, broadcast once per call. */
 typedef struct sgd_vectors {

@@ -289,7 +289,7 @@ static void check_infinite_parameters(void)
 
 static lossopt_elementwise_args seen_args;
 static double seen_total;
-static lossopt_elementwise_kernel real_elementwise;
+static lossopt_elementwise_fn *real_elementwise;
 
 static double spy_elementwise(const lossopt_elementwise_args *a)
 {
@@ -301,7 +301,7 @@ static double spy_elementwise(const lossopt_elementwise_args *a)
 static bool same_float(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 
 /* The scalar table's kernel of a loss (smooth_l1 with beta 0 runs l1). */
-static lossopt_elementwise_kernel scalar_kernel(const loss_case *c)
+static lossopt_elementwise_fn *scalar_kernel(const loss_case *c)
 {
     const lossopt_kernel_table *t = &lossopt_kernels_scalar;
     switch (c->kind) {

@@ -3,6 +3,7 @@
  * multi-margin): the same operations as kernels/loss_cross_entropy.c and
  * kernels/loss_multi_margin.c, with the canonical summation order written
  * out literally. */
+#include "baseline_only.h" /* first: the oracle runs on any CPU */
 #include <math.h>
 
 #include "kernel_table.h"
@@ -34,7 +35,7 @@ size_t row_find_scalar(const float *x, size_t classes, float value)
 }
 
 
-double row_exp_scalar(const float *x, size_t classes, float m, size_t label, float *e_out,
+double row_exp_scalar(const float *x, size_t classes, float m, size_t left_out, float *e_out,
                       const float *weight, double *shift_sum)
 {
     canonical_sum sum, shift;
@@ -45,7 +46,7 @@ double row_exp_scalar(const float *x, size_t classes, float m, size_t label, flo
         float e = lossopt_scalar_exp_of_difference(x[j], m);
         if (e_out)
             e_out[j] = e;
-        canonical_add(&sum, j, j == label ? -0.0f : e);
+        canonical_add(&sum, j, j == left_out ? -0.0f : e);
         canonical_add(&shift, j, weight ? weight[j] * shifted : shifted);
     }
     if (shift_sum)

@@ -3,6 +3,7 @@
  * canonical summation order written out literally (blocks of 256, element i
  * to lane i mod 16, a fixed fold, block sums in double). Hand-written, not
  * generated from the vector template. */
+#include "baseline_only.h" /* first: the oracle runs on any CPU */
 #include <math.h>
 
 #include "kernel_table.h"

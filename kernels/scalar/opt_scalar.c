@@ -4,6 +4,7 @@
  * without AVX2 or NEON and the reference every vector variant must match bit
  * for bit. Every fused multiply-add is an explicit fmaf (the build passes
  * -ffp-contract=off, so nothing else is fused). */
+#include "baseline_only.h" /* first: the oracle runs on any CPU */
 #include <math.h>
 
 #include "kernel_table.h"

@@ -3,6 +3,7 @@
  * scalar variant is the only one that runs) must use the purec functions
  * instead, which may differ by up to 1 ulp. AArch64 always has FMA. The choice
  * is made once, from the same CPUID/XGETBV reading the dispatcher uses. */
+#include "baseline_only.h" /* first: the oracle runs on any CPU */
 #include <math.h>
 #include <stdatomic.h>
 

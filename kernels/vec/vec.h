@@ -55,14 +55,24 @@
 #elif defined(LOSSOPT_TARGET_NEON)
 #include "vec_neon.h"
 #else
-#error "compile kernels/*.c with one of LOSSOPT_TARGET_AVX2, _AVX512, _NEON"
+#error "compile kernels/<family>.c with one of LOSSOPT_TARGET_AVX2, _AVX512, _NEON"
 #endif
 
 /* Vectors that hold the 16 virtual lanes of the canonical summation. */
 #define VEC_PER_16 (16 / VEC_WIDTH)
 
-/* adam_step_f32 -> adam_step_f32_<VEC_ISA_SUFFIX> */
+/* adam_step_f32 -> adam_step_f32_<VEC_ISA_SUFFIX>: adam_step_f32_avx2,
+ * adam_step_f32_avx512, adam_step_f32_neon (grep for those finds the
+ * declaration list in kernels/kernel_table.h and the KERNEL_NAME(...)
+ * definitions in kernels/<family>.c). */
 #define KERNEL_NAME(name) LOSSOPT_CONCAT(name, VEC_ISA_SUFFIX)
+
+/* Every kernel of the list, declared for this ISA through its function type:
+ * each kernels/<family>.c source sees the prototype of what it defines. */
+#include "kernel_table.h"
+#define LOSSOPT_DECLARE_VECTOR_KERNEL(name, type) type KERNEL_NAME(name);
+LOSSOPT_KERNEL_LIST(LOSSOPT_DECLARE_VECTOR_KERNEL)
+#undef LOSSOPT_DECLARE_VECTOR_KERNEL
 
 /* Calls BLOCK(offset, count) for consecutive blocks covering [0, n): full
  * vectors (count == VEC_WIDTH, two per iteration so two independent update
@@ -82,6 +92,11 @@
         }                                                                      \
         if (vec_offset_ < (n)) BLOCK(vec_offset_, (n) - vec_offset_);          \
     } while (0)
+
+/* How many option combinations each specialiser below covers: a kernel
+ * asserts that its option bits fit (_Static_assert next to its enum). */
+#define VEC_SPECIALIZE_OPTIONS_COUNT 32
+#define VEC_SPECIALIZE_CALL_COUNT 16
 
 /* Calls CALL(k) where k is a compile-time constant equal to options (0..31).
  * A kernel passes its option bits here and its always-inline loop receives

@@ -3,6 +3,10 @@
 #ifndef LOSSOPT_VEC_AVX2_H
 #define LOSSOPT_VEC_AVX2_H
 
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "vec_avx2.h needs the avx2 flags (-mavx2 -mfma): kernels are compiled per ISA by CMakeLists.txt"
+#endif
+
 #include <immintrin.h>
 #include <sleef.h>
 

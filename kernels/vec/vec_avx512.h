@@ -7,6 +7,12 @@
 #ifndef LOSSOPT_VEC_AVX512_H
 #define LOSSOPT_VEC_AVX512_H
 
+#if !defined(LOSSOPT_AVX512_EMULATED) &&                                          \
+    !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) &&  \
+      defined(__AVX512VL__))
+#error "vec_avx512.h needs the avx512 flags (-mavx512f -mavx512bw -mavx512dq -mavx512vl)"
+#endif
+
 #ifdef LOSSOPT_AVX512_EMULATED
 #include "avx512_emulation.h"
 #define VEC_ISA_SUFFIX avx512emu

@@ -3,6 +3,10 @@
 #ifndef LOSSOPT_VEC_NEON_H
 #define LOSSOPT_VEC_NEON_H
 
+#if !defined(__aarch64__) || !defined(__ARM_NEON)
+#error "vec_neon.h is the AArch64 Advanced SIMD layer: compile it for AArch64"
+#endif
+
 #include <arm_neon.h>
 #include <sleef.h>
 #include <string.h>
