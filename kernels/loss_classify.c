@@ -23,7 +23,7 @@ LOSSOPT_ALWAYS_INLINE void hinge_element(vfloat score, vfloat label, vfloat w,
     *grad = vec_select(vec_gt(margin, vec_set1(0.0f)), vec_mul(vec_negate(y), k->grad_scale),
                        outside);
 }
-DEFINE_ELEMENTWISE_KERNEL(hinge_f32, hinge_element)
+double KERNEL_NAME(hinge_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, hinge_element); }
 
 LOSSOPT_ALWAYS_INLINE void squared_hinge_element(vfloat score, vfloat label, vfloat w,
                                                  const loss_vectors *k, unsigned options,
@@ -36,7 +36,7 @@ LOSSOPT_ALWAYS_INLINE void squared_hinge_element(vfloat score, vfloat label, vfl
     *loss = vec_mul(h, h);
     *grad = vec_mul(vec_mul(vec_negate(y), k->grad_scale), h);
 }
-DEFINE_ELEMENTWISE_KERNEL(squared_hinge_f32, squared_hinge_element)
+double KERNEL_NAME(squared_hinge_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, squared_hinge_element); }
 
 LOSSOPT_ALWAYS_INLINE void bce_element(vfloat p, vfloat y, vfloat w, const loss_vectors *k,
                                        unsigned options, vfloat *loss, vfloat *grad)
@@ -53,7 +53,7 @@ LOSSOPT_ALWAYS_INLINE void bce_element(vfloat p, vfloat y, vfloat w, const loss_
     *loss = u;
     *grad = vec_mul(q, k->grad_scale);
 }
-DEFINE_ELEMENTWISE_KERNEL(bce_f32, bce_element)
+double KERNEL_NAME(bce_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, bce_element); }
 
 LOSSOPT_ALWAYS_INLINE void bce_logits_element(vfloat x, vfloat y, vfloat w, const loss_vectors *k,
                                               unsigned options, vfloat *loss, vfloat *grad)
@@ -81,7 +81,7 @@ LOSSOPT_ALWAYS_INLINE void bce_logits_element(vfloat x, vfloat y, vfloat w, cons
     *loss = u;
     *grad = vec_mul(q, k->grad_scale);
 }
-DEFINE_ELEMENTWISE_KERNEL(bce_logits_f32, bce_logits_element)
+double KERNEL_NAME(bce_logits_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, bce_logits_element); }
 
 int KERNEL_NAME(both_in_unit_interval)(const float *prob, const float *target, size_t n)
 {

@@ -78,9 +78,9 @@ typedef struct exp_context {
     bool want_shift;
 } exp_context;
 
-LOSSOPT_ALWAYS_INLINE void exp_vector(const exp_context *k, size_t offset, size_t count,
-                                      vfloat *e_sum, vfloat *shift_sum)
+LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count, vfloat *terms)
 {
+    const exp_context *k = context;
     vfloat logit = vec_load_n(k->x + offset, count);
     vfloat shifted = vec_sub(logit, k->m);
     vfloat e;
@@ -90,12 +90,11 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(const exp_context *k, size_t offset, size_
         e = exp_of_difference(logit, k->m, shifted);
     if (k->e_out)
         vec_store_n(k->e_out + offset, e, count);
-    *shift_sum = !k->want_shift ? vec_set1(-0.0f)
-                 : k->weight    ? vec_mul(vec_load_n(k->weight + offset, count), shifted)
-                                : shifted;
-    *e_sum = row_drop_index(e, offset, count, k->left_out);
+    terms[1] = !k->want_shift ? vec_set1(-0.0f)
+               : k->weight    ? vec_mul(vec_load_n(k->weight + offset, count), shifted)
+                              : shifted;
+    terms[0] = row_drop_index(e, offset, count, k->left_out);
 }
-DEFINE_ROW_TWO_SUMS(exp_sums, exp_context, exp_vector)
 
 double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m, size_t left_out, float *e_out,
                             const float *weight, double *shift_sum)
@@ -105,15 +104,16 @@ double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m, size_t left
         /* Phase 1: only the exp calls, into e_out. SLEEF's exp is an
          * out-of-line call that clobbers every vector register, so a loop
          * that also kept the sums would spill them around each call; phase 2
-         * (exp_sums) then corrects, sums and stores without calls, while the
-         * row is still in cache. Same operations, same bits. */
+         * (row_two_sums over exp_vector) then corrects, sums and stores
+         * without calls, while the row is still in cache. Same operations,
+         * same bits. */
         for (size_t j = 0; j < classes; j += VEC_WIDTH) {
             size_t count = classes - j < VEC_WIDTH ? classes - j : VEC_WIDTH;
             vec_store_n(e_out + j, vec_exp(vec_sub(vec_load_n(x + j, count), k.m)), count);
         }
     }
     double shift_total;
-    double total = exp_sums(&k, classes, &shift_total);
+    double total = row_two_sums(&k, classes, exp_vector, &shift_total);
     if (shift_sum)
         *shift_sum = shift_total;
     return total;
@@ -138,23 +138,22 @@ LOSSOPT_ALWAYS_INLINE vfloat soft_weight(const float *t, const float *weight, si
     return u;
 }
 
-LOSSOPT_ALWAYS_INLINE void soft_vector(const soft_context *k, size_t offset, size_t count,
-                                       vfloat *u_sum, vfloat *shift_sum)
+LOSSOPT_ALWAYS_INLINE void soft_vector(void *context, size_t offset, size_t count, vfloat *terms)
 {
+    const soft_context *k = context;
     vfloat u = soft_weight(k->t, k->weight, offset, count, k->smoothing, k->keep, k->spread);
     vfloat shifted = vec_sub(vec_load_n(k->x + offset, count), k->m);
     /* 0 log 0 = 0: a zero target weight contributes 0, even at a -inf logit */
-    *shift_sum = vec_select(vec_eq(u, vec_set1(0.0f)), vec_set1(0.0f), vec_mul(u, shifted));
-    *u_sum = u;
+    terms[1] = vec_select(vec_eq(u, vec_set1(0.0f)), vec_set1(0.0f), vec_mul(u, shifted));
+    terms[0] = u;
 }
-DEFINE_ROW_TWO_SUMS(soft_sums, soft_context, soft_vector)
 
 double KERNEL_NAME(row_soft_sums)(const float *x, const float *t, size_t classes, float m,
                                   const float *weight, bool smoothing, float keep, float spread,
                                   double *shift_sum)
 {
     soft_context k = {x, t, weight, vec_set1(m), vec_set1(keep), vec_set1(spread), smoothing};
-    return soft_sums(&k, classes, shift_sum);
+    return row_two_sums(&k, classes, soft_vector, shift_sum);
 }
 
 void KERNEL_NAME(row_grad_soft)(float *g, const float *t, size_t classes, float scale_scalar,

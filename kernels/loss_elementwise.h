@@ -1,15 +1,14 @@
 /* kernels/loss_elementwise.h - the driver every elementwise loss shares,
- * written once against the vector layer: loads, per-element math (supplied by
- * each loss), gradient and per-element stores, and the canonical summation
- * order of include/lossopt.h (blocks of 256, 16 virtual lanes, a fixed fold,
- * block sums in double). Included by kernels/loss_*.c only. */
+ * written once against the vector layer: loads, per-element math (each
+ * loss's element function), gradient and per-element stores, summed by the
+ * canonical accumulator (kernels/vec/canonical_sum.h). Included by
+ * kernels/loss_*.c only. */
 #ifndef LOSSOPT_LOSS_ELEMENTWISE_H
 #define LOSSOPT_LOSS_ELEMENTWISE_H
 
 #include "kernel_table.h"
+#include "vec/canonical_sum.h"
 #include "vec/vec.h"
-
-#define LOSS_BLOCK 256 /* elements per block of the canonical sum */
 
 /* Option bits; each combination gets its own loop (VEC_SPECIALIZE_CALL). */
 enum {
@@ -49,72 +48,62 @@ LOSSOPT_ALWAYS_INLINE vfloat loss_difference_error(vfloat x, vfloat t, vfloat d)
     return vec_sub(vec_sub(x, virtual_x), vec_add(t, virtual_t));
 }
 
-/* DEFINE_ELEMENTWISE_KERNEL(name, ELEMENT) defines the kernel
- * name_<isa>(const lossopt_elementwise_args *) around
- *   ELEMENT(x, t, w, k, options, &loss, &grad)
- * which computes one vector of per-element losses and gradients from the
- * input x, target t and weight w (1 when unweighted). */
-#define DEFINE_ELEMENTWISE_KERNEL(name, ELEMENT)                                       \
-    LOSSOPT_ALWAYS_INLINE vfloat name##_vector(const lossopt_elementwise_args *a,       \
-                                               const loss_vectors *k, size_t offset,    \
-                                               size_t count, unsigned options)          \
-    {                                                                                   \
-        vfloat x = vec_load_n(a->input + offset, count);                                \
-        vfloat t = vec_load_n(a->target + offset, count);                               \
-        vfloat w = (options & LOSS_WEIGHTED) ? vec_load_n(a->weight + offset, count)    \
-                                             : vec_set1(1.0f);                          \
-        vfloat loss, grad;                                                              \
-        ELEMENT(x, t, w, k, options, &loss, &grad);                                     \
-        if (options & LOSS_GRAD)                                                        \
-            vec_store_n(a->grad + offset, grad, count);                                 \
-        if (options & LOSS_PER_ELEMENT)                                                 \
-            vec_store_n(a->loss + offset, loss, count);                                 \
-        return loss;                                                                    \
-    }                                                                                   \
-                                                                                        \
-    LOSSOPT_ALWAYS_INLINE double name##_run(const lossopt_elementwise_args *a,          \
-                                            const loss_vectors *k, unsigned options)    \
-    {                                                                                   \
-        double total = -0.0;                                                            \
-        size_t n = a->n, block = 0;                                                     \
-        for (; block + LOSS_BLOCK <= n; block += LOSS_BLOCK) {                          \
-            vfloat lanes[VEC_PER_16];                                                   \
-            for (int q = 0; q < VEC_PER_16; q++)                                        \
-                lanes[q] = vec_set1(-0.0f);                                             \
-            for (size_t chunk = block; chunk < block + LOSS_BLOCK; chunk += 16)         \
-                for (int q = 0; q < VEC_PER_16; q++)                                    \
-                    lanes[q] = vec_add(lanes[q], name##_vector(a, k, chunk + q * VEC_WIDTH, \
-                                                               VEC_WIDTH, options));    \
-            if (options & LOSS_REDUCE)                                                  \
-                total += (double)vec_fold16(lanes);                                     \
-        }                                                                               \
-        if (block < n) { /* the last, partial block */                                  \
-            vfloat lanes[VEC_PER_16];                                                   \
-            for (int q = 0; q < VEC_PER_16; q++)                                        \
-                lanes[q] = vec_set1(-0.0f);                                             \
-            for (size_t offset = block; offset < n; offset += VEC_WIDTH) {              \
-                size_t count = n - offset < VEC_WIDTH ? n - offset : VEC_WIDTH;         \
-                int q = (int)(((offset - block) / VEC_WIDTH) % VEC_PER_16);             \
-                vfloat loss = name##_vector(a, k, offset, count, options);              \
-                lanes[q] = vec_add(lanes[q], vec_keep_first(loss, count));              \
-            }                                                                           \
-            if (options & LOSS_REDUCE)                                                  \
-                total += (double)vec_fold16(lanes);                                     \
-        }                                                                               \
-        return (options & LOSS_REDUCE) ? total : 0.0;                                   \
-    }                                                                                   \
-                                                                                        \
-    double KERNEL_NAME(name)(const lossopt_elementwise_args *a)                         \
-    {                                                                                   \
-        /* broadcast into locals: the loop's float stores may alias *a's floats */     \
-        const loss_vectors k = {vec_set1(a->grad_scale), vec_set1(a->delta),            \
-                                vec_set1(a->half_delta), vec_set1(a->pos_weight),       \
-                                vec_set1(a->pos_weight_minus_1)};                       \
-        const lossopt_elementwise_args local = *a;                                      \
-        double total = 0.0;                                                             \
-        unsigned options = loss_options(&local);                                        \
-        VEC_SPECIALIZE_CALL(options, total, name##_run, &local, &k);                    \
-        return total;                                                                   \
-    }
+/* One vector of per-element losses and gradients of one loss, from the input
+ * x, target t and weight w (1 when unweighted); each loss's element function
+ * has this type and is passed, as a constant, to loss_kernel below. */
+typedef void loss_element_fn(vfloat x, vfloat t, vfloat w, const loss_vectors *k,
+                             unsigned options, vfloat *loss, vfloat *grad);
+
+typedef struct loss_walk {
+    const lossopt_elementwise_args *a;
+    const loss_vectors *k;
+    loss_element_fn *element;
+    unsigned options; /* a constant in each specialised loop */
+} loss_walk;
+
+/* The per-vector function of the canonical walk: loads, the loss's element
+ * function, the stores; the loss values are the term of the one sum. */
+LOSSOPT_ALWAYS_INLINE void loss_vector(void *context, size_t offset, size_t count, vfloat *terms)
+{
+    const loss_walk *walk = context;
+    const lossopt_elementwise_args *a = walk->a;
+    unsigned options = walk->options;
+    vfloat x = vec_load_n(a->input + offset, count);
+    vfloat t = vec_load_n(a->target + offset, count);
+    vfloat w = (options & LOSS_WEIGHTED) ? vec_load_n(a->weight + offset, count) : vec_set1(1.0f);
+    vfloat loss, grad;
+    walk->element(x, t, w, walk->k, options, &loss, &grad);
+    if (options & LOSS_GRAD)
+        vec_store_n(a->grad + offset, grad, count);
+    if (options & LOSS_PER_ELEMENT)
+        vec_store_n(a->loss + offset, loss, count);
+    terms[0] = loss;
+}
+
+LOSSOPT_ALWAYS_INLINE double loss_run(const lossopt_elementwise_args *a, const loss_vectors *k,
+                                      loss_element_fn *element, unsigned options)
+{
+    loss_walk walk = {a, k, element, options};
+    vec_sum sum;
+    vec_sum_start(&sum);
+    vec_sum_walk(&walk, a->n, loss_vector, &sum, (options & LOSS_REDUCE) ? 1 : 0);
+    return (options & LOSS_REDUCE) ? sum.total : 0.0;
+}
+
+/* The whole kernel of one elementwise loss: every option combination gets
+ * its own loop (VEC_SPECIALIZE_CALL). Each kernels/loss_*.c defines
+ * KERNEL_NAME(<loss>_f32) as loss_kernel(a, <loss>_element). */
+LOSSOPT_ALWAYS_INLINE double loss_kernel(const lossopt_elementwise_args *a,
+                                         loss_element_fn *element)
+{
+    /* broadcast into locals: the loop's float stores may alias *a's floats */
+    const loss_vectors k = {vec_set1(a->grad_scale), vec_set1(a->delta), vec_set1(a->half_delta),
+                            vec_set1(a->pos_weight), vec_set1(a->pos_weight_minus_1)};
+    const lossopt_elementwise_args local = *a;
+    double total = 0.0;
+    unsigned options = loss_options(&local);
+    VEC_SPECIALIZE_CALL(options, total, loss_run, &local, &k, element);
+    return total;
+}
 
 #endif /* LOSSOPT_LOSS_ELEMENTWISE_H */

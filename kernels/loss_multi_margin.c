@@ -14,9 +14,10 @@ typedef struct margin_context {
     int p;
 } margin_context;
 
-LOSSOPT_ALWAYS_INLINE void margin_vector(const margin_context *k, size_t offset, size_t count,
-                                         vfloat *term_sum, vfloat *slope_sum)
+LOSSOPT_ALWAYS_INLINE void margin_vector(void *context, size_t offset, size_t count,
+                                         vfloat *terms)
 {
+    const margin_context *k = context;
     vfloat zero = vec_set1(0.0f);
     vfloat z = vec_add(vec_add(k->margin_minus_target, vec_load_n(k->x + offset, count)),
                        k->margin_error);
@@ -34,10 +35,9 @@ LOSSOPT_ALWAYS_INLINE void margin_vector(const margin_context *k, size_t offset,
     }
     if (k->g)
         vec_store_n(k->g + offset, grad, count); /* g[label] is overwritten by the caller */
-    *term_sum = row_drop_index(term, offset, count, k->label);
-    *slope_sum = row_drop_index(slope, offset, count, k->label);
+    terms[0] = row_drop_index(term, offset, count, k->label);
+    terms[1] = row_drop_index(slope, offset, count, k->label);
 }
-DEFINE_ROW_TWO_SUMS(margin_sums, margin_context, margin_vector)
 
 double KERNEL_NAME(row_margin)(const float *x, size_t classes, size_t label,
                                float margin_minus_target, float margin_error, int p, float c,
@@ -45,5 +45,5 @@ double KERNEL_NAME(row_margin)(const float *x, size_t classes, size_t label,
 {
     margin_context k = {x, g, label, vec_set1(margin_minus_target), vec_set1(margin_error),
                         vec_set1(c), p};
-    return margin_sums(&k, classes, slope_sum);
+    return row_two_sums(&k, classes, margin_vector, slope_sum);
 }

@@ -12,7 +12,7 @@ LOSSOPT_ALWAYS_INLINE void mse_element(vfloat x, vfloat t, vfloat w, const loss_
     *loss = vec_mul(d, d);
     *grad = vec_mul(k->grad_scale, d);
 }
-DEFINE_ELEMENTWISE_KERNEL(mse_f32, mse_element)
+double KERNEL_NAME(mse_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, mse_element); }
 
 LOSSOPT_ALWAYS_INLINE void l1_element(vfloat x, vfloat t, vfloat w, const loss_vectors *k,
                                       unsigned options, vfloat *loss, vfloat *grad)
@@ -22,7 +22,7 @@ LOSSOPT_ALWAYS_INLINE void l1_element(vfloat x, vfloat t, vfloat w, const loss_v
     *loss = vec_abs(d);
     *grad = vec_mul(loss_sign(d), k->grad_scale);
 }
-DEFINE_ELEMENTWISE_KERNEL(l1_f32, l1_element)
+double KERNEL_NAME(l1_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, l1_element); }
 
 /* The loss values of huber and smooth_l1 carry the rounding error e of
  * d = x - t (include/lossopt.h): 0.5 d^2 = fma(0.5 d, d, d e), and
@@ -61,7 +61,7 @@ LOSSOPT_ALWAYS_INLINE void huber_element(vfloat x, vfloat t, vfloat w, const los
     vfloat clamped = vec_min(vec_max(d, vec_negate(k->delta)), k->delta);
     *grad = vec_mul(clamped, k->grad_scale);
 }
-DEFINE_ELEMENTWISE_KERNEL(huber_f32, huber_element)
+double KERNEL_NAME(huber_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, huber_element); }
 
 /* beta > 0 here; the API runs l1 for beta == 0. */
 LOSSOPT_ALWAYS_INLINE void smooth_l1_element(vfloat x, vfloat t, vfloat w, const loss_vectors *k,
@@ -76,4 +76,4 @@ LOSSOPT_ALWAYS_INLINE void smooth_l1_element(vfloat x, vfloat t, vfloat w, const
     *loss = vec_select(inside, quadratic, absolute_minus(d, error, k->half_delta));
     *grad = vec_mul(vec_select(inside, vec_div(d, k->delta), loss_sign(d)), k->grad_scale);
 }
-DEFINE_ELEMENTWISE_KERNEL(smooth_l1_f32, smooth_l1_element)
+double KERNEL_NAME(smooth_l1_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, smooth_l1_element); }

@@ -1,14 +1,18 @@
 /* kernels/scalar/canonical_sum.h - the canonical summation order of
- * include/lossopt.h, written out literally for the scalar oracle: values are
- * added with their index j (0, 1, 2, ... in order); blocks of 256, element j
- * to lane j mod 16 in float from -0, the fixed fold, block sums in double. */
+ * include/lossopt.h, written out literally for the scalar oracle (the vector
+ * accumulator's twin, kernels/vec/canonical_sum.h): values are added with
+ * their index j (0, 1, 2, ... in order); blocks of LOSSOPT_SUM_BLOCK, element
+ * j to lane j mod LOSSOPT_SUM_LANES in float from -0, the fixed fold, block
+ * sums in double. */
 #ifndef LOSSOPT_CANONICAL_SUM_H
 #define LOSSOPT_CANONICAL_SUM_H
 
 #include <stddef.h>
 
-#define CANONICAL_BLOCK 256
-#define CANONICAL_LANES 16
+#include "canonical_order.h"
+
+#define CANONICAL_BLOCK LOSSOPT_SUM_BLOCK
+#define CANONICAL_LANES LOSSOPT_SUM_LANES
 
 typedef struct canonical_sum {
     double total;

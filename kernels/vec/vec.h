@@ -39,6 +39,8 @@
 
 #include <stddef.h>
 
+#include "canonical_order.h"
+
 #if defined(__GNUC__)
 #define LOSSOPT_ALWAYS_INLINE static inline __attribute__((always_inline))
 #else
@@ -58,8 +60,9 @@
 #error "compile kernels/<family>.c with one of LOSSOPT_TARGET_AVX2, _AVX512, _NEON"
 #endif
 
-/* Vectors that hold the 16 virtual lanes of the canonical summation. */
-#define VEC_PER_16 (16 / VEC_WIDTH)
+/* Vectors that hold the LOSSOPT_SUM_LANES (16) virtual lanes of the
+ * canonical summation (kernels/vec/canonical_sum.h). */
+#define VEC_PER_16 (LOSSOPT_SUM_LANES / VEC_WIDTH)
 
 /* adam_step_f32 -> adam_step_f32_<VEC_ISA_SUFFIX>: adam_step_f32_avx2,
  * adam_step_f32_avx512, adam_step_f32_neon (grep for those finds the
