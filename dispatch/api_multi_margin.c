@@ -1,11 +1,10 @@
 /* dispatch/api_multi_margin.c - lossopt_multi_margin_f32: validation (every
- * label checked before anything is written), then per row the chosen ISA's
- * margin pass around per-row scalar steps that are the same code on every
- * ISA. Formulas and order: include/lossopt.h. */
+ * label checked before anything is written), then the chosen ISA's kernel
+ * (kernels/loss_multi_margin.c; the oracle in kernels/scalar/) and the MEAN
+ * or SUM of its row losses. Formulas and order: include/lossopt.h. */
 #include "baseline_only.h" /* first: no vector-ISA flags here */
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "lossopt_internal.h"
 
@@ -38,43 +37,21 @@ lossopt_status lossopt_multi_margin_f32_with_table(const lossopt_kernel_table *t
             *loss = r == LOSSOPT_SUM ? 0.0f : NAN;
         return LOSSOPT_OK;
     }
-    double divisor = r == LOSSOPT_MEAN ? kept : 1.0;
-    double total = 0.0;
-    for (size_t row = 0; row < rows; row++) {
-        const float *x = scores + row * classes;
-        float *g = grad ? grad + row * classes : NULL;
-        int64_t label = labels[row];
-        if (label < 0) { /* ignored row */
-            if (g)
-                memset(g, 0, classes * sizeof(float));
-            if (!reduce && loss)
-                loss[row] = 0.0f;
-            continue;
-        }
-        size_t y = (size_t)label;
-        double w_y = class_weight ? (double)class_weight[y] : 1.0;
-        double coefficient = w_y / ((double)classes * divisor);
-        double slope_sum;
-        /* margin - x_y rounds; carrying its exact error into z_j keeps a
-         * small active hinge (z_j near 0) accurate to the last bits */
-        float margin_minus_target = margin - x[y];
-        /* no error to carry when margin - x_y is not finite (an infinite
-         * margin or score, or an overflow): inf - inf would make it NaN */
-        float margin_error =
-            isfinite(margin_minus_target)
-                ? (float)(((double)margin - (double)x[y]) - (double)margin_minus_target)
-                : 0.0f;
-        double terms = table->row_margin(x, classes, y, margin_minus_target, margin_error, p,
-                                         (float)coefficient, g, &slope_sum);
-        float row_loss = (float)(w_y * terms / (double)classes);
-        if (!reduce && loss)
-            loss[row] = row_loss;
-        total += (double)row_loss;
-        if (g)
-            g[y] = (float)(-coefficient * (p == 1 ? slope_sum : 2.0 * slope_sum));
-    }
+    lossopt_multi_margin_args a = {
+        .scores = scores,
+        .labels = labels,
+        .rows = rows,
+        .classes = classes,
+        .p = p,
+        .margin = margin,
+        .weight = class_weight,
+        .loss = reduce ? NULL : loss,
+        .grad = grad,
+        .divisor = r == LOSSOPT_MEAN ? kept : 1.0,
+    };
+    double total = table->multi_margin_f32(&a);
     if (reduce && loss)
-        *loss = r == LOSSOPT_SUM ? (float)total : (float)(total / divisor);
+        *loss = r == LOSSOPT_SUM ? (float)total : (float)(total / a.divisor);
     return LOSSOPT_OK;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lossopt.h"
 
@@ -91,43 +92,53 @@ typedef double lossopt_elementwise_fn(const lossopt_elementwise_args *a);
 /* Nonzero when every prob and target lies in [0, 1] (NaN does not). */
 typedef int lossopt_unit_interval_fn(const float *prob, const float *target, size_t n);
 
-/* Cross-entropy, one row at a time (dispatch/api_cross_entropy.c runs the
- * per-row scalar steps, identical on every ISA, around these):
- *   row_max: max of x[0..classes), NaN if any is NaN.
- *   row_find: the first j with x[j] == value, or classes when there is none.
- *   row_exp: e_j = exp(x_j - m); writes e_j to e_out when not NULL; returns
- *            the canonical sum of e_j over j != left_out (the index left out
- *            of the sum: the label, or where the max sits); when shift_sum is
- *            not NULL also stores the canonical sum of w_j (x_j - m) (w_j = 1
- *            when weight is NULL) there.
- *   row_grad: g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)). */
-typedef float lossopt_row_max_fn(const float *x, size_t classes);
-typedef size_t lossopt_row_find_fn(const float *x, size_t classes, float value);
-typedef double lossopt_row_exp_fn(const float *x, size_t classes, float m, size_t left_out,
-                                  float *e_out, const float *weight, double *shift_sum);
-typedef void lossopt_row_grad_fn(float *g, size_t classes, float scale, float offset,
-                                 const float *weight);
+/* The row-wise losses, one call each: dispatch/api_*.c validates (every
+ * label before anything is written), hoists the per-call scalars (computed
+ * in double; formulas of include/lossopt.h) and calls the kernel, which runs
+ * the whole per-row algorithm, writes loss (NONE) and grad and returns the
+ * double sum, in row order, of the rows' float losses (0 for none). */
+typedef struct lossopt_cross_entropy_args {
+    const float *logits;
+    const int64_t *labels;       /* checked: < classes; negative ignores the row */
+    size_t rows, classes;
+    const float *weight;         /* NULL or classes floats                       */
+    float *loss;                 /* NONE: rows floats; otherwise NULL            */
+    float *grad;                 /* NULL or rows x classes                       */
+    double divisor;              /* D: the kept weight sum (MEAN), else 1        */
+    double weight_sum;           /* W: the class weights summed in order, or C   */
+    double smoothing;            /* eps                                           */
+    double per_class;            /* eps / C                                       */
+    float offset;                /* (float)((eps / C) / D)                        */
+    bool smooth;                 /* eps > 0: the smoothing terms exist            */
+    bool keep_nll;               /* eps < 1: the NLL term exists                  */
+} lossopt_cross_entropy_args;
 
-/* Cross-entropy with soft targets: returns V = canonical sum of u_j and
- * stores U = canonical sum of (u_j == 0 ? 0 : u_j (x_j - m)) in *shift_sum,
- * u_j = t~_j == 0 ? t~_j : (weight ? weight_j : 1) * t~_j, t~_j = smoothing ?
- * fma(t_j, keep, spread) : t_j. row_grad_soft: g_j = fma(g_j, scale, -u_j) *
- * inv_d. */
-typedef double lossopt_row_soft_sums_fn(const float *x, const float *t, size_t classes, float m,
-                                        const float *weight, bool smoothing, float keep,
-                                        float spread, double *shift_sum);
-typedef void lossopt_row_grad_soft_fn(float *g, const float *t, size_t classes, float scale,
-                                      const float *weight, bool smoothing, float keep,
-                                      float spread, float inv_d);
-/* Multi-margin: h_j = max(((margin - x_y) + x_j) + margin_error, 0) for
- * j != label (margin_error: the rounding error of margin - x_y); returns
- * the canonical sum of (p == 1 ? h_j : h_j^2) over j != label and stores in
- * *slope_sum the canonical sum of (p == 1 ? (h_j > 0 ? 1 : 0) : h_j); writes
- * g_j (j != label) = p == 1 ? (h_j > 0 ? c : h_j NaN ? NaN : 0) : (2c) h_j
- * when g is not NULL (g[label] is left for the caller). */
-typedef double lossopt_row_margin_fn(const float *x, size_t classes, size_t label,
-                                     float margin_minus_target, float margin_error, int p,
-                                     float c, float *g, double *slope_sum);
+typedef struct lossopt_cross_entropy_probs_args {
+    const float *logits, *targets;
+    size_t rows, classes;
+    const float *weight;         /* NULL or classes floats                       */
+    float *loss;                 /* NONE: rows floats; otherwise NULL            */
+    float *grad;                 /* NULL or rows x classes                       */
+    bool smoothing;              /* eps > 0                                       */
+    float keep, spread;          /* (float)(1 - eps), (float)(eps / C)            */
+    float inv_d;                 /* (float)(1 / D), D = rows for MEAN, else 1     */
+} lossopt_cross_entropy_probs_args;
+
+typedef struct lossopt_multi_margin_args {
+    const float *scores;
+    const int64_t *labels;       /* checked: < classes; negative ignores the row */
+    size_t rows, classes;
+    int p;                       /* 1 or 2                                        */
+    float margin;
+    const float *weight;         /* NULL or classes floats                       */
+    float *loss;                 /* NONE: rows floats; otherwise NULL            */
+    float *grad;                 /* NULL or rows x classes                       */
+    double divisor;              /* D: the kept rows (MEAN), else 1               */
+} lossopt_multi_margin_args;
+
+typedef double lossopt_cross_entropy_fn(const lossopt_cross_entropy_args *a);
+typedef double lossopt_cross_entropy_probs_fn(const lossopt_cross_entropy_probs_args *a);
+typedef double lossopt_multi_margin_fn(const lossopt_multi_margin_args *a);
 
 typedef void lossopt_sgd_fn(float *param, const float *grad, float *momentum_buf, size_t n,
                             const lossopt_sgd_coefficients *c);
@@ -158,13 +169,9 @@ typedef void lossopt_adam_fn(float *param, const float *grad, float *exp_avg, fl
     X(bce_f32, lossopt_elementwise_fn)                \
     X(bce_logits_f32, lossopt_elementwise_fn)         \
     X(both_in_unit_interval, lossopt_unit_interval_fn) \
-    X(row_max, lossopt_row_max_fn)                    \
-    X(row_find, lossopt_row_find_fn)                  \
-    X(row_exp, lossopt_row_exp_fn)                    \
-    X(row_grad, lossopt_row_grad_fn)                  \
-    X(row_soft_sums, lossopt_row_soft_sums_fn)        \
-    X(row_grad_soft, lossopt_row_grad_soft_fn)        \
-    X(row_margin, lossopt_row_margin_fn)
+    X(cross_entropy_f32, lossopt_cross_entropy_fn)     \
+    X(cross_entropy_probs_f32, lossopt_cross_entropy_probs_fn) \
+    X(multi_margin_f32, lossopt_multi_margin_fn)
 
 /* One table per ISA: a pointer to each kernel of the list (smooth_l1_f32 is
  * called with beta > 0; beta == 0 runs l1_f32). */

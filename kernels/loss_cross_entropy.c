@@ -1,8 +1,13 @@
-/* kernels/loss_cross_entropy.c - the per-row vector passes of cross-entropy
- * (max, exp with the canonical sums, gradient), written once for all vector
- * ISAs; dispatch/api_cross_entropy.c runs the per-row scalar steps between
- * them. Order of operations: include/lossopt.h, lossopt_cross_entropy_f32. */
+/* kernels/loss_cross_entropy.c - cross-entropy with class-index labels and
+ * with soft targets, written once for all vector ISAs: per row the vector
+ * passes (max, exp with the canonical sums, gradient) and the per-row
+ * scalars between them (in double, SLEEF's scalar log for the row). The
+ * scalar oracle, kernels/scalar/cross_entropy_scalar.c, writes the same
+ * algorithm out plainly, so the per-row formulas are tested bit for bit too.
+ * Order of operations: include/lossopt.h, lossopt_cross_entropy_f32 and
+ * lossopt_cross_entropy_probs_f32. */
 #include <math.h>
+#include <string.h>
 
 #include "kernel_table.h"
 #include "vec/vec.h"
@@ -15,7 +20,8 @@ static inline float max_nan(float a, float b)
     return a > b ? a : b;
 }
 
-float KERNEL_NAME(row_max)(const float *x, size_t classes)
+/* max of x[0..classes), NaN if any is NaN. */
+static float row_max(const float *x, size_t classes)
 {
     size_t j = 0;
     float m = -INFINITY;
@@ -36,7 +42,7 @@ float KERNEL_NAME(row_max)(const float *x, size_t classes)
 }
 
 /* The first j with x[j] == value, or classes: where a row's max sits. */
-size_t KERNEL_NAME(row_find)(const float *x, size_t classes, float value)
+static size_t row_find(const float *x, size_t classes, float value)
 {
     size_t j = 0;
     vfloat wanted = vec_set1(value);
@@ -96,8 +102,11 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count
     terms[0] = row_drop_index(e, offset, count, k->left_out);
 }
 
-double KERNEL_NAME(row_exp)(const float *x, size_t classes, float m, size_t left_out, float *e_out,
-                            const float *weight, double *shift_sum)
+/* e_j = exp(x_j - m), written to e_out when not NULL; returns the canonical
+ * sum of e_j over j != left_out (the label, or where the max sits); stores
+ * the canonical sum of w_j (x_j - m) in *shift_sum when that is not NULL. */
+static double row_exp(const float *x, size_t classes, float m, size_t left_out, float *e_out,
+                      const float *weight, double *shift_sum)
 {
     exp_context k = {x, weight, e_out, vec_set1(m), left_out, shift_sum != NULL};
     if (e_out) {
@@ -148,17 +157,19 @@ LOSSOPT_ALWAYS_INLINE void soft_vector(void *context, size_t offset, size_t coun
     terms[0] = u;
 }
 
-double KERNEL_NAME(row_soft_sums)(const float *x, const float *t, size_t classes, float m,
-                                  const float *weight, bool smoothing, float keep, float spread,
-                                  double *shift_sum)
+/* Returns V = sum of u_j and stores U = sum of (u_j == 0 ? 0 : u_j (x_j - m)). */
+static double row_soft_sums(const float *x, const float *t, size_t classes, float m,
+                            const float *weight, bool smoothing, float keep, float spread,
+                            double *shift_sum)
 {
     soft_context k = {x, t, weight, vec_set1(m), vec_set1(keep), vec_set1(spread), smoothing};
     return row_two_sums(&k, classes, soft_vector, shift_sum);
 }
 
-void KERNEL_NAME(row_grad_soft)(float *g, const float *t, size_t classes, float scale_scalar,
-                                const float *weight, bool smoothing, float keep, float spread,
-                                float inv_d)
+/* g_j = fma(g_j, scale, -u_j) * inv_d. */
+static void row_grad_soft(float *g, const float *t, size_t classes, float scale_scalar,
+                          const float *weight, bool smoothing, float keep, float spread,
+                          float inv_d)
 {
     vfloat scale = vec_set1(scale_scalar), keep_v = vec_set1(keep), spread_v = vec_set1(spread);
     vfloat inv_d_v = vec_set1(inv_d);
@@ -170,8 +181,9 @@ void KERNEL_NAME(row_grad_soft)(float *g, const float *t, size_t classes, float 
     }
 }
 
-void KERNEL_NAME(row_grad)(float *g, size_t classes, float scale_scalar, float offset_scalar,
-                           const float *weight)
+/* g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)). */
+static void row_grad(float *g, size_t classes, float scale_scalar, float offset_scalar,
+                     const float *weight)
 {
     vfloat scale = vec_set1(scale_scalar), offset = vec_set1(offset_scalar);
     for (size_t j = 0; j < classes; j += VEC_WIDTH) {
@@ -179,4 +191,97 @@ void KERNEL_NAME(row_grad)(float *g, size_t classes, float scale_scalar, float o
         vfloat subtract = weight ? vec_mul(vec_load_n(weight + j, count), offset) : offset;
         vec_store_n(g + j, vec_fma(vec_load_n(g + j, count), scale, vec_negate(subtract)), count);
     }
+}
+
+/* exp(x - m) corrected by the rounding error of x - m, one element: the
+ * label's e when no gradient row holds it (vec_scalar_exp gives the lanes'
+ * bits of vec_exp). */
+static float scalar_exp_of_difference(float x, float m)
+{
+    float shifted = x - m;
+    float virtual_m = shifted - x;
+    float virtual_x = shifted - virtual_m;
+    float err = (x - virtual_x) - (m + virtual_m);
+    float e = vec_scalar_exp(shifted);
+    return isnan(err) ? e : fmaf(e, err, e);
+}
+
+double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
+{
+    size_t classes = a->classes;
+    const float *w = a->weight;
+    double total = 0.0;
+    for (size_t r = 0; r < a->rows; r++) {
+        const float *x = a->logits + r * classes;
+        float *g = a->grad ? a->grad + r * classes : NULL;
+        int64_t label = a->labels[r];
+        if (label < 0) { /* ignored row */
+            if (g)
+                memset(g, 0, classes * sizeof(float));
+            if (a->loss)
+                a->loss[r] = 0.0f;
+            continue;
+        }
+        size_t y = (size_t)label;
+        float m = row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
+        double shift_sum = 0.0;
+        double s_others = row_exp(x, classes, m, y, g, w, a->smooth ? &shift_sum : NULL);
+        float e_y = g ? g[y] : scalar_exp_of_difference(x[y], m);
+        double s = s_others + (double)e_y;
+        /* with a +inf logit m is +inf and e = exp(inf - inf) is NaN: the row's
+         * loss and gradient are NaN, as PyTorch's log_softmax gives; the
+         * log1p shortcut (which leaves e_y out) must not hide that */
+        bool label_is_max = x[y] == m && isfinite(m);
+        double log_s = label_is_max ? (double)vec_scalar_log1p((float)s_others)
+                                    : (double)vec_scalar_log((float)s);
+        double nll = label_is_max ? log_s : ((double)m - (double)x[y]) + log_s;
+        double w_y = w ? (double)w[y] : 1.0;
+        double row_loss = a->keep_nll ? (1.0 - a->smoothing) * w_y * nll : 0.0;
+        if (a->smooth)
+            row_loss += a->per_class * (a->weight_sum * log_s - shift_sum);
+        float row_loss_f = (float)row_loss;
+        if (a->loss)
+            a->loss[r] = row_loss_f;
+        total += (double)row_loss_f;
+        if (g) {
+            double coefficient = ((a->keep_nll ? (1.0 - a->smoothing) * w_y : 0.0) +
+                                  (a->smooth ? a->per_class * a->weight_sum : 0.0)) /
+                                 a->divisor;
+            row_grad(g, classes, (float)(coefficient / s), a->offset, a->smooth ? w : NULL);
+            double spread_y =
+                a->smooth ? a->per_class * (a->weight_sum - w_y) / a->divisor : 0.0;
+            g[y] = (float)(-coefficient * s_others / s + spread_y);
+        }
+    }
+    return total;
+}
+
+double KERNEL_NAME(cross_entropy_probs_f32)(const lossopt_cross_entropy_probs_args *a)
+{
+    size_t classes = a->classes;
+    double total = 0.0;
+    for (size_t r = 0; r < a->rows; r++) {
+        const float *x = a->logits + r * classes, *t = a->targets + r * classes;
+        float *g = a->grad ? a->grad + r * classes : NULL;
+        float m = row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
+        /* leave the max's own e (exactly 1) out of the sum, so that
+         * log(S) = log1p(S - 1) keeps its accuracy in a confident row; a row
+         * with a +inf logit has no such e (exp(inf - inf) is NaN): it is NaN */
+        size_t at_max = isfinite(m) ? row_find(x, classes, m) : classes;
+        double s_others = row_exp(x, classes, m, at_max, g, NULL, NULL);
+        double s = at_max < classes ? s_others + 1.0 : s_others;
+        double log_s = at_max < classes ? (double)vec_scalar_log1p((float)s_others)
+                                        : (double)vec_scalar_log((float)s);
+        double shift_sum;
+        double v = row_soft_sums(x, t, classes, m, a->weight, a->smoothing, a->keep, a->spread,
+                                 &shift_sum);
+        float row_loss = (float)(v * log_s - shift_sum);
+        if (a->loss)
+            a->loss[r] = row_loss;
+        total += (double)row_loss;
+        if (g)
+            row_grad_soft(g, t, classes, (float)(v / s), a->weight, a->smoothing, a->keep,
+                          a->spread, a->inv_d);
+    }
+    return total;
 }

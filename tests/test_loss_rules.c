@@ -363,37 +363,31 @@ static void check_elementwise_scalars(void)
     }
 }
 
-static float seen_offset;
-static const float *seen_weight;
+static lossopt_cross_entropy_args seen_ce;
+static lossopt_multi_margin_args seen_margin;
 
-static void spy_row_grad(float *g, size_t classes, float scale, float offset, const float *weight)
+static double spy_cross_entropy(const lossopt_cross_entropy_args *a)
 {
-    seen_offset = offset;
-    seen_weight = weight;
-    lossopt_kernels_scalar.row_grad(g, classes, scale, offset, weight);
+    seen_ce = *a;
+    return lossopt_kernels_scalar.cross_entropy_f32(a);
 }
 
-static float seen_margin_c;
-static double seen_slope_sum;
-
-static double spy_row_margin(const float *x, size_t classes, size_t label, float mmt, float err,
-                             int p, float c, float *g, double *slope_sum)
+static double spy_multi_margin(const lossopt_multi_margin_args *a)
 {
-    double terms = lossopt_kernels_scalar.row_margin(x, classes, label, mmt, err, p, c, g, slope_sum);
-    seen_margin_c = c;
-    seen_slope_sum = *slope_sum;
-    return terms;
+    seen_margin = *a;
+    return lossopt_kernels_scalar.multi_margin_f32(a);
 }
 
-/* Cross-entropy's smoothing offset (float)((eps / C) / D), read only with
- * smoothing; multi_margin's c = (float)(w_y / (C D)) and
- * g_y = (float)(-(w_y / (C D)) * (p == 1 ? count : 2 sum h)). One row at a
- * time, so the spy sees that row's values. */
+/* Cross-entropy's per-call scalars: D, W (summed in class order, only with
+ * smoothing), eps / C and the offset (float)((eps / C) / D); multi_margin's
+ * D (kept rows) and, for p = 1, g_y = (float)(-(w_y / (C D)) * count) with
+ * count the active hinges of the documented z_j. The per-row formulas are
+ * also compared bit for bit between the oracle and every ISA's kernel. */
 static void check_row_scalars(void)
 {
     lossopt_kernel_table spy = lossopt_kernels_scalar;
-    spy.row_grad = spy_row_grad;
-    spy.row_margin = spy_row_margin;
+    spy.cross_entropy_f32 = spy_cross_entropy;
+    spy.multi_margin_f32 = spy_multi_margin;
     float x[CLASSES], w[CLASSES], grad[CLASSES], loss;
     static const float smoothings[] = {0.0f, 0.1f, 0.37f, 1.0f};
     static const float margins[] = {1.0f, 0.3f, -0.7f};
@@ -411,24 +405,40 @@ static void check_row_scalars(void)
         lossopt_ce_options opt = {r, weighted ? w : NULL, eps};
         lossopt_status st = lossopt_cross_entropy_f32_with_table(&spy, x, &label, 1, CLASSES, &opt,
                                                                  &loss, grad);
-        float want_offset = (float)(((double)eps / CLASSES) / divisor);
-        test_check(st == LOSSOPT_OK && same_float(seen_offset, want_offset) &&
-                       (eps > 0.0f ? seen_weight == opt.class_weight : seen_weight == NULL),
-                   "cross_entropy eps=%g w=%d: offset %a, want (float)((eps / C) / D) = %a, "
-                   "weights read %s", (double)eps, weighted, (double)seen_offset,
-                   (double)want_offset, eps > 0.0f ? "with smoothing" : "never");
+        double weight_sum = CLASSES;
+        if (weighted && eps > 0.0f) {
+            weight_sum = 0.0;
+            for (int j = 0; j < CLASSES; j++)
+                weight_sum += (double)w[j];
+        }
+        double per_class = (double)eps / CLASSES;
+        float want_offset = (float)(per_class / divisor);
+        test_check(st == LOSSOPT_OK && seen_ce.divisor == divisor &&
+                       seen_ce.weight_sum == weight_sum && seen_ce.per_class == per_class &&
+                       same_float(seen_ce.offset, want_offset) &&
+                       seen_ce.smooth == (eps > 0.0f) && seen_ce.keep_nll == (eps < 1.0f),
+                   "cross_entropy eps=%g w=%d: D %.17g (want %.17g), W %.17g (want %.17g), "
+                   "offset %a (want (float)((eps / C) / D) = %a)", (double)eps, weighted,
+                   seen_ce.divisor, divisor, seen_ce.weight_sum, weight_sum,
+                   (double)seen_ce.offset, (double)want_offset);
         for (int p = 1; p <= 2; p++) {
             float margin = margins[k % 3];
             st = lossopt_multi_margin_f32_with_table(&spy, x, &label, 1, CLASSES, p, margin,
                                                      weighted ? w : NULL, r, &loss, grad);
             /* multi_margin's MEAN divides by the kept rows (one), not by weights */
-            double coefficient = w_y / ((double)CLASSES * 1.0);
-            float want_c = (float)coefficient;
-            float want_gy = (float)(-coefficient * (p == 1 ? seen_slope_sum : 2.0 * seen_slope_sum));
-            test_check(st == LOSSOPT_OK && same_float(seen_margin_c, want_c) &&
-                           same_float(grad[label], want_gy),
-                       "multi_margin p=%d w=%d: c %a (want %a), g_y %a (want %a)", p, weighted,
-                       (double)seen_margin_c, (double)want_c, (double)grad[label], (double)want_gy);
+            test_check(st == LOSSOPT_OK && seen_margin.divisor == 1.0,
+                       "multi_margin: D %.17g, want 1 (one kept row)", seen_margin.divisor);
+            if (p != 1)
+                continue;
+            float mmt = margin - x[label];
+            float err = (float)(((double)margin - (double)x[label]) - (double)mmt);
+            int active = 0;
+            for (int j = 0; j < CLASSES; j++)
+                active += j != label && (mmt + x[j]) + err > 0.0f;
+            float want_gy = (float)(-(w_y / ((double)CLASSES * 1.0)) * (double)active);
+            test_check(same_float(grad[label], want_gy),
+                       "multi_margin p=1 w=%d: g_y %a, want (float)(-(w_y / (C D)) * %d) = %a",
+                       weighted, (double)grad[label], active, (double)want_gy);
         }
     }
 }

@@ -60,6 +60,18 @@
 #error "compile kernels/<family>.c with one of LOSSOPT_TARGET_AVX2, _AVX512, _NEON"
 #endif
 
+/* Scalar exp/log/log1p for per-row scalars: SLEEF's 1-wide FMA-family u10
+ * functions, which give the bits of vec_exp/vec_log/vec_log1p lane by lane
+ * (every vector ISA here has FMA; the scalar oracle picks its family in
+ * kernels/scalar/scalar_math.h). sleef.h declares them when the target has
+ * FMA (AVX2 or AArch64), which every vector ISA's flags give. */
+#ifndef FP_FAST_FMA
+#error "kernels/vec: sleef.h saw no FMA target (FP_FAST_FMA): check the ISA flags"
+#endif
+LOSSOPT_ALWAYS_INLINE float vec_scalar_exp(float x) { return Sleef_expf1_u10purecfma(x); }
+LOSSOPT_ALWAYS_INLINE float vec_scalar_log(float x) { return Sleef_logf1_u10purecfma(x); }
+LOSSOPT_ALWAYS_INLINE float vec_scalar_log1p(float x) { return Sleef_log1pf1_u10purecfma(x); }
+
 /* Vectors that hold the LOSSOPT_SUM_LANES (16) virtual lanes of the
  * canonical summation (kernels/vec/canonical_sum.h). */
 #define VEC_PER_16 (LOSSOPT_SUM_LANES / VEC_WIDTH)
