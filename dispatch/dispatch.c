@@ -17,11 +17,37 @@ enum { CHOICE_UNSELECTED = -2, CHOICE_INVALID = LOSSOPT_ISA_INVALID };
 
 static _Atomic int active_choice = CHOICE_UNSELECTED;
 static _Atomic unsigned supported_cache = 0; /* 0 = not computed (scalar bit is always set) */
+static _Atomic unsigned runnable_cache = 0;  /* the same for lossopt_cpu_runnable_isas() */
+
+static unsigned runnable_isas(void)
+{
+    unsigned isas = atomic_load_explicit(&runnable_cache, memory_order_relaxed);
+    if (isas == 0) {
+        isas = lossopt_cpu_runnable_isas() | (1u << LOSSOPT_ISA_SCALAR);
+        atomic_store_explicit(&runnable_cache, isas, memory_order_relaxed);
+    }
+    return isas;
+}
+
+/* The scalar variant: the oracle with SLEEF's FMA-family functions, which
+ * give every vector ISA's bits, wherever the CPU executes FMA (every AArch64
+ * CPU; on x86, every CPU that runs AVX2+FMA with the OS saving YMM); on an
+ * x86 CPU without it, the purec build (within 1 ulp; README, "Determinism"). */
+static const lossopt_kernel_table *scalar_table(void)
+{
+#ifdef LOSSOPT_HAVE_ORACLE_NO_FMA
+    if (!(runnable_isas() & (1u << LOSSOPT_ISA_AVX2)))
+        return &lossopt_kernels_scalar_nofma;
+#endif
+    return &lossopt_kernels_scalar;
+}
+
+bool lossopt_oracle_uses_fma(void) { return scalar_table() == &lossopt_kernels_scalar; }
 
 static const lossopt_kernel_table *built_table(lossopt_isa isa)
 {
     switch (isa) {
-    case LOSSOPT_ISA_SCALAR: return &lossopt_kernels_scalar;
+    case LOSSOPT_ISA_SCALAR: return scalar_table();
 #ifdef LOSSOPT_HAVE_AVX2
     case LOSSOPT_ISA_AVX2: return &lossopt_kernels_avx2;
 #endif
@@ -48,7 +74,7 @@ unsigned lossopt_supported_isas(void)
 {
     unsigned isas = atomic_load_explicit(&supported_cache, memory_order_relaxed);
     if (isas == 0) {
-        isas = lossopt_built_isas() & lossopt_cpu_runnable_isas();
+        isas = lossopt_built_isas() & runnable_isas();
         atomic_store_explicit(&supported_cache, isas, memory_order_relaxed);
     }
     return isas;

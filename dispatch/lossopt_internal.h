@@ -18,6 +18,12 @@ unsigned lossopt_built_isas(void);
  * runnable). */
 const lossopt_kernel_table *lossopt_kernel_table_for(lossopt_isa isa);
 
+/* Whether the scalar variant (the oracle every test compares with) uses
+ * SLEEF's FMA-family functions on this CPU (lossopt_kernels_scalar), or the
+ * purec build (lossopt_kernels_scalar_nofma: x86 without FMA). The tests take
+ * the oracle from lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR). */
+bool lossopt_oracle_uses_fma(void);
+
 /* The table the public API uses now, or NULL when LOSSOPT_ISA forced an
  * unknown or unsupported ISA (every public call returns LOSSOPT_ERR_ISA). */
 const lossopt_kernel_table *lossopt_active_table(void);

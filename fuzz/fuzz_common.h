@@ -366,7 +366,7 @@ static void fuzz_impls_init(void)
     if (fuzz_impl_count) return;
     if (getenv("FUZZ_STATS")) atexit(fuzz_print_stats);
     fuzz_slots_init();
-    fuzz_impls[fuzz_impl_count++] = (fuzz_impl){"scalar-oracle", &lossopt_kernels_scalar, 0};
+    fuzz_impls[fuzz_impl_count++] = (fuzz_impl){"scalar-oracle", lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR), 0};
     unsigned isas = lossopt_supported_isas();
     static const lossopt_isa all[] = {LOSSOPT_ISA_SCALAR, LOSSOPT_ISA_AVX2, LOSSOPT_ISA_AVX512,
                                       LOSSOPT_ISA_NEON};
@@ -375,7 +375,7 @@ static void fuzz_impls_init(void)
         fuzz_public_isas[fuzz_public_isa_count++] = all[k];
         const lossopt_kernel_table *t = lossopt_kernel_table_for(all[k]);
         if (t == NULL) { fprintf(stderr, "fuzz: no table for a supported ISA\n"); abort(); }
-        if (t == &lossopt_kernels_scalar) continue; /* the oracle already runs it */
+        if (t == lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR)) continue; /* the oracle already runs it */
         fuzz_impls[fuzz_impl_count++] = (fuzz_impl){lossopt_isa_name(all[k]), t, all[k]};
     }
     fuzz_impls[fuzz_impl_count++] = (fuzz_impl){"public-api", NULL, LOSSOPT_ISA_SCALAR};

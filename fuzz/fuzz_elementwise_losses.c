@@ -119,8 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             p[b] = (b < B_LOSS && is_null[b]) ? NULL
                                               : fuzz_place(b, initial[b], count[b] * sizeof(float));
         lossopt_status st = lossopt_elementwise_loss_f32_with_table(
-            &lossopt_kernels_scalar, kind, p[B_INPUT], p[B_TARGET], p[B_WEIGHT], n, param, red,
-            p[B_LOSS], p[B_GRAD]);
+            lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR), kind, p[B_INPUT], p[B_TARGET],
+            p[B_WEIGHT], n, param, red, p[B_LOSS], p[B_GRAD]);
         if (st != LOSSOPT_OK) fuzz_fail("%s: status %d with both outputs, OK with one",
                                         kind_names[kind_raw], (int)st);
         for (int b = B_LOSS; b < NBUF; b++) {

@@ -161,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         void *b[NBUF];
         for (int i = 0; i < NBUF; i++)
             b[i] = (i < B_LOSS && is_null[i]) ? NULL : fuzz_place(i, init[i], count[i] * elem[i]);
-        lossopt_status st = run(&lossopt_kernels_scalar, &c, b);
+        lossopt_status st = run(lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR), &c, b);
         if (st != LOSSOPT_OK)
             fuzz_fail("%s: status %d with both outputs, OK with one", fam_names[c.fam], (int)st);
         for (int i = B_LOSS; i < NBUF; i++) {

@@ -185,6 +185,7 @@ typedef struct lossopt_kernel_table {
 /* The tables compiled into the library (see CMakeLists.txt). The
  * dispatcher only references those whose LOSSOPT_HAVE_<ISA> is defined. */
 extern const lossopt_kernel_table lossopt_kernels_scalar;
+extern const lossopt_kernel_table lossopt_kernels_scalar_nofma; /* x86 only */
 extern const lossopt_kernel_table lossopt_kernels_avx2;
 extern const lossopt_kernel_table lossopt_kernels_avx512;
 extern const lossopt_kernel_table lossopt_kernels_neon;

@@ -70,7 +70,7 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
     for (int si = 0; si < 4; si++) {
         lossopt_ce_options opt = {reductions[ri], weighted ? weight : NULL, smoothings[si]};
         size_t loss_count = reductions[ri] == LOSSOPT_NONE ? rows : 1;
-        variant oracle = {false, &lossopt_kernels_scalar, "scalar"};
+        variant oracle = {false, test_oracle(), "scalar"};
         lossopt_status want = run(&oracle, x, labels, rows, classes, &opt, oracle_loss, oracle_grad);
         lossopt_status got = run(v, x, labels, rows, classes, &opt, loss, grad);
         char what[160];
@@ -130,7 +130,7 @@ static void check_against_double(size_t rows, size_t classes, uint64_t sweep)
         double eps = smoothings[si];
         lossopt_ce_options opt = {reductions[ri], weighted ? weight : NULL, smoothings[si]};
         float loss[64];
-        if (!test_check(lossopt_cross_entropy_f32_with_table(&lossopt_kernels_scalar, x, labels, rows,
+        if (!test_check(lossopt_cross_entropy_f32_with_table(test_oracle(), x, labels, rows,
                                                              classes, &opt, loss, grad) == LOSSOPT_OK,
                         "double check: status"))
             continue;

@@ -303,7 +303,7 @@ static bool same_float(float a, float b) { return memcmp(&a, &b, sizeof a) == 0;
 /* The scalar table's kernel of a loss (smooth_l1 with beta 0 runs l1). */
 static lossopt_elementwise_fn *scalar_kernel(const loss_case *c)
 {
-    const lossopt_kernel_table *t = &lossopt_kernels_scalar;
+    const lossopt_kernel_table *t = test_oracle();
     switch (c->kind) {
     case LOSSOPT_LOSS_MSE: return t->mse_f32;
     case LOSSOPT_LOSS_L1: return t->l1_f32;
@@ -320,7 +320,7 @@ static lossopt_elementwise_fn *scalar_kernel(const loss_case *c)
  * SUM = (float)total; h = (float)(delta / 2); pw1 = (float)(pos_weight - 1). */
 static void check_elementwise_scalars(void)
 {
-    lossopt_kernel_table spy = lossopt_kernels_scalar;
+    lossopt_kernel_table spy = *test_oracle();
     spy.mse_f32 = spy.l1_f32 = spy.huber_f32 = spy.smooth_l1_f32 = spy_elementwise;
     spy.hinge_f32 = spy.squared_hinge_f32 = spy.bce_f32 = spy.bce_logits_f32 = spy_elementwise;
     enum { MAX_N = 5003 };
@@ -369,13 +369,13 @@ static lossopt_multi_margin_args seen_margin;
 static double spy_cross_entropy(const lossopt_cross_entropy_args *a)
 {
     seen_ce = *a;
-    return lossopt_kernels_scalar.cross_entropy_f32(a);
+    return test_oracle()->cross_entropy_f32(a);
 }
 
 static double spy_multi_margin(const lossopt_multi_margin_args *a)
 {
     seen_margin = *a;
-    return lossopt_kernels_scalar.multi_margin_f32(a);
+    return test_oracle()->multi_margin_f32(a);
 }
 
 /* Cross-entropy's per-call scalars: D, W (summed in class order, only with
@@ -385,7 +385,7 @@ static double spy_multi_margin(const lossopt_multi_margin_args *a)
  * also compared bit for bit between the oracle and every ISA's kernel. */
 static void check_row_scalars(void)
 {
-    lossopt_kernel_table spy = lossopt_kernels_scalar;
+    lossopt_kernel_table spy = *test_oracle();
     spy.cross_entropy_f32 = spy_cross_entropy;
     spy.multi_margin_f32 = spy_multi_margin;
     float x[CLASSES], w[CLASSES], grad[CLASSES], loss;

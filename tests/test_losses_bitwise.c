@@ -77,7 +77,7 @@ static void compare(const loss_case *c, const variant *v, size_t n, bool special
          * float at its end too */
         float *variant_loss = r == LOSSOPT_NONE ? b.loss : b.loss + (cap - 1);
         memset(oracle_loss, 0x55, cap * sizeof(float));
-        lossopt_status want = loss_case_run(c, false, &lossopt_kernels_scalar, b.input, b.target,
+        lossopt_status want = loss_case_run(c, false, test_oracle(), b.input, b.target,
                                             b.weight, n, r, oracle_loss, oracle_grad);
         lossopt_status got = loss_case_run(c, v->public_api, v->table, b.input, b.target, b.weight,
                                            n, r, variant_loss, b.grad);

@@ -90,7 +90,7 @@ static void check_case(const loss_case *c)
     static float input[N], target[N], weight[N], loss[N], grad[N];
     test_seed_case(loss_case_describe(c), 0, 0, 0);
     loss_case_fill(c, input, target, weight, N, false);
-    const lossopt_kernel_table *oracle = &lossopt_kernels_scalar;
+    const lossopt_kernel_table *oracle = test_oracle();
     lossopt_status st = loss_case_run(c, false, oracle, input, target, weight, N, LOSSOPT_NONE,
                                       loss, grad);
     if (!test_check(st == LOSSOPT_OK, "%s: status %d", loss_case_describe(c), st))

@@ -1,7 +1,7 @@
 /* tests/test_no_fma_difference.c - measures, and keeps checked, how far the
  * results of an x86 CPU without FMA are from every other CPU's. There the
  * dispatcher can only pick the scalar variant, and the scalar oracle must call
- * SLEEF's non-FMA purec exp/log/log1p (kernels/scalar/scalar_math.c), which
+ * SLEEF's non-FMA purec exp/log/log1p (kernels/scalar/scalar_math.h, chosen by dispatch.c), which
  * are within 1 ulp of the purecfma functions every other ISA matches bit for
  * bit; kernels that use exp/log therefore differ there by a few ulp, and the
  * documentation states by how much. `--write FILE` runs natively on a CPU with
@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "lossopt_internal.h"
-#include "scalar/scalar_math.h"
 #include "test_support.h"
 
 /* max of two non-NaN doubles: a plain comparison, not fmax, whose reductions
@@ -699,7 +698,7 @@ static bool write_groups(const char *path, const char *magic, bool canonical_nan
 
 static int write_reference(const char *path)
 {
-    if (!(lossopt_supported_isas() & (1u << LOSSOPT_ISA_AVX2)) || !lossopt_scalar_math_uses_fma())
+    if (!(lossopt_supported_isas() & (1u << LOSSOPT_ISA_AVX2)) || !lossopt_oracle_uses_fma())
         return write_skip_marker(path, "this host has no AVX2/FMA, so its scalar oracle does "
                                        "not use SLEEF's FMA-family functions");
     const lossopt_kernel_table *t = lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR);
@@ -907,7 +906,7 @@ static int compare_reference(const char *path)
                lossopt_isa_name(lossopt_active_isa()));
         return 1;
     }
-    if (lossopt_scalar_math_uses_fma()) {
+    if (lossopt_oracle_uses_fma()) {
         printf("test_no_fma_difference: FAIL: the scalar oracle uses SLEEF's FMA-family "
                "functions on this CPU, so this comparison would be meaningless: --compare must "
                "run on a CPU without FMA (qemu-x86_64 -cpu Nehalem)\n");

@@ -63,7 +63,7 @@ static void compare_to_oracle(const optimizer_case *c, const variant *v,
 
     optimizer_case stepped = *c;
     for (int k = 0; k < steps; k++, stepped.step++) {
-        lossopt_status want = optimizer_case_run(&stepped, false, &lossopt_kernels_scalar,
+        lossopt_status want = optimizer_case_run(&stepped, false, test_oracle(),
                                                  oracle->param, oracle->grad, oracle->state, n);
         lossopt_status got = optimizer_case_run(&stepped, v->public_api, v->table, variant->param,
                                                 variant->grad, variant_state, n);

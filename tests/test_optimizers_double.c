@@ -154,7 +154,7 @@ static void check_case(const optimizer_case *c)
         }
     }
     float *st[MAX_STATE_BUFFERS] = {state[0], state[1], state[2]};
-    lossopt_status status = optimizer_case_run(c, false, &lossopt_kernels_scalar, param, grad, st, N);
+    lossopt_status status = optimizer_case_run(c, false, test_oracle(), param, grad, st, N);
     if (!test_check(status == LOSSOPT_OK, "%s: status %d", optimizer_case_describe(c), status))
         return;
     unsigned used = optimizer_case_used_state(c);

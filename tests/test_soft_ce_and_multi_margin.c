@@ -115,7 +115,7 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
     fill(x, t, labels, w, rows, classes, special);
     config configs[96];
     size_t count = config_list(configs);
-    variant oracle = {false, &lossopt_kernels_scalar, "scalar"};
+    variant oracle = {false, test_oracle(), "scalar"};
     for (size_t k = 0; k < count; k++) {
         const config *c = &configs[k];
         char what[160], name[96];
@@ -158,7 +158,7 @@ static void check_against_double(size_t rows, size_t classes, uint64_t sweep)
     fill(x, t, labels, w, rows, classes, false);
     config configs[96];
     size_t count = config_list(configs);
-    variant oracle = {false, &lossopt_kernels_scalar, "scalar"};
+    variant oracle = {false, test_oracle(), "scalar"};
     for (size_t k = 0; k < count; k++) {
         const config *c = &configs[k];
         char name[96];

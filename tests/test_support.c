@@ -271,3 +271,8 @@ unsigned test_vector_isas(void)
 {
     return lossopt_supported_isas() & ~(1u << LOSSOPT_ISA_SCALAR);
 }
+
+const lossopt_kernel_table *test_oracle(void)
+{
+    return lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR);
+}

@@ -66,4 +66,9 @@ double test_ulp_of(float x);
 /* Every ISA to compare against the oracle: bit set for supported ISAs. */
 unsigned test_vector_isas(void);
 
+/* The scalar oracle's table on this CPU (lossopt_kernel_table_for(SCALAR)):
+ * SLEEF's FMA family where the CPU has FMA, the purec build elsewhere. */
+struct lossopt_kernel_table;
+const struct lossopt_kernel_table *test_oracle(void);
+
 #endif /* LOSSOPT_TEST_SUPPORT_H */

@@ -130,7 +130,7 @@ static double row_margin(const float *x, size_t classes, size_t label, float mar
     return canonical_finish(&terms, classes);
 }
 
-double cross_entropy_f32_scalar(const lossopt_cross_entropy_args *a)
+double ORACLE_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
 {
     size_t classes = a->classes;
     const float *w = a->weight;
@@ -179,7 +179,7 @@ double cross_entropy_f32_scalar(const lossopt_cross_entropy_args *a)
     return total;
 }
 
-double cross_entropy_probs_f32_scalar(const lossopt_cross_entropy_probs_args *a)
+double ORACLE_NAME(cross_entropy_probs_f32)(const lossopt_cross_entropy_probs_args *a)
 {
     size_t classes = a->classes;
     double total = 0.0;
@@ -213,7 +213,7 @@ double cross_entropy_probs_f32_scalar(const lossopt_cross_entropy_probs_args *a)
     return total;
 }
 
-double multi_margin_f32_scalar(const lossopt_multi_margin_args *a)
+double ORACLE_NAME(multi_margin_f32)(const lossopt_multi_margin_args *a)
 {
     size_t classes = a->classes;
     double total = 0.0;

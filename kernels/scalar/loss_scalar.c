@@ -192,25 +192,25 @@ static double run(const lossopt_elementwise_args *a, element_fn element,
     return a->reduce ? total : 0.0;
 }
 
-double mse_f32_scalar(const lossopt_elementwise_args *a) { return run(a, mse_element, NULL); }
-double l1_f32_scalar(const lossopt_elementwise_args *a) { return run(a, l1_element, NULL); }
-double huber_f32_scalar(const lossopt_elementwise_args *a) { return run(a, huber_element, NULL); }
-double smooth_l1_f32_scalar(const lossopt_elementwise_args *a)
+double ORACLE_NAME(mse_f32)(const lossopt_elementwise_args *a) { return run(a, mse_element, NULL); }
+double ORACLE_NAME(l1_f32)(const lossopt_elementwise_args *a) { return run(a, l1_element, NULL); }
+double ORACLE_NAME(huber_f32)(const lossopt_elementwise_args *a) { return run(a, huber_element, NULL); }
+double ORACLE_NAME(smooth_l1_f32)(const lossopt_elementwise_args *a)
 {
     return run(a, smooth_l1_element, NULL);
 }
-double hinge_f32_scalar(const lossopt_elementwise_args *a) { return run(a, hinge_element, NULL); }
-double squared_hinge_f32_scalar(const lossopt_elementwise_args *a)
+double ORACLE_NAME(hinge_f32)(const lossopt_elementwise_args *a) { return run(a, hinge_element, NULL); }
+double ORACLE_NAME(squared_hinge_f32)(const lossopt_elementwise_args *a)
 {
     return run(a, squared_hinge_element, NULL);
 }
-double bce_f32_scalar(const lossopt_elementwise_args *a) { return run(a, NULL, bce_element); }
-double bce_logits_f32_scalar(const lossopt_elementwise_args *a)
+double ORACLE_NAME(bce_f32)(const lossopt_elementwise_args *a) { return run(a, NULL, bce_element); }
+double ORACLE_NAME(bce_logits_f32)(const lossopt_elementwise_args *a)
 {
     return run(a, NULL, bce_logits_element);
 }
 
-int both_in_unit_interval_scalar(const float *prob, const float *target, size_t n)
+int ORACLE_NAME(both_in_unit_interval)(const float *prob, const float *target, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!(prob[i] >= 0 && prob[i] <= 1 && target[i] >= 0 && target[i] <= 1))

@@ -27,7 +27,7 @@ static float lerp_two_branch(float a, float b, const lossopt_lerp_coefficients *
     return fmaf(lerp->coefficient, b - a, a);
 }
 
-void sgd_step_f32_scalar(float *param, const float *grad, float *momentum_buf, size_t n,
+void ORACLE_NAME(sgd_step_f32)(float *param, const float *grad, float *momentum_buf, size_t n,
                                 const lossopt_sgd_coefficients *c)
 {
     for (size_t i = 0; i < n; i++) {
@@ -49,7 +49,7 @@ void sgd_step_f32_scalar(float *param, const float *grad, float *momentum_buf, s
     }
 }
 
-void rmsprop_step_f32_scalar(float *param, const float *grad, float *square_avg,
+void ORACLE_NAME(rmsprop_step_f32)(float *param, const float *grad, float *square_avg,
                                     float *grad_avg, float *momentum_buf, size_t n,
                                     const lossopt_rmsprop_coefficients *c)
 {
@@ -78,7 +78,7 @@ void rmsprop_step_f32_scalar(float *param, const float *grad, float *square_avg,
     }
 }
 
-void adam_step_f32_scalar(float *param, const float *grad, float *exp_avg,
+void ORACLE_NAME(adam_step_f32)(float *param, const float *grad, float *exp_avg,
                                  float *exp_avg_sq, float *max_exp_avg_sq, size_t n,
                                  const lossopt_adam_coefficients *c)
 {

@@ -8,7 +8,7 @@
  * lossopt_bce_logits_f32, lossopt_active_isa / lossopt_supported_isas) many
  * times each. Every call must return LOSSOPT_OK and every result must equal
  * the scalar oracle (the same call through the internal *_with_table entries
- * on &lossopt_kernels_scalar) bit for bit, whichever ISA served it.
+ * on test_oracle()) bit for bit, whichever ISA served it.
  *
  * Meant for ThreadSanitizer (scripts/test.sh builds it in build/tsan with
  * -fsanitize=thread and runs it with TSAN_OPTIONS=halt_on_error=1), but it is
@@ -102,7 +102,7 @@ static void adam_call(worker *w, int call, size_t n)
     int64_t step = 1 + call % 5;
     check_status(w, "adam", call, n, lossopt_adam_step_f32(p, grad, m, v, mx, n, &c, step));
     check_status(w, "adam oracle", call, n,
-                 lossopt_adam_step_f32_with_table(&lossopt_kernels_scalar, op, grad, om, ov,
+                 lossopt_adam_step_f32_with_table(test_oracle(), op, grad, om, ov,
                                                   omx, n, &c, step));
     check_same(w, "adam", call, p, op, n, "param");
     check_same(w, "adam", call, m, om, n, "exp_avg");
@@ -126,7 +126,7 @@ static void sgd_call(worker *w, int call, size_t n)
     int64_t step = 1 + call % 3;
     check_status(w, "sgd", call, n, lossopt_sgd_step_f32(p, grad, buf, n, &c, step));
     check_status(w, "sgd oracle", call, n,
-                 lossopt_sgd_step_f32_with_table(&lossopt_kernels_scalar, op, grad, obuf, n,
+                 lossopt_sgd_step_f32_with_table(test_oracle(), op, grad, obuf, n,
                                                  &c, step));
     check_same(w, "sgd", call, p, op, n, "param");
     check_same(w, "sgd", call, buf, obuf, n, "momentum_buf");
@@ -159,7 +159,7 @@ static void loss_call(worker *w, int call, size_t n, lossopt_loss_kind kind)
     }
     check_status(w, what, call, n, s);
     check_status(w, "loss oracle", call, n,
-                 lossopt_elementwise_loss_f32_with_table(&lossopt_kernels_scalar, kind, input,
+                 lossopt_elementwise_loss_f32_with_table(test_oracle(), kind, input,
                                                          target, wt, n, pos_weight, r, oloss,
                                                          ograd));
     check_same(w, what, call, loss, oloss, loss_count, "loss");

@@ -1,4 +1,4 @@
-/* dispatch/baseline_only.h - included first by every source of dispatch/ and
+/* kernels/baseline_only.h - included first by every source of dispatch/ and
  * kernels/scalar/: they run before (or instead of) CPU detection, on any CPU
  * of the architecture, so they must never be compiled with vector-ISA flags,
  * where the compiler could emit an instruction the CPU lacks (CMakeLists.txt
