@@ -106,8 +106,9 @@ inline void configure(benchmark::internal::Benchmark *b, size_t n)
         b->MinTime(quick ? 0.05 : 0.1)->Repetitions(quick ? 2 : 3)->ReportAggregatesOnly(true);
 }
 
-void register_losses();
-void register_rowwise_losses();
+void register_optimizers();   // bench_optimizers.cc
+void register_losses();       // bench_losses.cc
+void register_rowwise_losses(); // bench_rowwise.cc
 
 }  // namespace lossopt_bench
 

@@ -11,7 +11,8 @@
 //            65536 and 16<<20, shorter runs)
 // plus stream_copy/<n> and stream_triad/<n>, the same-run bandwidth reference.
 // The elementwise losses are registered by bench_losses.cc, the row-wise ones
-// (cross-entropy, multi-margin) by bench_rowwise.cc.
+// (cross-entropy, multi-margin) by bench_rowwise.cc; bench_main.cc holds
+// main() and the options.
 // Each reports items (elements) and bytes per second, bytes counted as in
 // SPEC.md section 3; bench/summarize.py turns the JSON into markdown tables.
 #include <benchmark/benchmark.h>
@@ -30,12 +31,6 @@
 #include "plain_loops.h"
 
 namespace lossopt_bench {
-
-const Options &options()
-{
-    static Options o;
-    return o;
-}
 
 namespace {
 
@@ -302,7 +297,9 @@ void bm_stream_triad(benchmark::State &state, size_t n)
     set_counters(state, n, 12);
 }
 
-void register_all()
+}  // namespace
+
+void register_optimizers()
 {
     std::vector<Variant> vs = variants();
     for (size_t n : options().sizes) {
@@ -333,50 +330,4 @@ void register_all()
     }
 }
 
-// --lossopt_quick (removed from argv before Google Benchmark sees it) picks
-// the quick run; anything else is Google Benchmark's.
-void parse_options(int &argc, char **argv)
-{
-    Options &o = const_cast<Options &>(options());
-    int out = 1;
-    for (int i = 1; i < argc; i++) {
-        if (std::strcmp(argv[i], "--lossopt_quick") == 0)
-            o.quick = true;
-        else
-            argv[out++] = argv[i];
-    }
-    argc = out;
-    argv[argc] = nullptr;
-    if (o.quick)
-        o.sizes = {65536, size_t(16) << 20};
-    else
-        o.sizes = {4096, 65536, size_t(1) << 20, size_t(16) << 20};
-    o.shapes = {{64, 1000}, {4, 32000}};
-    if (!o.quick) {
-        o.shapes.push_back({1024, 1000});
-        o.shapes.push_back({32, 32000});
-    }
-}
-
-}  // namespace
 }  // namespace lossopt_bench
-
-int main(int argc, char **argv)
-{
-    using namespace lossopt_bench;
-    parse_options(argc, argv);
-    char cpu[256];
-    lossopt_describe_cpu(cpu, sizeof cpu);
-    benchmark::AddCustomContext("lossopt_cpu", cpu);
-    benchmark::AddCustomContext("lossopt_active_isa", lossopt_isa_name(lossopt_active_isa()));
-    benchmark::AddCustomContext("lossopt_mode", options().quick ? "quick" : "full");
-    register_all();
-    register_losses();
-    register_rowwise_losses();
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}

@@ -9,16 +9,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "float_ops.h"
 #include "kernel_table.h"
 #include "vec/vec.h"
 #include "row_sums.h"
 
-
-static inline float max_nan(float a, float b)
-{
-    if (isnan(a) || isnan(b)) return isnan(a) ? a : b;
-    return a > b ? a : b;
-}
 
 /* max of x[0..classes), NaN if any is NaN. */
 static float row_max(const float *x, size_t classes)
@@ -32,12 +27,12 @@ static float row_max(const float *x, size_t classes)
         float spill[VEC_WIDTH];
         vec_store(spill, lanes);
         for (int l = 0; l < VEC_WIDTH; l++)
-            m = max_nan(spill[l], m);
+            m = lossopt_max_nan(spill[l], m);
     }
     /* the max does not depend on the order (only a NaN's payload or the
      * sign of a zero could, and neither changes exp(x - m) or the loss) */
     for (; j < classes; j++)
-        m = max_nan(x[j], m);
+        m = lossopt_max_nan(x[j], m);
     return m;
 }
 

@@ -15,13 +15,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage() {
+  cat <<'USAGE'
+scripts/bench.sh [--full] [--no-torch] [--out DIR]
+  (default)   quick run: n = 64 Ki and 16 Mi, short runs (~1.5-2.5 min on 2 cores)
+  --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~5 min)
+  --no-torch  skip the PyTorch comparison
+  --out DIR   output folder (default out/bench)
+Extra Google Benchmark flags: LOSSOPT_BENCH_ARGS='--benchmark_filter=adam' scripts/bench.sh
+USAGE
+}
+
 full=0 torch=1 out=out/bench
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --full) full=1 ;;
     --no-torch) torch=0 ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) echo "scripts/bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

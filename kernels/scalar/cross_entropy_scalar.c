@@ -8,23 +8,18 @@
 #include <math.h>
 #include <string.h>
 
+#include "float_ops.h"
 #include "kernel_table.h"
 #include "scalar/scalar_kernels.h"
 #include "scalar/canonical_sum.h"
 #include "scalar/scalar_math.h"
 
 
-static float max_nan(float a, float b)
-{
-    if (isnan(a) || isnan(b)) return isnan(a) ? a : b;
-    return a > b ? a : b;
-}
-
 static float row_max(const float *x, size_t classes)
 {
     float m = -INFINITY;
     for (size_t j = 0; j < classes; j++)
-        m = max_nan(x[j], m);
+        m = lossopt_max_nan(x[j], m);
     return m;
 }
 
@@ -110,7 +105,7 @@ static double row_margin(const float *x, size_t classes, size_t label, float mar
     canonical_start(&slopes);
     for (size_t j = 0; j < classes; j++) {
         float z = (margin_minus_target + x[j]) + margin_error;
-        float h = max_nan(z, 0.0f);
+        float h = lossopt_max_nan(z, 0.0f);
         float term, slope, grad;
         if (p == 1) {
             term = h;

@@ -6,25 +6,12 @@
 #include "baseline_only.h" /* first: the oracle runs on any CPU */
 #include <math.h>
 
+#include "float_ops.h"
 #include "kernel_table.h"
 #include "scalar/scalar_kernels.h"
 #include "scalar/canonical_sum.h"
 #include "scalar/scalar_math.h"
 
-
-/* NaN if a or b is NaN, else a > b ? a : b (b on ties), as vec_max. */
-static float max_nan(float a, float b)
-{
-    if (isnan(a) || isnan(b)) return isnan(a) ? a : b;
-    return a > b ? a : b;
-}
-
-/* NaN if a or b is NaN, else a < b ? a : b (b on ties), as vec_min. */
-static float min_nan(float a, float b)
-{
-    if (isnan(a) || isnan(b)) return isnan(a) ? a : b;
-    return a < b ? a : b;
-}
 
 static float sign_of(float d) { return d > 0 ? 1.0f : d < 0 ? -1.0f : d; }
 
@@ -88,7 +75,7 @@ static void huber_element(float x, float t, const lossopt_elementwise_args *a, f
         *loss = half_square(d, error);
     else
         *loss = delta * absolute_minus(d, error, a->half_delta);
-    *grad = min_nan(max_nan(d, -delta), delta) * a->grad_scale;
+    *grad = lossopt_min_nan(lossopt_max_nan(d, -delta), delta) * a->grad_scale;
 }
 
 static void smooth_l1_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
@@ -110,7 +97,7 @@ static void hinge_element(float score, float label, const lossopt_elementwise_ar
 {
     float y = label > 0 ? 1.0f : -1.0f;
     float margin = 1.0f - y * score;
-    *loss = max_nan(margin, 0.0f);
+    *loss = lossopt_max_nan(margin, 0.0f);
     if (margin > 0)
         *grad = -y * a->grad_scale;
     else
@@ -122,7 +109,7 @@ static void squared_hinge_element(float score, float label, const lossopt_elemen
 {
     float y = label > 0 ? 1.0f : -1.0f;
     float margin = 1.0f - y * score;
-    float h = max_nan(margin, 0.0f);
+    float h = lossopt_max_nan(margin, 0.0f);
     *loss = h * h;
     float slope = -y * a->grad_scale;
     *grad = slope * h;
@@ -131,11 +118,11 @@ static void squared_hinge_element(float score, float label, const lossopt_elemen
 static void bce_element(float p, float y, const lossopt_elementwise_args *a, float w,
                         float *loss, float *grad)
 {
-    float log_p = max_nan(lossopt_scalar_logf(p), -100.0f);
-    float log_q = max_nan(lossopt_scalar_log1pf(-p), -100.0f);
+    float log_p = lossopt_max_nan(lossopt_scalar_logf(p), -100.0f);
+    float log_q = lossopt_max_nan(lossopt_scalar_log1pf(-p), -100.0f);
     float y_log_p = y * log_p;
     float u = fmaf(y - 1.0f, log_q, -y_log_p);
-    float denominator = max_nan((1.0f - p) * p, 1e-12f);
+    float denominator = lossopt_max_nan((1.0f - p) * p, 1e-12f);
     float q = (p - y) / denominator;
     if (a->weight) {
         u = w * u;

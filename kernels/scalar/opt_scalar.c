@@ -7,16 +7,9 @@
 #include "baseline_only.h" /* first: the oracle runs on any CPU */
 #include <math.h>
 
+#include "float_ops.h"
 #include "kernel_table.h"
 #include "scalar/scalar_kernels.h"
-
-/* NaN if a or b is NaN, else a > b ? a : b: the x86 maxps rule plus NaN
- * propagation, as the vector layers implement vec_max. */
-static float max_propagating_nan(float a, float b)
-{
-    if (isnan(a)) return a;
-    return a > b ? a : b;
-}
 
 /* PyTorch's lerp(a, b, w): a + w (b - a) for w < 0.5, else b - (b - a)(1 - w);
  * coefficient is w or w - 1 (kernel_table.h), so both are one fma. */
@@ -98,7 +91,7 @@ void ORACLE_NAME(adam_step_f32)(float *param, const float *grad, float *exp_avg,
 
         float v = exp_avg_sq[i];
         if (c->amsgrad) {
-            max_exp_avg_sq[i] = max_propagating_nan(max_exp_avg_sq[i], v);
+            max_exp_avg_sq[i] = lossopt_max_nan(max_exp_avg_sq[i], v);
             v = max_exp_avg_sq[i];
         }
 

@@ -14,7 +14,11 @@
 #endif
 
 #ifdef LOSSOPT_AVX512_EMULATED
-#include "avx512_emulation.h"
+/* tests/CMakeLists.txt injects the SIMDe shim with -include: the library's
+ * sources never name a test file */
+#ifndef LOSSOPT_AVX512_EMULATION_H
+#error "the emulated AVX-512 build needs -include tests/avx512_emulation.h"
+#endif
 #define VEC_ISA_SUFFIX avx512emu
 #else
 #include <immintrin.h>
