@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# fuzz/build_fuzzers.sh BUILD_DIR - builds the libFuzzer targets of fuzz/:
-# a separate CMake build of the library with clang and ASan+UBSan (tests,
-# demo off; kept out of the default build), then each fuzz_*.c linked against
-# its static library with -fsanitize=fuzzer,address,undefined.
+# fuzz/build_fuzzers.sh BUILD_DIR - configures and builds the libFuzzer targets
+# of fuzz/ through CMake (LOSSOPT_BUILD_FUZZERS=ON, fuzz/CMakeLists.txt) in a
+# build tree of their own: clang, the whole library instrumented with
+# ASan+UBSan and libFuzzer's coverage (tests, demo and bench off). The
+# targets land in BUILD_DIR/fuzz/.
 # Needs: clang, libclang-rt-14-dev (libFuzzer runtime), libsleef-dev, cmake, make.
 set -euo pipefail
 
@@ -11,25 +12,18 @@ root=$(cd "$here/.." && pwd)
 build=${1:?usage: fuzz/build_fuzzers.sh BUILD_DIR}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-CC=${CC:-clang}
 jobs=${FUZZ_BUILD_JOBS:-2}
 
 # fuzzer-no-link: the library is coverage-instrumented too, so libFuzzer is
 # guided by the kernels and validation paths, not only by the harness.
-sanitize="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
-common="-g -O1 -ffp-contract=off -fno-omit-frame-pointer"
+flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
+flags+=" -g -O1 -ffp-contract=off -fno-omit-frame-pointer"
 
-CC=$CC cmake -S "$root" -B "$build/lib" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_FLAGS="$sanitize $common" \
+CC=${CC:-clang} cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS="$flags" -DLOSSOPT_BUILD_FUZZERS=ON \
   -DLOSSOPT_BUILD_TESTS=OFF -DLOSSOPT_BUILD_DEMO=OFF -DLOSSOPT_BUILD_BENCH=OFF >"$build/cmake.log"
-cmake --build "$build/lib" --target lossopt_static -j "$jobs" >"$build/build.log"
-
-lib=$(find "$build/lib" -maxdepth 2 -name liblossopt.a | head -n1)
-[[ -n "$lib" ]] || { echo "build_fuzzers: liblossopt.a not found" >&2; exit 1; }
-
+cmake --build "$build" -j "$jobs" \
+  --target fuzz_optimizers fuzz_elementwise_losses fuzz_rowwise_losses >"$build/build.log"
 for target in fuzz_optimizers fuzz_elementwise_losses fuzz_rowwise_losses; do
-  $CC -std=c11 $common -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wextra -I"$root/include" -I"$root/kernels" -I"$root/dispatch" \
-    "$here/$target.c" "$lib" -lsleef -lm -o "$build/$target"
-  echo "built $build/$target"
+  echo "built $build/fuzz/$target"
 done

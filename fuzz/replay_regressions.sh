@@ -11,7 +11,7 @@ for dir in "$here"/regressions/fuzz_*/; do
   name=$(basename "$dir")
   for file in "$dir"*; do
     [[ -f "$file" ]] || continue
-    if "$build/$name" -runs=1 "$file" >/tmp/replay.$$.log 2>&1; then
+    if "$build/fuzz/$name" -runs=1 "$file" >/tmp/replay.$$.log 2>&1; then
       passed=$((passed + 1)); echo "ok   $name $(basename "$file")"
     else
       failed=$((failed + 1)); echo "FAIL $name $(basename "$file")"

@@ -34,7 +34,7 @@ run_one() { # name -> writes $out/<name>.log and $out/<name>.rc
   rm -rf "$corpus" && mkdir -p "$corpus" "$out/artifacts"
   cp "$here/corpus/$name/"* "$corpus/" 2>/dev/null || true
   local rc=0
-  "$build/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  "$build/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" "$corpus" \
     >"$out/$name.log" 2>&1 || rc=$?
   echo "$rc" >"$out/$name.rc"
