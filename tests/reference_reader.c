@@ -196,6 +196,30 @@ const char *ref_expect_option(ref_reader *r, char **cursor, const char *name)
     return token + length + 1;
 }
 
+bool ref_expect_flag(ref_reader *r, char **cursor, const char *name, const char *yes,
+                     const char *no, bool *flag)
+{
+    const char *text = ref_expect_option(r, cursor, name);
+    if (text == NULL)
+        return false;
+    if (ref_parse_choice(text, yes, no, flag))
+        return true;
+    char message[96];
+    snprintf(message, sizeof message, "expected %s or %s for %s, got", no, yes, name);
+    return ref_error(r, message, text);
+}
+
+bool ref_expect_count(ref_reader *r, const char *keyword, long min, long max, long *value)
+{
+    char *cursor = ref_expect_line(r, keyword);
+    if (cursor == NULL)
+        return false;
+    if (!ref_parse_long(ref_next_token(&cursor), min, max, value) ||
+        ref_next_token(&cursor) != NULL)
+        return ref_error(r, "expected a line", keyword);
+    return true;
+}
+
 bool ref_expect_clean_end(ref_reader *r, bool ended)
 {
     if (r->failed)

@@ -71,6 +71,14 @@ bool ref_expect_values(ref_reader *r, const char *keyword, size_t count, float *
  * reporting the error. */
 const char *ref_expect_option(ref_reader *r, char **cursor, const char *name);
 
+/* The next token must be "<name>=<yes>" (*flag = true) or "<name>=<no>"
+ * (false); else reports "expected <no> or <yes> for <name>, got <value>". */
+bool ref_expect_flag(ref_reader *r, char **cursor, const char *name, const char *yes,
+                     const char *no, bool *flag);
+
+/* The next line must be "<keyword> <integer in [min, max]>" and nothing else. */
+bool ref_expect_count(ref_reader *r, const char *keyword, long min, long max, long *value);
+
 /* After the case loop: fails unless the 'end' line was seen and nothing but
  * blank lines and comments follows it (and no error was reported before). */
 bool ref_expect_clean_end(ref_reader *r, bool ended);

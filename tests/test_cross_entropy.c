@@ -105,7 +105,6 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
     free(only_grad);
 }
 
-#ifndef LOSSOPT_TEST_EMULATED_AVX512
 /* PyTorch's definition in double: log_softmax, weighted NLL with the
  * weighted-mean divisor, label smoothing -(sum_j w_j log p_j) / C. The
  * batch comes from the seed of (rows, classes, sweep). Gradient bound (the
@@ -250,26 +249,16 @@ static void check_errors(void)
                    isnan(loss[0]), "no rows MEAN (NULL options)");
 }
 
-#endif /* !LOSSOPT_TEST_EMULATED_AVX512 */
-
 int main(void)
 {
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    test_init("test_avx512_emulated_cross_entropy");
-#else
     test_init("test_cross_entropy");
-#endif
     test_skip_unless_forced_isa_supported();
     bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
     guards = getenv("LOSSOPT_TEST_NO_GUARD_PAGES") == NULL;
-#ifndef LOSSOPT_TEST_EMULATED_AVX512
     /* LOSSOPT_TEST_DOUBLE_ONLY=1 runs only the checks against double (for
      * sweeps over many seeds); LOSSOPT_TEST_DOUBLE_SWEEPS=N sets the number of
      * random shapes checked against double (default 8, each its own seed). */
     bool double_only = getenv("LOSSOPT_TEST_DOUBLE_ONLY") != NULL;
-#else
-    bool double_only = false;
-#endif
     variant variants[TEST_MAX_VARIANTS];
     size_t count = double_only ? 0 : test_variants(variants);
     static const size_t class_counts[] = {1, 2, 3, 7, 15, 16, 17, 31, 33, 255, 256, 257, 1000, 32000};
@@ -284,7 +273,6 @@ int main(void)
         }
         compare(&variants[v], 0, 5, false);
     }
-#ifndef LOSSOPT_TEST_EMULATED_AVX512
     static const size_t double_classes[] = {1, 2, 3, 7, 17, 1000};
     for (size_t c = 0; c < sizeof double_classes / sizeof double_classes[0]; c++)
         check_against_double(double_classes[c] >= 1000 ? 4 : 20, double_classes[c], 0);
@@ -301,6 +289,5 @@ int main(void)
            sizeof double_classes / sizeof double_classes[0] + (!quick && !double_only), sweeps);
     if (!double_only)
         check_errors();
-#endif
     return test_finish();
 }

@@ -13,10 +13,11 @@
  * evaluated here in double.
  *
  * Every case runs on the scalar oracle, each supported vector ISA (through
- * lossopt_elementwise_loss_f32_with_table) and the public functions, for each
- * reduction, on buffers that end at a guard page; every ISA must give the
- * oracle's bits. The public call is also repeated asking for the loss only and
- * the gradient only, which must give the same bits.
+ * lossopt_elementwise_loss_f32_with_table), the emulated AVX-512 table where
+ * it runs and the public functions, for each reduction, on buffers that end
+ * at a guard page (tests/parity_common.h); every entry must give the oracle's
+ * bits, and so must each call repeated asking for the loss only and for the
+ * gradient only.
  *
  * Deliberate differences from PyTorch, checked against lossopt's documented
  * value instead:
@@ -29,17 +30,13 @@
  *     reference only.
  */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "lossopt_internal.h"
-#include "reference_reader.h"
-#include "test_support.h"
+#include "loss_cases.h"
+#include "parity_common.h"
 
-#define MAX_ELEMENTS 4096                      /* largest n the reader accepts     */
-#define LINE_CAPACITY (64 + 17 * MAX_ELEMENTS) /* keyword + n float64 hex words    */
-#define PUBLIC_API (-1)                        /* "isa" of the public entry points */
+#define MAX_ELEMENTS 4096                      /* largest n the reader accepts  */
+#define LINE_CAPACITY (64 + 17 * MAX_ELEMENTS) /* keyword + n float64 hex words */
 
 /* ---- the bounds ---------------------------------------------------------------
  *
@@ -94,15 +91,9 @@
 static const char *const loss_names[LOSSOPT_LOSS_KIND_COUNT] = {
     "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"};
 
-/* The file's order of the reductions. */
-enum { R_NONE, R_MEAN, R_SUM, R_COUNT };
-static const char *const reduction_names[R_COUNT] = {"none", "mean", "sum"};
-static const lossopt_reduction reduction_values[R_COUNT] = {LOSSOPT_NONE, LOSSOPT_MEAN,
-                                                            LOSSOPT_SUM};
-
 /* ---- one case --------------------------------------------------------------- */
 
-typedef struct loss_case {
+typedef struct reference_case {
     int index;
     lossopt_loss_kind kind;
     size_t n;
@@ -111,27 +102,20 @@ typedef struct loss_case {
     bool torch;    /* torch_* and ref_* given (not hinge)    */
     float input[MAX_ELEMENTS], target[MAX_ELEMENTS], weight[MAX_ELEMENTS];
     float torch_loss_none[MAX_ELEMENTS];
-    float torch_loss_reduced[R_COUNT]; /* [R_MEAN], [R_SUM] */
-    float torch_grad[R_COUNT][MAX_ELEMENTS];
+    float torch_loss_reduced[PARITY_REDUCTIONS]; /* [PARITY_MEAN], [PARITY_SUM] */
+    float torch_grad[PARITY_REDUCTIONS][MAX_ELEMENTS];
     double ref_loss[MAX_ELEMENTS], ref_grad[MAX_ELEMENTS], ref_sum;
     double value_term[MAX_ELEMENTS];      /* M of the bound                   */
     double torch_term[MAX_ELEMENTS];      /* T of the PyTorch check (values)  */
     double torch_grad_term[MAX_ELEMENTS]; /* G of the PyTorch check (grads)   */
-} loss_case;
+    const float *staged_input, *staged_target, *staged_weight; /* on guard pages */
+} reference_case;
 
 /* ---- the file format (reading: reference_reader.h) ---------------------- */
 
-static bool parse_flag(const char *text, bool *flag)
-{
-    if (text == NULL || (strcmp(text, "0") != 0 && strcmp(text, "1") != 0))
-        return false;
-    *flag = text[0] == '1';
-    return true;
-}
-
 /* Parses the rest of "case <index> <loss> n= param= weighted= torch="
  * (cursor after the word "case"). */
-static bool parse_case_line(ref_reader *r, char *cursor, loss_case *c)
+static bool parse_case_line(ref_reader *r, char *cursor, reference_case *c)
 {
     long index, n;
     if (!ref_parse_long(ref_next_token(&cursor), 0, 1000000, &index))
@@ -155,14 +139,9 @@ static bool parse_case_line(ref_reader *r, char *cursor, loss_case *c)
         return false;
     if (!ref_parse_hex_float(text, &c->param))
         return ref_error(r, "expected 8 hex digits for param, got", text);
-    if ((text = ref_expect_option(r, &cursor, "weighted")) == NULL)
+    if (!ref_expect_flag(r, &cursor, "weighted", "1", "0", &c->weighted) ||
+        !ref_expect_flag(r, &cursor, "torch", "1", "0", &c->torch))
         return false;
-    if (!parse_flag(text, &c->weighted))
-        return ref_error(r, "expected 0 or 1 for weighted, got", text);
-    if ((text = ref_expect_option(r, &cursor, "torch")) == NULL)
-        return false;
-    if (!parse_flag(text, &c->torch))
-        return ref_error(r, "expected 0 or 1 for torch, got", text);
     if (ref_next_token(&cursor) != NULL)
         return ref_error(r, "unexpected text after the case's options", NULL);
     bool has_weight = c->kind == LOSSOPT_LOSS_BCE || c->kind == LOSSOPT_LOSS_BCE_LOGITS;
@@ -175,7 +154,7 @@ static bool parse_case_line(ref_reader *r, char *cursor, loss_case *c)
 }
 
 /* Reads one case's data lines, in the file's fixed order. */
-static bool parse_case_body(ref_reader *r, loss_case *c)
+static bool parse_case_body(ref_reader *r, reference_case *c)
 {
     size_t n = c->n;
     if (!ref_expect_values(r, "input", n, c->input, NULL) ||
@@ -186,11 +165,11 @@ static bool parse_case_body(ref_reader *r, loss_case *c)
     if (!c->torch)
         return true;
     return ref_expect_values(r, "torch_loss_none", n, c->torch_loss_none, NULL) &&
-           ref_expect_values(r, "torch_loss_mean", 1, &c->torch_loss_reduced[R_MEAN], NULL) &&
-           ref_expect_values(r, "torch_loss_sum", 1, &c->torch_loss_reduced[R_SUM], NULL) &&
-           ref_expect_values(r, "torch_grad_none", n, c->torch_grad[R_NONE], NULL) &&
-           ref_expect_values(r, "torch_grad_mean", n, c->torch_grad[R_MEAN], NULL) &&
-           ref_expect_values(r, "torch_grad_sum", n, c->torch_grad[R_SUM], NULL) &&
+           ref_expect_values(r, "torch_loss_mean", 1, &c->torch_loss_reduced[PARITY_MEAN], NULL) &&
+           ref_expect_values(r, "torch_loss_sum", 1, &c->torch_loss_reduced[PARITY_SUM], NULL) &&
+           ref_expect_values(r, "torch_grad_none", n, c->torch_grad[PARITY_NONE], NULL) &&
+           ref_expect_values(r, "torch_grad_mean", n, c->torch_grad[PARITY_MEAN], NULL) &&
+           ref_expect_values(r, "torch_grad_sum", n, c->torch_grad[PARITY_SUM], NULL) &&
            ref_expect_values(r, "ref_loss", n, NULL, c->ref_loss) &&
            ref_expect_values(r, "ref_grad", n, NULL, c->ref_grad) &&
            ref_expect_values(r, "ref_sum", 1, NULL, &c->ref_sum);
@@ -201,7 +180,7 @@ static bool parse_case_body(ref_reader *r, loss_case *c)
 /* include/lossopt.h's hinge formulas in double: y = label > 0 ? 1 : -1,
  * m = 1 - y s, loss max(0, m) (or its square), derivative -y where m > 0 (or
  * -2 y max(0, m)). 1 - y s rounds in double by at most 2^-53 relative. */
-static void hinge_reference(loss_case *c)
+static void hinge_reference(reference_case *c)
 {
     bool squared = c->kind == LOSSOPT_LOSS_SQUARED_HINGE;
     double sum = 0.0; /* n <= 4096 terms of one sign: ~1e-13 relative at worst */
@@ -219,7 +198,7 @@ static void hinge_reference(loss_case *c)
 static double clamped_log(double x) { return x > 0.0 ? fmax(log(x), -100.0) : -100.0; }
 
 /* M, T and G of the bounds above, per element. */
-static void term_magnitudes(loss_case *c)
+static void term_magnitudes(reference_case *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         double x = c->input[i], y = c->target[i], w = c->weighted ? c->weight[i] : 1.0;
@@ -251,60 +230,29 @@ static void term_magnitudes(loss_case *c)
 
 /* PyTorch 1.13's smooth_l1_loss(beta=0) backward gives -1 at d == 0 where
  * l1_loss and lossopt give 0 (see the top of the file). */
-static bool torch_gradient_differs_by_design(const loss_case *c, size_t i)
+static bool torch_gradient_differs_by_design(const reference_case *c, size_t i)
 {
     return c->kind == LOSSOPT_LOSS_SMOOTH_L1 && c->param == 0.0f && c->input[i] == c->target[i];
 }
 
 /* ---- the largest errors, per loss ------------------------------------------------ */
 
-typedef struct worst_error {
-    double ratio;   /* error / allowed error: <= 1 passes            */
-    double measure; /* ulps (values, grads) or relative (reduced, torch) */
-    int case_index;
-    int reduction;
-    size_t element;
-    char entry[32];
-    bool seen;
-} worst_error;
-
 typedef struct family_stats {
-    worst_error value, reduced, grad, torch;
+    parity_worst value, reduced, grad, torch;
     double max_value_ulps; /* largest per-element loss error, in ulp of the reference */
     long cases, elements, torch_skipped;
 } family_stats;
 static family_stats stats[LOSSOPT_LOSS_KIND_COUNT];
 
-static void note_error(worst_error *w, double ratio, double measure, const loss_case *c,
-                       int reduction, size_t element, const char *entry)
+static void note(parity_worst *w, double ratio, double measure, const reference_case *c,
+                 int reduction, size_t element, const char *entry)
 {
-    if (w->seen && !(ratio > w->ratio))
-        return;
-    w->seen = true;
-    w->ratio = ratio;
-    w->measure = measure;
-    w->case_index = c->index;
-    w->reduction = reduction;
-    w->element = element;
-    snprintf(w->entry, sizeof w->entry, "%s", entry);
-}
-
-/* |ours - expected|, infinite when ours is NaN. */
-static double error_of(double ours, double expected)
-{
-    return isnan(ours) ? INFINITY : fabs(ours - expected);
-}
-
-/* error / allowed, with 0 / 0 = 0 (an exact zero where zero is required). */
-static double ratio_of(double error, double allowed)
-{
-    if (allowed > 0.0)
-        return error / allowed;
-    return error > 0.0 ? INFINITY : 0.0;
+    parity_note(w, ratio, measure, "case %d %s [%zu] (%s)", c->index,
+                parity_reduction_names[reduction], element, entry);
 }
 
 /* 2 ulp(ref) + 1 ulp(M): the per-element value bound (see the top). */
-static double value_bound(const loss_case *c, size_t i)
+static double value_bound(const reference_case *c, size_t i)
 {
     double term = c->value_term[i];
     return VALUE_ULPS * ref_ulp_at(c->ref_loss[i]) + (term > 0.0 ? ref_ulp_at(term) : 0.0);
@@ -312,74 +260,33 @@ static double value_bound(const loss_case *c, size_t i)
 
 /* ---- running and comparing ------------------------------------------------------- */
 
-/* Guard-page buffers of MAX_ELEMENTS floats; a case uses the last n of each,
- * so every array ends where an inaccessible page begins. */
-typedef struct work_buffers {
-    float *input, *target, *weight, *loss, *grad, *reduced;
-} work_buffers;
-
-static float *tail(float *buffer, size_t n) { return buffer + (MAX_ELEMENTS - n); }
-
-static const char *entry_name(int entry, char *buffer, size_t size)
+static void describe(const void *p, char *buffer, size_t size)
 {
-    if (entry == PUBLIC_API)
-        snprintf(buffer, size, "public(%s)", lossopt_isa_name(lossopt_active_isa()));
-    else
-        snprintf(buffer, size, "%s", lossopt_isa_name((lossopt_isa)entry));
-    return buffer;
-}
-
-static lossopt_status run_loss(int entry, lossopt_loss_kind kind, const float *input,
-                               const float *target, const float *weight, size_t n, float param,
-                               lossopt_reduction r, float *loss, float *grad)
-{
-    if (entry != PUBLIC_API)
-        return lossopt_elementwise_loss_f32_with_table(lossopt_kernel_table_for((lossopt_isa)entry),
-                                                       kind, input, target, weight, n, param, r,
-                                                       loss, grad);
-    switch (kind) {
-    case LOSSOPT_LOSS_MSE: return lossopt_mse_f32(input, target, n, r, loss, grad);
-    case LOSSOPT_LOSS_L1: return lossopt_l1_f32(input, target, n, r, loss, grad);
-    case LOSSOPT_LOSS_HUBER: return lossopt_huber_f32(input, target, n, param, r, loss, grad);
-    case LOSSOPT_LOSS_SMOOTH_L1:
-        return lossopt_smooth_l1_f32(input, target, n, param, r, loss, grad);
-    case LOSSOPT_LOSS_HINGE: return lossopt_hinge_f32(input, target, n, r, loss, grad);
-    case LOSSOPT_LOSS_SQUARED_HINGE:
-        return lossopt_squared_hinge_f32(input, target, n, r, loss, grad);
-    case LOSSOPT_LOSS_BCE: return lossopt_bce_f32(input, target, n, weight, r, loss, grad);
-    case LOSSOPT_LOSS_BCE_LOGITS:
-        return lossopt_bce_logits_f32(input, target, n, weight, param, r, loss, grad);
-    case LOSSOPT_LOSS_KIND_COUNT: break;
-    }
-    return LOSSOPT_ERR_ARG;
-}
-
-/* A NaN that no kernel produces: an output a kernel failed to write stays it. */
-static void poison(float *p, size_t n)
-{
-    const uint32_t bits = 0x7fa5a5a5u;
-    for (size_t i = 0; i < n; i++)
-        memcpy(&p[i], &bits, sizeof bits);
-}
-
-static void describe_case(const loss_case *c, char *buffer, size_t size)
-{
+    const reference_case *c = p;
     snprintf(buffer, size, "case %d (%s n=%zu param=%g%s)", c->index, loss_names[c->kind], c->n,
              (double)c->param, c->weighted ? " weighted" : "");
 }
 
+static lossopt_status run(const variant *v, const void *p, int reduction, float *loss,
+                          float *grad)
+{
+    const reference_case *c = p;
+    loss_case call = {c->kind, c->param, c->weighted};
+    return loss_case_run(&call, v->public_api, v->table, c->staged_input, c->staged_target,
+                         c->staged_weight, c->n, parity_reductions[reduction], loss, grad);
+}
+
 /* Per-element losses (NONE) against the float64 reference and PyTorch. */
-static void check_values(const loss_case *c, const float *loss, const char *entry)
+static void check_values(const reference_case *c, const float *loss, const char *what,
+                         const char *entry)
 {
     family_stats *s = &stats[c->kind];
-    char what[96];
-    describe_case(c, what, sizeof what);
     size_t failures = 0, first = 0, torch_failures = 0, torch_first = 0;
     for (size_t i = 0; i < c->n; i++) {
         double ours = loss[i], ref = c->ref_loss[i];
         double allowed = value_bound(c, i);
-        double error = error_of(ours, ref);
-        note_error(&s->value, error / allowed, error / ref_ulp_at(ref), c, R_NONE, i, entry);
+        double error = parity_error(ours, ref);
+        note(&s->value, error / allowed, error / ref_ulp_at(ref), c, PARITY_NONE, i, entry);
         s->max_value_ulps = fmax(s->max_value_ulps, error / ref_ulp_at(ref));
         if (!(error <= allowed) && failures++ == 0)
             first = i;
@@ -387,16 +294,16 @@ static void check_values(const loss_case *c, const float *loss, const char *entr
             continue;
         double torch = c->torch_loss_none[i];
         double scale = fmax(fabs(torch), c->torch_term[i]);
-        double torch_error = error_of(ours, torch);
+        double torch_error = parity_error(ours, torch);
         double torch_allowed = TORCH_RELATIVE * scale;
-        note_error(&s->torch, ratio_of(torch_error, torch_allowed), ratio_of(torch_error, scale),
-                   c, R_NONE, i, entry);
+        note(&s->torch, parity_ratio(torch_error, torch_allowed), parity_ratio(torch_error, scale),
+             c, PARITY_NONE, i, entry);
         if (!(torch_error <= torch_allowed) && torch_failures++ == 0)
             torch_first = i;
     }
     if (failures > 0) {
         size_t i = first;
-        double ref = c->ref_loss[i], error = error_of(loss[i], ref);
+        double ref = c->ref_loss[i], error = parity_error(loss[i], ref);
         test_check(false,
                    "%s none %s: loss[%zu] = %.9g, float64 reference %.17g: error %.3g > %.0f "
                    "ulp(ref) + 1 ulp(M = %.9g) = %.3g (%.2f ulp; %zu of %zu elements fail); "
@@ -418,45 +325,43 @@ static void check_values(const loss_case *c, const float *loss, const char *entr
 }
 
 /* The MEAN or SUM loss against the float64 reference and PyTorch. */
-static void check_reduced(const loss_case *c, int reduction, float ours, const char *entry)
+static void check_reduced(const reference_case *c, int reduction, float ours, const char *what,
+                          const char *entry)
 {
     family_stats *s = &stats[c->kind];
-    char what[96];
-    describe_case(c, what, sizeof what);
     double n = (double)c->n;
-    double ref = reduction == R_MEAN ? c->ref_sum / n : c->ref_sum;
-    double error = error_of(ours, ref);
+    double ref = reduction == PARITY_MEAN ? c->ref_sum / n : c->ref_sum;
+    double error = parity_error(ours, ref);
     double allowed = REDUCED_RELATIVE * fabs(ref);
-    double relative = ratio_of(error, fabs(ref));
-    note_error(&s->reduced, relative / REDUCED_RELATIVE, relative, c, reduction, 0, entry);
+    double relative = parity_ratio(error, fabs(ref));
+    note(&s->reduced, relative / REDUCED_RELATIVE, relative, c, reduction, 0, entry);
     test_check(error <= allowed,
                "%s %s %s: loss = %.9g, float64 reference %.17g: relative error %.3g > %.0e",
-               what, reduction_names[reduction], entry, (double)ours, ref, relative,
+               what, parity_reduction_names[reduction], entry, (double)ours, ref, relative,
                REDUCED_RELATIVE);
     if (!c->torch)
         return;
     double terms = 0.0;
     for (size_t i = 0; i < c->n; i++)
         terms += c->torch_term[i];
-    if (reduction == R_MEAN)
+    if (reduction == PARITY_MEAN)
         terms /= n;
     double torch = c->torch_loss_reduced[reduction];
     double scale = fmax(fabs(torch), terms);
-    double torch_error = error_of(ours, torch);
-    note_error(&s->torch, ratio_of(torch_error, TORCH_RELATIVE * scale),
-               ratio_of(torch_error, scale), c, reduction, 0, entry);
+    double torch_error = parity_error(ours, torch);
+    note(&s->torch, parity_ratio(torch_error, TORCH_RELATIVE * scale),
+         parity_ratio(torch_error, scale), c, reduction, 0, entry);
     test_check(torch_error <= TORCH_RELATIVE * scale,
                "%s %s %s: loss = %.9g, PyTorch %.9g: differs by more than %.0e of %.9g", what,
-               reduction_names[reduction], entry, (double)ours, torch, TORCH_RELATIVE, scale);
+               parity_reduction_names[reduction], entry, (double)ours, torch, TORCH_RELATIVE, scale);
 }
 
 /* The gradient against the float64 reference and PyTorch. */
-static void check_gradient(const loss_case *c, int reduction, const float *grad, const char *entry)
+static void check_gradient(const reference_case *c, int reduction, const float *grad,
+                           const char *what, const char *entry)
 {
     family_stats *s = &stats[c->kind];
-    char what[96];
-    describe_case(c, what, sizeof what);
-    double scale = reduction == R_MEAN ? 1.0 / (double)c->n : 1.0;
+    double scale = reduction == PARITY_MEAN ? 1.0 / (double)c->n : 1.0;
     /* Plain comparisons rather than fmax: GCC 12's AArch64 vectorizer crashes
      * (internal compiler error) on this loop written as an fmax reduction. */
     double largest = 0.0, torch_largest = 0.0;
@@ -474,18 +379,18 @@ static void check_gradient(const loss_case *c, int reduction, const float *grad,
     for (size_t i = 0; i < c->n; i++) {
         double ours = grad[i], ref = c->ref_grad[i] * scale;
         double allowed = fmax(GRAD_ULPS * ref_ulp_at(ref), GRAD_FRACTION_OF_MAX * largest);
-        double error = error_of(ours, ref);
-        note_error(&s->grad, error / allowed, error / ref_ulp_at(ref), c, reduction, i, entry);
+        double error = parity_error(ours, ref);
+        note(&s->grad, error / allowed, error / ref_ulp_at(ref), c, reduction, i, entry);
         if (!(error <= allowed) && failures++ == 0)
             first = i;
         if (!c->torch)
             continue;
         if (torch_gradient_differs_by_design(c, i))
             continue;
-        double torch_error = error_of(ours, c->torch_grad[reduction][i]);
+        double torch_error = parity_error(ours, c->torch_grad[reduction][i]);
         double torch_allowed = TORCH_RELATIVE * torch_largest;
-        note_error(&s->torch, ratio_of(torch_error, torch_allowed),
-                   ratio_of(torch_error, torch_largest), c, reduction, i, entry);
+        note(&s->torch, parity_ratio(torch_error, torch_allowed),
+             parity_ratio(torch_error, torch_largest), c, reduction, i, entry);
         if (!(torch_error <= torch_allowed) && torch_failures++ == 0)
             torch_first = i;
     }
@@ -496,7 +401,7 @@ static void check_gradient(const loss_case *c, int reduction, const float *grad,
                    "%s %s %s: grad[%zu] = %.9g, float64 reference %.17g: error %.3g > max(%.0f "
                    "ulp, 2^-20 * largest |grad| %.9g) (%.2f ulp; %zu of %zu elements fail); "
                    "input %.9g target %.9g%s",
-                   what, reduction_names[reduction], entry, i, (double)grad[i], ref,
+                   what, parity_reduction_names[reduction], entry, i, (double)grad[i], ref,
                    fabs((double)grad[i] - ref), GRAD_ULPS, largest,
                    fabs((double)grad[i] - ref) / ref_ulp_at(ref), failures, c->n,
                    (double)c->input[i], (double)c->target[i], c->weighted ? " (weighted)" : "");
@@ -509,84 +414,26 @@ static void check_gradient(const loss_case *c, int reduction, const float *grad,
     test_check(torch_failures == 0,
                "%s %s %s: grad[%zu] = %.9g, PyTorch %.9g: differs by more than %.0e of %.9g "
                "(%zu of %zu elements)",
-               what, reduction_names[reduction], entry, i, (double)grad[i],
+               what, parity_reduction_names[reduction], entry, i, (double)grad[i],
                (double)c->torch_grad[reduction][i], TORCH_RELATIVE, torch_largest, torch_failures,
                c->n);
 }
 
-/* The scalar oracle's outputs of the current case, per reduction. */
-static float oracle_loss[R_COUNT][MAX_ELEMENTS], oracle_grad[R_COUNT][MAX_ELEMENTS];
-
-static void check_same_bits(const loss_case *c, int reduction, const char *entry, const char *array,
-                            const float *ours, const float *oracle, size_t count,
-                            const char *oracle_name)
+static void check(const void *p, int reduction, const float *loss, const float *grad,
+                  const char *what, const char *entry)
 {
-    size_t i = test_first_difference(ours, oracle, count);
-    char what[96];
-    describe_case(c, what, sizeof what);
-    test_check(i == count, "%s %s %s: %s[%zu] = %a differs from the %s's %a", what,
-               reduction_names[reduction], entry, array, i, i < count ? (double)ours[i] : 0.0,
-               oracle_name, i < count ? (double)oracle[i] : 0.0);
+    const reference_case *c = p;
+    if (reduction == PARITY_NONE)
+        check_values(c, loss, what, entry);
+    else
+        check_reduced(c, reduction, loss[0], what, entry);
+    check_gradient(c, reduction, grad, what, entry);
 }
 
-/* Runs one case on one entry (an ISA or the public API), every reduction. */
-static void run_entry_on_case(const loss_case *c, int entry, const work_buffers *b)
-{
-    size_t n = c->n;
-    char name[32];
-    entry_name(entry, name, sizeof name);
-    char what[96];
-    describe_case(c, what, sizeof what);
-    const float *input = tail(b->input, n), *target = tail(b->target, n);
-    const float *weight = c->weighted ? tail(b->weight, n) : NULL;
-    float *grad = tail(b->grad, n);
-    for (int reduction = 0; reduction < R_COUNT; reduction++) {
-        lossopt_reduction r = reduction_values[reduction];
-        size_t loss_count = reduction == R_NONE ? n : 1;
-        float *loss = reduction == R_NONE ? tail(b->loss, n) : b->reduced;
-        poison(loss, loss_count);
-        poison(grad, n);
-        lossopt_status status =
-            run_loss(entry, c->kind, input, target, weight, n, c->param, r, loss, grad);
-        if (!test_check(status == LOSSOPT_OK, "%s %s %s: status %s", what,
-                        reduction_names[reduction], name, lossopt_status_string(status)))
-            continue;
-        if (reduction == R_NONE)
-            check_values(c, loss, name);
-        else
-            check_reduced(c, reduction, loss[0], name);
-        check_gradient(c, reduction, grad, name);
-        if (entry == LOSSOPT_ISA_SCALAR) {
-            memcpy(oracle_loss[reduction], loss, loss_count * sizeof(float));
-            memcpy(oracle_grad[reduction], grad, n * sizeof(float));
-            continue;
-        }
-        check_same_bits(c, reduction, name, "loss", loss, oracle_loss[reduction], loss_count,
-                        "scalar oracle");
-        check_same_bits(c, reduction, name, "grad", grad, oracle_grad[reduction], n,
-                        "scalar oracle");
-        if (entry != PUBLIC_API)
-            continue;
-        /* The loss only, then the gradient only: the same bits in each output. */
-        poison(loss, loss_count);
-        status = run_loss(entry, c->kind, input, target, weight, n, c->param, r, loss, NULL);
-        if (test_check(status == LOSSOPT_OK, "%s %s %s loss only: status %s", what,
-                       reduction_names[reduction], name, lossopt_status_string(status)))
-            check_same_bits(c, reduction, name, "loss (loss only)", loss,
-                            oracle_loss[reduction], loss_count, "scalar oracle");
-        poison(grad, n);
-        status = run_loss(entry, c->kind, input, target, weight, n, c->param, r, NULL, grad);
-        if (test_check(status == LOSSOPT_OK, "%s %s %s grad only: status %s", what,
-                       reduction_names[reduction], name, lossopt_status_string(status)))
-            check_same_bits(c, reduction, name, "grad (grad only)", grad,
-                            oracle_grad[reduction], n, "scalar oracle");
-    }
-}
+static const parity_loss_family family = {MAX_ELEMENTS, MAX_ELEMENTS, describe, run, check};
 
-static void check_case(loss_case *c, const work_buffers *b)
+static void check_case(reference_case *c)
 {
-    char what[96];
-    describe_case(c, what, sizeof what);
     if (!c->torch) {
         hinge_reference(c);
     } else {
@@ -597,6 +444,8 @@ static void check_case(loss_case *c, const work_buffers *b)
             sum += c->ref_loss[i];
             magnitude += fabs(c->ref_loss[i]);
         }
+        char what[96];
+        describe(c, what, sizeof what);
         test_check(fabs(sum - c->ref_sum) <= 1e-12 * magnitude,
                    "%s: ref_sum %.17g is not the sum of ref_loss (%.17g)", what, c->ref_sum, sum);
     }
@@ -604,45 +453,30 @@ static void check_case(loss_case *c, const work_buffers *b)
     size_t n = c->n;
     for (size_t i = 0; c->torch && i < n; i++)
         stats[c->kind].torch_skipped += torch_gradient_differs_by_design(c, i);
-    memcpy(tail(b->input, n), c->input, n * sizeof(float));
-    memcpy(tail(b->target, n), c->target, n * sizeof(float));
-    if (c->weighted)
-        memcpy(tail(b->weight, n), c->weight, n * sizeof(float));
-    /* The scalar oracle first: the others are compared with it bitwise. */
-    run_entry_on_case(c, LOSSOPT_ISA_SCALAR, b);
-    unsigned vector = test_vector_isas();
-    for (int isa = LOSSOPT_ISA_SCALAR + 1; isa <= LOSSOPT_ISA_NEON; isa++)
-        if (vector & (1u << isa))
-            run_entry_on_case(c, isa, b);
-    run_entry_on_case(c, PUBLIC_API, b);
-    /* The inputs must be untouched. */
-    test_check(test_first_difference(tail(b->input, n), c->input, n) == n &&
-                   test_first_difference(tail(b->target, n), c->target, n) == n &&
-                   (!c->weighted || test_first_difference(tail(b->weight, n), c->weight, n) == n),
-               "%s: an input buffer was written", what);
+    c->staged_input = parity_stage_input(0, c->input, n * sizeof(float));
+    c->staged_target = parity_stage_input(1, c->target, n * sizeof(float));
+    c->staged_weight = c->weighted ? parity_stage_input(2, c->weight, n * sizeof(float)) : NULL;
+    parity_run_loss_case(&family, c, n, n);
+    char what[96];
+    describe(c, what, sizeof what);
+    parity_check_inputs(what);
     stats[c->kind].cases++;
     stats[c->kind].elements += (long)n;
 }
 
-/* Parses and checks the whole file; false after a parse error. */
 /* One case of the file (cursor after the word "case"): parsed and checked. */
-static bool read_case(ref_reader *r, char *cursor, long index, const void *buffers)
+static bool read_case(ref_reader *r, char *cursor, long index, const void *context)
 {
-    static loss_case c; /* static: large */
+    (void)context;
+    static reference_case c; /* static: large */
     if (!parse_case_line(r, cursor, &c))
         return false;
     if (c.index != index)
         return ref_error(r, "cases are not numbered in order", NULL);
     if (!parse_case_body(r, &c))
         return false;
-    check_case(&c, buffers);
+    check_case(&c);
     return true;
-}
-
-static bool check_file(ref_reader *r, const work_buffers *b)
-{
-    return ref_read_case_file(r, "lossopt-loss-reference 1", "test_loss_torch_parity", read_case,
-                              b);
 }
 
 /* ---- bce_with_logits at +-inf (no PyTorch data: PyTorch gives NaN) ---------------- */
@@ -659,93 +493,98 @@ static bool check_file(ref_reader *r, const work_buffers *b)
  * c = (float)(1/n)), so SPEC's gradient bound applies: 2 ulp or 2^-20 of the
  * array's largest |limit|.
  */
-static void check_infinite_logits(const work_buffers *b)
+static long limit_runs;
+
+static void check_limits(const void *p, int reduction, const float *loss, const float *grad,
+                         const char *what, const char *entry)
 {
-    enum { N = 24 };
+    const reference_case *c = p;
+    const float *x = c->input, *y = c->target, *w = c->weight;
+    double pw = c->param, scale = reduction == PARITY_MEAN ? 1.0 / (double)c->n : 1.0;
+    double limit_loss[MAX_ELEMENTS], limit_grad[MAX_ELEMENTS], largest = 0.0;
+    bool any_infinite = false;
+    for (size_t i = 0; i < c->n; i++) {
+        double wi = c->weighted ? w[i] : 1.0, yi = y[i];
+        bool infinite = x[i] > 0 ? yi != 1.0 : pw * yi != 0.0;
+        limit_loss[i] = infinite ? INFINITY : 0.0;
+        any_infinite |= infinite;
+        limit_grad[i] = wi * (x[i] > 0 ? 1.0 - yi : -pw * yi) * scale;
+        largest = fmax(largest, fabs(limit_grad[i]));
+    }
+    const char *reduction_name = parity_reduction_names[reduction];
+    for (size_t i = 0; i < (reduction == PARITY_NONE ? c->n : 1); i++) {
+        double expected =
+            reduction == PARITY_NONE ? limit_loss[i] : (any_infinite ? INFINITY : 0.0);
+        test_check(loss[i] == expected,
+                   "%s %s %s: x = %g, y = %g: loss[%zu] = %.9g, the limit is %g (PyTorch: NaN "
+                   "or inf)", what, reduction_name, entry, (double)x[i], (double)y[i], i,
+                   (double)loss[i], expected);
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        bool exact = reduction != PARITY_MEAN && (y[i] == 0.0f || y[i] == 1.0f);
+        double error = parity_error(grad[i], limit_grad[i]);
+        double allowed = exact ? 0.0
+                               : fmax(GRAD_ULPS * ref_ulp_at(limit_grad[i]),
+                                      GRAD_FRACTION_OF_MAX * largest);
+        test_check(error <= allowed,
+                   "%s %s %s: x = %g, y = %g, weight %g: grad[%zu] = %.9g, the limit is %.9g (%s)",
+                   what, reduction_name, entry, (double)x[i], (double)y[i],
+                   c->weighted ? (double)w[i] : 1.0, i, (double)grad[i], limit_grad[i],
+                   exact ? "must be exact" : "2 ulp or 2^-20 of the largest");
+    }
+    limit_runs++;
+}
+
+static void describe_limits(const void *p, char *buffer, size_t size)
+{
+    const reference_case *c = p;
+    snprintf(buffer, size, "bce_logits at +-inf, pos_weight %g, %s", (double)c->param,
+             c->weighted ? "weighted" : "unweighted");
+}
+
+static void check_infinite_logits(void)
+{
+    static const parity_loss_family limits = {MAX_ELEMENTS, MAX_ELEMENTS, describe_limits, run,
+                                              check_limits};
     static const float x_pattern[6] = {INFINITY,  INFINITY,  INFINITY,
                                        -INFINITY, -INFINITY, -INFINITY};
     static const float y_pattern[6] = {0.0f, 1.0f, 0.3f, 0.0f, 1.0f, 0.3f};
     static const float weight_cycle[7] = {0.5f, 2.0f, 1.5f, 0.25f, 1.0f, 3.0f, 4.0f};
     static const float pos_weights[4] = {1.0f, 0.5f, 3.0f, 0.0f};
-    float *x = tail(b->input, N), *y = tail(b->target, N), *w = tail(b->weight, N);
-    for (int i = 0; i < N; i++) {
-        x[i] = x_pattern[i % 6];
-        y[i] = y_pattern[i % 6];
-        w[i] = weight_cycle[i % 7];
+    static reference_case c; /* static: large */
+    c.kind = LOSSOPT_LOSS_BCE_LOGITS;
+    c.n = 24;
+    for (size_t i = 0; i < c.n; i++) {
+        c.input[i] = x_pattern[i % 6];
+        c.target[i] = y_pattern[i % 6];
+        c.weight[i] = weight_cycle[i % 7];
     }
-    unsigned supported = lossopt_supported_isas();
-    long checked = 0;
     for (int p = 0; p < 4; p++) {
-        float pw = pos_weights[p];
         for (int weighted = 0; weighted <= 1; weighted++) {
-            for (int reduction = 0; reduction < R_COUNT; reduction++) {
-                lossopt_reduction r = reduction_values[reduction];
-                double scale = reduction == R_MEAN ? 1.0 / N : 1.0;
-                double limit_loss[N], limit_grad[N], largest = 0.0;
-                bool any_infinite = false;
-                for (int i = 0; i < N; i++) {
-                    double wi = weighted ? w[i] : 1.0, yi = y[i];
-                    bool infinite = x[i] > 0 ? yi != 1.0 : (double)pw * yi != 0.0;
-                    limit_loss[i] = infinite ? INFINITY : 0.0;
-                    any_infinite |= infinite;
-                    limit_grad[i] = wi * (x[i] > 0 ? 1.0 - yi : -(double)pw * yi) * scale;
-                    largest = fmax(largest, fabs(limit_grad[i]));
-                }
-                for (int entry = LOSSOPT_ISA_SCALAR; entry <= LOSSOPT_ISA_NEON + 1; entry++) {
-                    int isa = entry <= LOSSOPT_ISA_NEON ? entry : PUBLIC_API;
-                    if (isa != PUBLIC_API && !(supported & (1u << isa)))
-                        continue;
-                    char name[32];
-                    entry_name(isa, name, sizeof name);
-                    float *loss = reduction == R_NONE ? tail(b->loss, N) : b->reduced;
-                    float *grad = tail(b->grad, N);
-                    poison(loss, reduction == R_NONE ? N : 1);
-                    poison(grad, N);
-                    lossopt_status status =
-                        run_loss(isa, LOSSOPT_LOSS_BCE_LOGITS, x, y, weighted ? w : NULL, N, pw,
-                                 r, loss, grad);
-                    if (!test_check(status == LOSSOPT_OK,
-                                    "bce_logits at +-inf, pos_weight %g %s %s %s: status %s",
-                                    (double)pw, weighted ? "weighted" : "unweighted",
-                                    reduction_names[reduction], name,
-                                    lossopt_status_string(status)))
-                        continue;
-                    for (int i = 0; i < (reduction == R_NONE ? N : 1); i++) {
-                        double expected = reduction == R_NONE ? limit_loss[i]
-                                                              : (any_infinite ? INFINITY : 0.0);
-                        test_check(loss[i] == expected,
-                                   "bce_logits at x = %g, y = %g, pos_weight %g, %s %s %s: "
-                                   "loss[%d] = %.9g, the limit is %g (PyTorch: NaN or inf)",
-                                   (double)x[i], (double)y[i], (double)pw,
-                                   weighted ? "weighted" : "unweighted",
-                                   reduction_names[reduction], name, i, (double)loss[i], expected);
-                    }
-                    for (int i = 0; i < N; i++) {
-                        bool exact = reduction != R_MEAN && (y[i] == 0.0f || y[i] == 1.0f);
-                        double error = error_of(grad[i], limit_grad[i]);
-                        double allowed = exact ? 0.0
-                                               : fmax(GRAD_ULPS * ref_ulp_at(limit_grad[i]),
-                                                      GRAD_FRACTION_OF_MAX * largest);
-                        test_check(error <= allowed,
-                                   "bce_logits at x = %g, y = %g, weight %g, pos_weight %g, %s %s: "
-                                   "grad[%d] = %.9g, the limit is %.9g (%s)",
-                                   (double)x[i], (double)y[i], weighted ? (double)w[i] : 1.0,
-                                   (double)pw, reduction_names[reduction], name, i,
-                                   (double)grad[i], limit_grad[i],
-                                   exact ? "must be exact" : "2 ulp or 2^-20 of the largest");
-                    }
-                    checked++;
-                }
-            }
+            c.param = pos_weights[p];
+            c.weighted = weighted;
+            c.staged_input = parity_stage_input(0, c.input, c.n * sizeof(float));
+            c.staged_target = parity_stage_input(1, c.target, c.n * sizeof(float));
+            c.staged_weight = parity_stage_input(2, c.weight, c.n * sizeof(float));
+            parity_run_loss_case(&limits, &c, c.n, c.n);
+            char what[96];
+            describe_limits(&c, what, sizeof what);
+            parity_check_inputs(what);
         }
     }
     printf("test_loss_torch_parity: bce_logits at +-inf logits (PyTorch: NaN): %ld runs checked "
-           "against the limits\n", checked);
+           "against the limits\n", limit_runs);
 }
 
 /* ---- main ---------------------------------------------------------------------- */
 
-static void print_summary(void)
+static bool check_file(ref_reader *r)
+{
+    check_infinite_logits();
+    return ref_read_case_file(r, "lossopt-loss-reference 1", parity_name(), read_case, NULL);
+}
+
+static void report(void)
 {
     printf("test_loss_torch_parity: largest errors per loss; \"of bound\" = error / allowed "
            "error, <= 1 passes\n");
@@ -755,19 +594,16 @@ static void print_summary(void)
             printf("  %-13s no cases\n", loss_names[k]);
             continue;
         }
-        const worst_error *v = &s->value, *d = &s->reduced, *g = &s->grad, *t = &s->torch;
+        const parity_worst *v = &s->value, *d = &s->reduced, *g = &s->grad, *t = &s->torch;
         printf("  %-13s %ld cases, %ld elements\n", loss_names[k], s->cases, s->elements);
-        printf("    values  (2 ulp + 1 ulp(M)): max %.3f ulp; worst %.3f of bound at case %d "
-               "[%zu] (%.3f ulp)\n",
-               s->max_value_ulps, v->ratio, v->case_index, v->element, v->measure);
-        printf("    reduced (1e-6 relative):    max %.3g relative at case %d %s\n", d->measure,
-               d->case_index, reduction_names[d->reduction]);
-        printf("    grads   (2 ulp or 2^-20 max|g|): worst %.3f of bound at case %d %s [%zu] "
-               "(%.3f ulp)\n",
-               g->ratio, g->case_index, reduction_names[g->reduction], g->element, g->measure);
+        printf("    values  (2 ulp + 1 ulp(M)): max %.3f ulp; worst %.3f of bound at %s "
+               "(%.3f ulp)\n", s->max_value_ulps, v->ratio, v->where, v->measure);
+        printf("    reduced (1e-6 relative):    max %.3g relative at %s\n", d->measure, d->where);
+        printf("    grads   (2 ulp or 2^-20 max|g|): worst %.3f of bound at %s (%.3f ulp)\n",
+               g->ratio, g->where, g->measure);
         if (t->seen)
-            printf("    PyTorch (1e-5, loose):      max %.3g relative at case %d %s [%zu]\n",
-                   t->measure, t->case_index, reduction_names[t->reduction], t->element);
+            printf("    PyTorch (1e-5, loose):      max %.3g relative at %s\n", t->measure,
+                   t->where);
         else
             printf("    PyTorch: no counterpart; checked against the header's formula in double\n");
         if (s->torch_skipped > 0)
@@ -779,37 +615,6 @@ static void print_summary(void)
 
 int main(int argc, char **argv)
 {
-    test_init("test_loss_torch_parity");
-    test_skip_unless_forced_isa_supported();
-    work_buffers b = {
-        test_guarded_alloc(MAX_ELEMENTS), test_guarded_alloc(MAX_ELEMENTS),
-        test_guarded_alloc(MAX_ELEMENTS), test_guarded_alloc(MAX_ELEMENTS),
-        test_guarded_alloc(MAX_ELEMENTS), test_guarded_alloc(1)};
-    check_infinite_logits(&b);
-    if (argc < 2) {
-        test_check(false, "usage: %s loss_reference.txt (the reference data is missing)", argv[0]);
-        return test_finish();
-    }
-    static char line[LINE_CAPACITY]; /* static: large */
-    ref_reader r;
-    if (!ref_open(&r, argv[1], line, sizeof line))
-        return test_finish();
-    bool ok = check_file(&r, &b);
-    ref_close(&r);
-
-    unsigned supported = lossopt_supported_isas();
-    printf("test_loss_torch_parity: ISAs checked:");
-    for (int isa = LOSSOPT_ISA_SCALAR; isa <= LOSSOPT_ISA_NEON; isa++)
-        if (supported & (1u << isa))
-            printf(" %s", lossopt_isa_name((lossopt_isa)isa));
-    printf(" + public API (%s)\n", lossopt_isa_name(lossopt_active_isa()));
-    if (ok)
-        print_summary();
-    test_guarded_free(b.input);
-    test_guarded_free(b.target);
-    test_guarded_free(b.weight);
-    test_guarded_free(b.loss);
-    test_guarded_free(b.grad);
-    test_guarded_free(b.reduced);
-    return test_finish();
+    return parity_main(argc, argv, "test_loss_torch_parity", "loss_reference.txt", LINE_CAPACITY,
+                       check_file, report);
 }

@@ -116,11 +116,7 @@ static void compare(const loss_case *c, const variant *v, size_t n, bool special
 
 int main(void)
 {
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    test_init("test_avx512_emulated_losses");
-#else
     test_init("test_losses_bitwise");
-#endif
     test_skip_unless_forced_isa_supported();
     bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
     if (getenv("LOSSOPT_TEST_NO_GUARD_PAGES")) {

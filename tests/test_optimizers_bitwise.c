@@ -170,11 +170,7 @@ static void run_misaligned(const optimizer_case *c, const variant *v, size_t n, 
 
 int main(void)
 {
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    test_init("test_avx512_emulated");
-#else
     test_init("test_optimizers_bitwise");
-#endif
     test_skip_unless_forced_isa_supported();
     bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
     if (getenv("LOSSOPT_TEST_NO_GUARD_PAGES")) {

@@ -144,7 +144,6 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
     free(oracle_grad); free(only); free(labels);
 }
 
-#ifndef LOSSOPT_TEST_EMULATED_AVX512
 /* The definitions in double: PyTorch's cross_entropy with probability
  * targets and multi_margin_loss. */
 static void check_against_double(size_t rows, size_t classes, uint64_t sweep)
@@ -293,15 +292,10 @@ static void check_errors(void)
     test_check(lossopt_cross_entropy_probs_f32(xi, ti, 1, 3, NULL, loss, grad) == LOSSOPT_OK &&
                    isfinite(loss[0]) && grad[0] == 0.0f, "0 log 0: loss %g grad %g", loss[0], grad[0]);
 }
-#endif
 
 int main(void)
 {
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    test_init("test_avx512_emulated_soft_ce_and_multi_margin");
-#else
     test_init("test_soft_ce_and_multi_margin");
-#endif
     test_skip_unless_forced_isa_supported();
     bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
     guards = getenv("LOSSOPT_TEST_NO_GUARD_PAGES") == NULL;
@@ -319,7 +313,6 @@ int main(void)
         }
         compare(&variants[v], 0, 5, false);
     }
-#ifndef LOSSOPT_TEST_EMULATED_AVX512
     static const size_t double_classes[] = {1, 2, 3, 7, 17, 1000};
     for (size_t c = 0; c < sizeof double_classes / sizeof double_classes[0]; c++)
         check_against_double(double_classes[c] >= 1000 ? 3 : 20, double_classes[c], 0);
@@ -332,6 +325,5 @@ int main(void)
         check_against_double(rows, classes, k);
     }
     check_errors();
-#endif
     return test_finish();
 }

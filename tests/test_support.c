@@ -276,3 +276,31 @@ const lossopt_kernel_table *test_oracle(void)
 {
     return lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR);
 }
+
+#ifdef LOSSOPT_TEST_HAVE_AVX512EMU
+extern const lossopt_kernel_table lossopt_kernels_avx512emu;
+#endif
+
+const lossopt_kernel_table *test_emulated_avx512(void)
+{
+    static bool told;
+    const lossopt_kernel_table *table = NULL;
+#ifdef LOSSOPT_TEST_HAVE_AVX512EMU
+    table = &lossopt_kernels_avx512emu;
+#endif
+    char why[320] = "", cpu[256];
+    if (table == NULL) {
+        snprintf(why, sizeof why, "not built here (x86 with SIMDe, native builds only)");
+    } else if (!(lossopt_supported_isas() & (1u << LOSSOPT_ISA_AVX2))) {
+        lossopt_describe_cpu(cpu, sizeof cpu);
+        snprintf(why, sizeof why, "this CPU cannot run AVX2, which the emulation needs (%s)",
+                 cpu);
+    } else if (getenv("LOSSOPT_ISA") != NULL) {
+        snprintf(why, sizeof why, "LOSSOPT_ISA is set (it runs once, in the run that forces "
+                                  "no ISA)");
+    }
+    if (why[0] != '\0' && !told)
+        printf("%s: SKIPPED variant avx512-emulated: %s\n", test_name, why);
+    told = true;
+    return why[0] == '\0' ? table : NULL;
+}

@@ -71,4 +71,14 @@ unsigned test_vector_isas(void);
 struct lossopt_kernel_table;
 const struct lossopt_kernel_table *test_oracle(void);
 
+/* The AVX-512 kernels compiled against SIMDe's portable AVX-512
+ * (tests/avx512_emulation.h), so that a CPU without AVX-512 still checks that
+ * layer bit for bit: the table when this run should check it, else NULL after
+ * printing why (once). It must be built (x86, SIMDe found, not a cross build:
+ * tests/CMakeLists.txt), the CPU must run AVX2 (the emulation is compiled
+ * with -mavx2 -mfma), and LOSSOPT_ISA must be unset: the table does not
+ * depend on the forced ISA, so it is checked once per test, in the unforced
+ * run. */
+const struct lossopt_kernel_table *test_emulated_avx512(void);
+
 #endif /* LOSSOPT_TEST_SUPPORT_H */

@@ -1,9 +1,9 @@
 /* tests/test_variants.h - the implementations a bitwise test compares with
  * the scalar oracle: every supported vector ISA's kernel table through the
- * internal entry points, plus the public (dispatched) API. A test built with
- * LOSSOPT_TEST_EMULATED_AVX512 (tests/CMakeLists.txt) checks only the
- * SIMDe-emulated AVX-512 table instead. Header-only because that choice is
- * made per test executable. */
+ * internal entry points, the SIMDe-emulated AVX-512 table where this run
+ * checks it (test_emulated_avx512: chosen at run time, skipped visibly), and
+ * the public (dispatched) API; and, for the tests of rules, every entry
+ * point. */
 #ifndef LOSSOPT_TEST_VARIANTS_H
 #define LOSSOPT_TEST_VARIANTS_H
 
@@ -21,24 +21,19 @@ typedef struct variant {
 
 #define TEST_MAX_VARIANTS 8
 
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-extern const lossopt_kernel_table lossopt_kernels_avx512emu;
-#endif
-
 /* Fills out (TEST_MAX_VARIANTS entries) and returns the count. */
 static inline size_t test_variants(variant *out)
 {
     size_t count = 0;
-#ifdef LOSSOPT_TEST_EMULATED_AVX512
-    out[count++] = (variant){false, &lossopt_kernels_avx512emu, "avx512-emulated"};
-#else
     unsigned vector_isas = test_vector_isas();
     for (int isa = LOSSOPT_ISA_AVX2; isa <= LOSSOPT_ISA_NEON; isa++)
         if ((vector_isas >> isa) & 1)
             out[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
                                      lossopt_isa_name((lossopt_isa)isa)};
+    const lossopt_kernel_table *emulated = test_emulated_avx512();
+    if (emulated != NULL)
+        out[count++] = (variant){false, emulated, "avx512-emulated"};
     out[count++] = (variant){true, NULL, "public-api"};
-#endif
     return count;
 }
 

@@ -28,21 +28,13 @@
 #     loses all relative accuracy (log(1 + tiny) = 0), which would make the C
 #     test's 4-ulp bound on per-row losses meaningless there.
 #
-# Large cases (classes >= 1000) would not fit a 1 MB file: their logits are
-# generated from a seed by a tiny integer generator the C test reimplements
-# (splitmix64; element i uses output i+1 of the stream: z = seed + (i + 1) *
-# 0x9e3779b97f4a7c15, then z ^= z >> 30, z *= 0xbf58476d1ce4e5b9, z ^= z >> 27,
-# z *= 0x94d049bb133111eb, z ^= z >> 31 (all mod 2^64); k = the sum of z's four
-# 16-bit parts - 131070 (roughly normal, sd 37837.2); x_i = (float)((double)k *
-# factor) - two IEEE roundings, the same in numpy and C), then patched (-inf
-# logits, ...). A checksum (sum of the unpatched float32 bit patterns mod 2^32)
-# proves the C side reproduced them. Their gradients are stored at sampled
-# indices only (the label, the row max, -inf positions, the largest |grad| and
-# random ones); every ISA is still compared bitwise with the oracle on the full
-# arrays, and ref_row_max (max |grad| over the whole row) is always stored.
-# Their class weights, when weighted, come from the same generator (its own
-# seed): w_j = (float)(3277 + (z_j mod 2^16) mod 62259) / 32768 (exact, in
-# [0.1, 2)), with the same kind of checksum.
+# Large cases (classes >= 1000) would not fit a 1 MB file: their logits and
+# class weights come from the seeded generators of reference_writer.py, which
+# the C test reimplements, and are checked by a checksum. Their gradients are
+# stored at sampled indices only (the label, the row max, -inf positions, the
+# largest |grad| and random ones); every ISA is still compared bitwise with the
+# oracle on the full arrays, and ref_row_max (max |grad| over the whole row) is
+# always stored.
 #
 # Generated with: torch 1.13.0a0 (Debian python3-torch 1.13.1+dfsg), numpy
 # 1.24.2. Deterministic (fixed seed, one torch thread).
@@ -78,59 +70,17 @@
 #     end
 # Each case's lines come in exactly this order; <index> counts from 0.
 import math
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from reference_writer import (F32, backward, check_against_torch64, class_weights, generate,
+                              generated_case_logits, hex32, sample_indices, torch_reductions,
+                              write_labels, write_results, write_weights_and_logits)
+
 SEED = 20261128
-F32 = np.float32
 IGNORE = -100
-GEN_SD = 37837.2  # sd of the sum of four uniform 16-bit integers
-MASK64 = (1 << 64) - 1
-
-
-def hex32(values):
-    bits = np.asarray(values, dtype=F32).reshape(-1).view(np.uint32)
-    return " ".join("%08x" % int(b) for b in bits)
-
-
-def hex64(values):
-    bits = np.asarray(values, dtype=np.float64).reshape(-1).view(np.uint64)
-    return " ".join("%016x" % int(b) for b in bits)
-
-
-# ---- generated logits (reimplemented in the C test) --------------------------
-
-def splitmix64(seed, count):
-    i = np.arange(1, count + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed) + i * np.uint64(0x9e3779b97f4a7c15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
-        return z ^ (z >> np.uint64(31))
-
-
-def checksum32(x):
-    return int(x.view(np.uint32).astype(np.uint64).sum() & np.uint64(0xffffffff))
-
-
-def generated_weights(seed, count):
-    """w_j = (3277 + (z_j mod 2^16) mod 62259) / 32768, exact in float: [0.1, 2)."""
-    u = (splitmix64(seed, count) & np.uint64(0xffff)) % np.uint64(62259)
-    w = ((u + np.uint64(3277)).astype(np.float64) / 32768.0).astype(F32)
-    return w, checksum32(w)
-
-
-def generated_logits(seed, count, factor):
-    z = splitmix64(seed, count)
-    k = np.zeros(count, dtype=np.int64)
-    for part in range(4):
-        k += ((z >> np.uint64(16 * part)) & np.uint64(0xffff)).astype(np.int64)
-    k -= 131070
-    x = (k.astype(np.float64) * np.float64(factor)).astype(F32)
-    return x, checksum32(x)
 
 
 # ---- the cases ------------------------------------------------------------------
@@ -182,16 +132,7 @@ def case_plan():
 
 def make_data(rng, c):
     rows, classes = c["rows"], c["classes"]
-    n = rows * classes
-    generate = classes >= 1000
-    if generate:
-        seed = int(rng.integers(0, 2 ** 63))
-        factor = float(np.float64(c["sd"]) / np.float64(GEN_SD))
-        x, checksum = generated_logits(seed, n, factor)
-        c["gen"] = (seed, factor, checksum)
-    else:
-        x = (rng.standard_normal(n) * c["sd"]).astype(F32)
-    x = x.reshape(rows, classes)
+    x = generated_case_logits(rng, c, rows, classes)
     labels = rng.integers(0, classes, rows).astype(np.int64)
     if c["ignore"]:
         ignored = rng.random(rows) < 0.2
@@ -224,13 +165,7 @@ def make_data(rng, c):
         labels[r] = rng.integers(0, classes)
         for j in range(classes):
             patch(r, j, -np.inf)
-    w = None
-    if c["weighted"] and generate:
-        seed = int(rng.integers(0, 2 ** 63))
-        w, checksum = generated_weights(seed, classes)
-        c["wgen"] = (seed, checksum)
-    elif c["weighted"]:
-        w = rng.uniform(0.1, 2.0, classes).astype(F32)
+    w = class_weights(rng, c, classes)
     c["patches"] = patches
     return x, labels, w
 
@@ -243,10 +178,7 @@ def torch_ce(x, labels, w, eps, reduction, dtype):
     wt = torch.from_numpy(w.copy()).to(dtype) if w is not None else None
     out = F.cross_entropy(xi, lt, weight=wt, ignore_index=IGNORE, reduction=reduction,
                           label_smoothing=eps)
-    if reduction == "none":
-        out.backward(torch.ones_like(out))
-    else:
-        out.backward()
+    backward(out, reduction)
     return out.detach().numpy().reshape(-1), xi.grad.detach().numpy()
 
 
@@ -290,43 +222,6 @@ def reference(x32, labels, w32, eps):
     return loss, grad, divisor
 
 
-def check_against_torch64(loss, grad, divisor, t_none, t_grad_sum, t_mean, t_sum):
-    """PyTorch's float64 formula and autograd agree with the reference."""
-    with np.errstate(invalid="ignore"):  # inf - inf where both are +inf
-        _check_against_torch64(loss, grad, divisor, t_none, t_grad_sum, t_mean, t_sum)
-
-
-def _check_against_torch64(loss, grad, divisor, t_none, t_grad_sum, t_mean, t_sum):
-    both_nan = np.isnan(loss) & np.isnan(t_none)
-    same = (loss == t_none) | both_nan
-    assert (same | (np.abs(loss - t_none) <= 1e-12 * (1.0 + np.abs(loss)))).all()
-    row_max = np.nanmax(np.abs(grad), axis=1, initial=0.0) if grad.size else np.zeros(0)
-    nan_g = np.isnan(grad) & np.isnan(t_grad_sum)
-    ok_g = nan_g | (np.abs(grad - t_grad_sum) <= 1e-12 * (1.0 + row_max[:, None]))
-    assert ok_g.all()
-    total = math.fsum(loss.tolist())
-    for ref, t in ((total, t_sum), (total / divisor if divisor else math.nan, t_mean)):
-        assert (math.isnan(ref) and math.isnan(t)) or ref == t or \
-            abs(ref - t) <= 1e-12 * (1.0 + abs(ref)), (ref, t)
-
-
-def sample_indices(rng, x, labels, grad):
-    rows, classes = x.shape
-    chosen = set()
-    for r in range(rows):
-        row = set()
-        if labels[r] >= 0:
-            row.add(int(labels[r]))
-        row.add(int(np.argmax(x[r])))
-        row.update(np.flatnonzero(np.isneginf(x[r]))[:8].tolist())
-        g = np.abs(np.nan_to_num(grad[r]))
-        row.update(np.argsort(-g, kind="stable")[:4].tolist())
-        row.update(rng.choice(classes, 24, replace=False).tolist())
-        row.add(classes - 1)
-        chosen.update(r * classes + j for j in row)
-    return np.array(sorted(chosen), dtype=np.int64)
-
-
 def describe(c):
     extra = []
     if c["sd"] != 3.0:
@@ -346,72 +241,25 @@ def emit_case(out, rng, index, c):
     x, labels, w = make_data(rng, c)
     rows, classes = x.shape
     eps = float(F32(c["eps"]))
-    t32 = {r: torch_ce(x, labels, w, eps, r, torch.float32) for r in ("none", "mean", "sum")}
-    t64 = {r: torch_ce(x, labels, w, eps, r, torch.float64) for r in ("none", "mean", "sum")}
-    g_none, g_sum = t32["none"][1], t32["sum"][1]
-    assert ((g_none == g_sum) | (np.isnan(g_none) & np.isnan(g_sum))).all(), \
-        "torch's 'none' and 'sum' gradients differ"
+    t32, t64 = torch_reductions(lambda r, dtype: torch_ce(x, labels, w, eps, r, dtype))
     loss, grad, divisor = reference(x, labels, w, eps)
-    check_against_torch64(loss, grad, divisor, t64["none"][0], t64["sum"][1],
-                          float(t64["mean"][0][0]), float(t64["sum"][0][0]))
+    row_max = np.nanmax(np.abs(grad), axis=1, initial=0.0) if grad.size else np.zeros(0)
+    check_against_torch64(loss, grad, divisor, row_max, t64)
     generated = classes >= 1000
-    sampled = generated
     out.write("# %s\n" % describe(c))
     out.write("case %d rows=%d classes=%d weighted=%d smoothing=%s logits=%s grads=%s\n"
               % (index, rows, classes, c["weighted"], hex32([eps]), "gen" if generated else "hex",
-                 "sampled" if sampled else "all"))
-    out.write("labels %s\n" % " ".join(str(int(v)) for v in labels))
-    if w is not None and generated:
-        out.write("weight_gen %016x %08x\n" % c["wgen"])
-    elif w is not None:
-        out.write("weight %s\n" % hex32(w))
-    if generated:
-        seed, factor, checksum = c["gen"]
-        out.write("logits_gen %016x %s %08x\n" % (seed, hex64([factor]), checksum))
-        patches = sorted(c["patches"].items())
-        out.write("logits_patch %d%s\n" % (len(patches), "".join(
-            " %d:%s" % (i, hex32([v])) for i, v in patches)))
-    else:
-        out.write("logits %s\n" % hex32(x))
-    total = math.fsum(loss.tolist())
-    out.write("torch_loss_none %s\n" % hex32(t32["none"][0]))
-    out.write("torch_loss_mean %s\n" % hex32(t32["mean"][0]))
-    out.write("torch_loss_sum %s\n" % hex32(t32["sum"][0]))
-    out.write("ref_loss %s\n" % hex64(loss))
-    out.write("ref_mean %s\n" % hex64([total / divisor if divisor else math.nan]))
-    out.write("ref_sum %s\n" % hex64([total]))
-    out.write("ref_divisor %s\n" % hex64([divisor]))
-    row_max = np.array([np.abs(g).max() for g in grad])  # NaN rows give NaN
-    out.write("ref_row_max %s\n" % hex64(row_max))
-    flat = np.arange(rows * classes)
-    if sampled:
-        flat = sample_indices(rng, x, labels, grad)
-        out.write("grad_index %d %s\n" % (flat.size, " ".join(str(int(i)) for i in flat)))
-    out.write("torch_grad_sum %s\n" % hex32(g_sum.reshape(-1)[flat]))
-    out.write("torch_grad_mean %s\n" % hex32(t32["mean"][1].reshape(-1)[flat]))
-    out.write("ref_grad %s\n" % hex64(grad.reshape(-1)[flat]))
+                 "sampled" if generated else "all"))
+    write_labels(out, labels)
+    write_weights_and_logits(out, c, x, w)
+    sampled = sample_indices(rng, x, labels, grad, ninf=True) if generated else None
+    write_results(out, t32, loss, grad, divisor, sampled)
 
 
 def main():
-    torch.manual_seed(SEED)  # nothing random comes from torch, but be explicit
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(SEED)
-    plan = case_plan()
-    capability = [line.strip(" -") for line in torch.__config__.show().splitlines()
-                  if "CPU capability" in line]
-    out = sys.stdout
-    out.write("lossopt-ce-reference 1\n")
-    out.write("# PyTorch cross_entropy reference for tests/test_ce_torch_parity.c, generated by\n"
-              "#   /usr/bin/python3 tests/reference/make_torch_ce_reference.py"
-              " > tests/reference/ce_reference.txt\n")
-    out.write("# torch %s (%s), numpy %s, seed %d\n"
-              % (torch.__version__, capability[0] if capability else "CPU capability unknown",
-                 np.__version__, SEED))
-    out.write("# Format: see the header comment of make_torch_ce_reference.py.\n")
-    out.write("cases %d\n" % len(plan))
-    for index, c in enumerate(plan):
-        emit_case(out, rng, index, c)
-    out.write("end\n")
+    generate("lossopt-ce-reference 1",
+             "PyTorch cross_entropy reference for tests/test_ce_torch_parity.c, generated by",
+             "make_torch_ce_reference.py", "ce_reference.txt", SEED, case_plan(), emit_case)
 
 
 if __name__ == "__main__":

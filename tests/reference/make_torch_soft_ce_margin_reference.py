@@ -3,8 +3,8 @@
 # soft_ce_margin_reference.txt, PyTorch results for soft-target cross-entropy
 # (lossopt_cross_entropy_probs_f32) and the multiclass hinge
 # (lossopt_multi_margin_f32), read by tests/test_soft_ce_margin_torch_parity.c.
-# Modelled on make_torch_ce_reference.py (same file conventions, same logits
-# generator).
+# Modelled on make_torch_ce_reference.py (same file conventions; the shared
+# lines, generators and checks in reference_writer.py).
 #
 # soft_ce cases record float32 logits, float32 probability targets (each row a
 # distribution summing to 1 up to float rounding, with exact zeros: one-hot
@@ -49,9 +49,8 @@
 # hold exact ties (x_j = x_y - margin, so h_j = 0 and no gradient there, as
 # PyTorch's z > 0).
 #
-# Cases with classes >= 1000 use make_torch_ce_reference.py's splitmix64
-# logits generator (and its class-weight generator), and usually generated
-# targets:
+# Cases with classes >= 1000 use reference_writer.py's splitmix64 logits
+# generator (and its class-weight generator), and usually generated targets:
 #     z_i = splitmix64 output i + 1 of the targets' seed (flat index i)
 #     u_i = ((z_i >> 16) & 0xff) < zero_below ? 0 : (z_i & 0xffff) + 1
 #     per row: U = sum of the row's u_i (an exact integer in double; a row
@@ -107,53 +106,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from reference_writer import (F32, backward, check_against_torch64, checksum32, class_weights,
+                              generate, generated_case_logits, hex32, sample_indices, splitmix64,
+                              torch_reductions, write_labels, write_results,
+                              write_weights_and_logits)
+
 SEED = 20261205
-F32 = np.float32
 IGNORE = -100
-GEN_SD = 37837.2  # sd of the sum of four uniform 16-bit integers
 
 
-def hex32(values):
-    bits = np.asarray(values, dtype=F32).reshape(-1).view(np.uint32)
-    return " ".join("%08x" % int(b) for b in bits)
-
-
-def hex64(values):
-    bits = np.asarray(values, dtype=np.float64).reshape(-1).view(np.uint64)
-    return " ".join("%016x" % int(b) for b in bits)
-
-
-# ---- generators (reimplemented in the C test) ----------------------------------
-
-def splitmix64(seed, count):
-    i = np.arange(1, count + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed) + i * np.uint64(0x9e3779b97f4a7c15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
-        return z ^ (z >> np.uint64(31))
-
-
-def checksum32(x):
-    return int(np.ascontiguousarray(x).reshape(-1).view(np.uint32).astype(np.uint64).sum()
-               & np.uint64(0xffffffff))
-
-
-def generated_weights(seed, count):
-    u = (splitmix64(seed, count) & np.uint64(0xffff)) % np.uint64(62259)
-    w = ((u + np.uint64(3277)).astype(np.float64) / 32768.0).astype(F32)
-    return w, checksum32(w)
-
-
-def generated_logits(seed, count, factor):
-    z = splitmix64(seed, count)
-    k = np.zeros(count, dtype=np.int64)
-    for part in range(4):
-        k += ((z >> np.uint64(16 * part)) & np.uint64(0xffff)).astype(np.int64)
-    k -= 131070
-    x = (k.astype(np.float64) * np.float64(factor)).astype(F32)
-    return x, checksum32(x)
-
+# ---- the targets generator (reimplemented in the C test) ------------------------
 
 def generated_targets(seed, rows, classes, zero_below):
     z = splitmix64(seed, rows * classes)
@@ -269,16 +231,8 @@ def target_row(rng, kind, xr):
 
 def make_data(rng, c):
     rows, classes = c["rows"], c["classes"]
-    n = rows * classes
-    generate = classes >= 1000
-    if generate:
-        seed = int(rng.integers(0, 2 ** 63))
-        factor = float(np.float64(c["sd"]) / np.float64(GEN_SD))
-        x, checksum = generated_logits(seed, n, factor)
-        c["gen"] = (seed, factor, checksum)
-    else:
-        x = (rng.standard_normal(n) * c["sd"]).astype(F32)
-    x = x.reshape(rows, classes)
+    large = classes >= 1000
+    x = generated_case_logits(rng, c, rows, classes)
     patches = {}
 
     def patch(r, j, value):
@@ -307,12 +261,12 @@ def make_data(rng, c):
                     if j != y and float(tie) == float(x[r, y]) - float(margin):
                         patch(r, j, tie)
     else:
-        if generate and not c.get("hex_targets"):
+        if large and not c.get("hex_targets"):
             seed = int(rng.integers(0, 2 ** 63))
             t, checksum = generated_targets(seed, rows, classes, c["zero_below"])
             c["tgen"] = (seed, c["zero_below"], checksum)
         else:
-            t = np.stack([target_row(rng, 2 if generate else int(rng.integers(0, 5)), x[r])
+            t = np.stack([target_row(rng, 2 if large else int(rng.integers(0, 5)), x[r])
                           for r in range(rows)])
         if c.get("ninf") and classes > 1:
             for r in range(rows):
@@ -335,13 +289,7 @@ def make_data(rng, c):
             r = c["all_ninf_row"]
             for j in range(classes):
                 patch(r, j, -np.inf)
-    w = None
-    if c["weighted"] and generate:
-        seed = int(rng.integers(0, 2 ** 63))
-        w, checksum = generated_weights(seed, classes)
-        c["wgen"] = (seed, checksum)
-    elif c["weighted"]:
-        w = rng.uniform(0.1, 2.0, classes).astype(F32)
+    w = class_weights(rng, c, classes)
     c["patches"] = patches
     return x, t, labels, w
 
@@ -351,10 +299,7 @@ def make_data(rng, c):
 def run_torch(fn, x, reduction, dtype):
     xi = torch.from_numpy(x.copy()).to(dtype).requires_grad_(True)
     out = fn(xi, reduction, dtype)
-    if reduction == "none":
-        out.backward(torch.ones_like(out))
-    else:
-        out.backward()
+    backward(out, reduction)
     return out.detach().numpy().reshape(-1).astype(np.float64), \
         xi.grad.detach().numpy().astype(np.float64)
 
@@ -448,51 +393,6 @@ def reference_margin(x32, labels, w32, p, margin):
     return loss, grad, divisor
 
 
-def check_against_torch64(c, loss, grad, divisor, bound, t64, zero_log_zero):
-    t_none, t_grad_sum = t64["none"]
-    t_mean, t_sum = float(t64["mean"][0][0]), float(t64["sum"][0][0])
-    with np.errstate(invalid="ignore"):
-        both_nan = np.isnan(loss) & np.isnan(t_none)
-        torch_nan = np.isnan(t_none) & ~np.isnan(loss)
-        # PyTorch is NaN where the reference is finite only at 0 * -inf
-        assert (~torch_nan | zero_log_zero).all(), "unexpected NaN in PyTorch's float64 loss"
-        ok = both_nan | torch_nan | (loss == t_none) | \
-            (np.abs(loss - t_none) <= 1e-12 * (1.0 + np.abs(loss)))
-        assert ok.all(), (loss, t_none)
-        scale = np.nan_to_num(bound, nan=0.0)[:, None]
-        nan_g = np.isnan(grad) & np.isnan(t_grad_sum)
-        ok_g = nan_g | (np.abs(grad - t_grad_sum) <= 1e-12 * (1.0 + scale))
-        assert ok_g.all(), (grad, t_grad_sum)
-    total = math.fsum(loss.tolist())
-    if zero_log_zero.any():
-        assert math.isnan(t_sum) and math.isnan(t_mean)
-        return
-    for ref, t in ((total, t_sum), (total / divisor if divisor else math.nan, t_mean)):
-        assert (math.isnan(ref) and math.isnan(t)) or ref == t or \
-            abs(ref - t) <= 1e-12 * (1.0 + abs(ref)), (ref, t)
-
-
-def sample_indices(rng, x, labels, t, grad):
-    rows, classes = x.shape
-    chosen = set()
-    for r in range(rows):
-        row = set()
-        if labels is not None and labels[r] >= 0:
-            row.add(int(labels[r]))
-        row.add(int(np.argmax(x[r])))
-        if t is not None:
-            row.update(np.flatnonzero(t[r] == 0)[:6].tolist())
-            row.update(np.argsort(-t[r], kind="stable")[:3].tolist())
-        g = np.abs(np.nan_to_num(grad[r]))
-        row.update(np.argsort(-g, kind="stable")[:4].tolist())
-        row.update(np.flatnonzero(g > 0)[:4].tolist())
-        row.update(np.flatnonzero(g == 0)[:4].tolist())
-        row.update(rng.choice(classes, 24, replace=False).tolist())
-        row.add(classes - 1)
-        chosen.update(r * classes + j for j in row)
-    return np.array(sorted(chosen), dtype=np.int64)
-
-
 def describe(c):
     extra = []
     if c["sd"] not in (1.0, 2.0, 3.0) or c["classes"] >= 1000:
@@ -531,86 +431,40 @@ def emit_case(out, rng, index, c):
         loss, grad, divisor = reference_margin(x, labels, w, c["p"], margin)
         bound = np.array([np.abs(g).max() for g in grad])
         zero_log_zero = np.zeros(rows, dtype=bool)
-    t32 = {r: run(r, torch.float32) for r in ("none", "mean", "sum")}
-    t64 = {r: run(r, torch.float64) for r in ("none", "mean", "sum")}
-    g_none, g_sum = t32["none"][1], t32["sum"][1]
-    assert ((g_none == g_sum) | (np.isnan(g_none) & np.isnan(g_sum))).all(), \
-        "torch's 'none' and 'sum' gradients differ"
-    check_against_torch64(c, loss, grad, divisor, bound, t64, zero_log_zero)
+    t32, t64 = torch_reductions(run)
+    check_against_torch64(loss, grad, divisor, np.nan_to_num(bound, nan=0.0), t64, zero_log_zero)
     c["zero_log_zero_rows"] = int(zero_log_zero.sum())
     generated = classes >= 1000
-    sampled = generated
+    grads = "sampled" if generated else "all"
     out.write("# %s\n" % describe(c))
     if soft:
         out.write("case %d loss=soft_ce rows=%d classes=%d weighted=%d smoothing=%s logits=%s "
                   "targets=%s grads=%s\n"
                   % (index, rows, classes, c["weighted"], hex32([eps]),
-                     "gen" if generated else "hex", "gen" if "tgen" in c else "hex",
-                     "sampled" if sampled else "all"))
+                     "gen" if generated else "hex", "gen" if "tgen" in c else "hex", grads))
     else:
         out.write("case %d loss=multi_margin rows=%d classes=%d weighted=%d p=%d margin=%s "
                   "logits=%s grads=%s\n"
                   % (index, rows, classes, c["weighted"], c["p"], hex32([margin]),
-                     "gen" if generated else "hex", "sampled" if sampled else "all"))
-        out.write("labels %s\n" % " ".join(str(int(v)) for v in labels))
-    if w is not None and generated:
-        out.write("weight_gen %016x %08x\n" % c["wgen"])
-    elif w is not None:
-        out.write("weight %s\n" % hex32(w))
-    if generated:
-        seed, factor, checksum = c["gen"]
-        out.write("logits_gen %016x %s %08x\n" % (seed, hex64([factor]), checksum))
-        patches = sorted(c["patches"].items())
-        out.write("logits_patch %d%s\n" % (len(patches), "".join(
-            " %d:%s" % (i, hex32([v])) for i, v in patches)))
-    else:
-        out.write("logits %s\n" % hex32(x))
+                     "gen" if generated else "hex", grads))
+        write_labels(out, labels)
+    write_weights_and_logits(out, c, x, w)
     if soft:
         if "tgen" in c:
             out.write("targets_gen %016x %d %08x\n" % c["tgen"])
         else:
             out.write("targets %s\n" % hex32(t))
-    total = math.fsum(loss.tolist())
-    out.write("torch_loss_none %s\n" % hex32(t32["none"][0]))
-    out.write("torch_loss_mean %s\n" % hex32(t32["mean"][0]))
-    out.write("torch_loss_sum %s\n" % hex32(t32["sum"][0]))
-    out.write("ref_loss %s\n" % hex64(loss))
-    out.write("ref_mean %s\n" % hex64([total / divisor if divisor else math.nan]))
-    out.write("ref_sum %s\n" % hex64([total]))
-    out.write("ref_divisor %s\n" % hex64([divisor]))
-    row_max = np.array([np.abs(g).max() for g in grad])  # NaN rows give NaN
-    out.write("ref_row_max %s\n" % hex64(row_max))
-    out.write("ref_row_bound %s\n" % hex64(bound))
-    flat = np.arange(rows * classes)
-    if sampled:
-        flat = sample_indices(rng, x, labels, t, grad)
-        out.write("grad_index %d %s\n" % (flat.size, " ".join(str(int(i)) for i in flat)))
-    out.write("torch_grad_sum %s\n" % hex32(g_sum.reshape(-1)[flat]))
-    out.write("torch_grad_mean %s\n" % hex32(t32["mean"][1].reshape(-1)[flat]))
-    out.write("ref_grad %s\n" % hex64(grad.reshape(-1)[flat]))
+    sampled = sample_indices(rng, x, labels, grad, t, signs=True) if generated else None
+    write_results(out, t32, loss, grad, divisor, sampled, bound)
 
 
 def main():
-    torch.manual_seed(SEED)  # nothing random comes from torch, but be explicit
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(SEED)
     plan = case_plan()
-    capability = [line.strip(" -") for line in torch.__config__.show().splitlines()
-                  if "CPU capability" in line]
-    out = sys.stdout
-    out.write("lossopt-soft-ce-margin-reference 1\n")
-    out.write("# PyTorch soft-target cross_entropy and multi_margin_loss reference for\n"
-              "# tests/test_soft_ce_margin_torch_parity.c, generated by\n"
-              "#   /usr/bin/python3 tests/reference/make_torch_soft_ce_margin_reference.py"
-              " > tests/reference/soft_ce_margin_reference.txt\n")
-    out.write("# torch %s (%s), numpy %s, seed %d\n"
-              % (torch.__version__, capability[0] if capability else "CPU capability unknown",
-                 np.__version__, SEED))
-    out.write("# Format: see the header comment of make_torch_soft_ce_margin_reference.py.\n")
-    out.write("cases %d\n" % len(plan))
-    for index, c in enumerate(plan):
-        emit_case(out, rng, index, c)
-    out.write("end\n")
+    generate("lossopt-soft-ce-margin-reference 1",
+             "PyTorch soft-target cross_entropy and multi_margin_loss reference for\n"
+             "tests/test_soft_ce_margin_torch_parity.c, generated by",
+             "make_torch_soft_ce_margin_reference.py", "soft_ce_margin_reference.txt", SEED,
+             plan, emit_case)
     soft = sum(c["loss"] == "soft_ce" for c in plan)
     sys.stderr.write("%d cases (%d soft_ce, %d multi_margin); %d rows where PyTorch's loss is "
                      "NaN at 0 * -inf\n" % (len(plan), soft, len(plan) - soft,
