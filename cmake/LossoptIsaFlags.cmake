@@ -3,8 +3,10 @@
 include(CheckCSourceCompiles)
 include(CMakePushCheckState)
 
-set(LOSSOPT_AVX2_FLAGS -mavx2 -mfma)
-set(LOSSOPT_AVX512_FLAGS -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma)
+# F16C (vcvtph2ps/vcvtps2ph) belongs to both levels since 0.2: the 16-bit
+# storage of the engine step (every AVX2 CPU has it; the dispatcher checks).
+set(LOSSOPT_AVX2_FLAGS -mavx2 -mfma -mf16c)
+set(LOSSOPT_AVX512_FLAGS -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mf16c)
 set(LOSSOPT_NEON_FLAGS) # Advanced SIMD is baseline on AArch64
 
 function(lossopt_probe_isa result flags source)
@@ -24,7 +26,8 @@ if(LOSSOPT_ENABLE_AVX2)
   lossopt_probe_isa(LOSSOPT_COMPILER_HAS_AVX2 "${LOSSOPT_AVX2_FLAGS}" "
     #include <immintrin.h>
     int main(void) { __m256 a = _mm256_set1_ps(1.0f);
-      a = _mm256_fmadd_ps(a, a, a); return (int)_mm256_cvtss_f32(a); }")
+      a = _mm256_fmadd_ps(a, a, a); a = _mm256_cvtph_ps(_mm256_cvtps_ph(a, 0));
+      return (int)_mm256_cvtss_f32(a); }")
   set(LOSSOPT_BUILD_AVX2 ${LOSSOPT_COMPILER_HAS_AVX2})
 endif()
 if(LOSSOPT_ENABLE_AVX512)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "lossopt_internal.h"
+#include "optimizer_coefficients.h"
 
 /* The largest n whose buffers fit in the address space. */
 #define MAX_ELEMENTS (SIZE_MAX / sizeof(float))
@@ -63,17 +64,9 @@ lossopt_adam_config lossopt_adam_defaults(void)
 
 /* ---- SGD ----------------------------------------------------------------- */
 
-static lossopt_status sgd_prepare(const float *param, const float *grad,
-                                  const float *momentum_buf, size_t n,
-                                  const lossopt_sgd_config *cfg, int64_t step,
-                                  lossopt_sgd_coefficients *c)
+lossopt_status lossopt_sgd_coefficients_for(const lossopt_sgd_config *cfg, int64_t step,
+                                            lossopt_sgd_coefficients *c)
 {
-    if (cfg == NULL)
-        return LOSSOPT_ERR_NULL;
-    if (n > 0 && (param == NULL || grad == NULL || (cfg->momentum != 0.0 && momentum_buf == NULL)))
-        return LOSSOPT_ERR_NULL;
-    if (n > MAX_ELEMENTS)
-        return LOSSOPT_ERR_SIZE;
     if (!is_nonnegative_finite(cfg->lr) || !is_nonnegative_finite(cfg->momentum) ||
         !is_nonnegative_finite(cfg->weight_decay) || !in_closed_unit(cfg->dampening) ||
         (cfg->nesterov && (cfg->momentum == 0.0 || cfg->dampening != 0.0)) || step < 1)
@@ -90,6 +83,20 @@ static lossopt_status sgd_prepare(const float *param, const float *grad,
     c->nesterov = cfg->nesterov;
     c->first_step = step == 1;
     return finite ? LOSSOPT_OK : LOSSOPT_ERR_ARG;
+}
+
+static lossopt_status sgd_prepare(const float *param, const float *grad,
+                                  const float *momentum_buf, size_t n,
+                                  const lossopt_sgd_config *cfg, int64_t step,
+                                  lossopt_sgd_coefficients *c)
+{
+    if (cfg == NULL)
+        return LOSSOPT_ERR_NULL;
+    if (n > 0 && (param == NULL || grad == NULL || (cfg->momentum != 0.0 && momentum_buf == NULL)))
+        return LOSSOPT_ERR_NULL;
+    if (n > MAX_ELEMENTS)
+        return LOSSOPT_ERR_SIZE;
+    return lossopt_sgd_coefficients_for(cfg, step, c);
 }
 
 lossopt_status lossopt_sgd_step_f32_with_table(const lossopt_kernel_table *table, float *param, const float *grad,
@@ -120,20 +127,9 @@ lossopt_status lossopt_sgd_step_f32_isa(lossopt_isa isa, float *param, const flo
 
 /* ---- RMSprop ------------------------------------------------------------- */
 
-static lossopt_status rmsprop_prepare(const float *param, const float *grad,
-                                      const float *square_avg, const float *grad_avg,
-                                      const float *momentum_buf, size_t n,
-                                      const lossopt_rmsprop_config *cfg,
-                                      lossopt_rmsprop_coefficients *c)
+lossopt_status lossopt_rmsprop_coefficients_for(const lossopt_rmsprop_config *cfg,
+                                                lossopt_rmsprop_coefficients *c)
 {
-    if (cfg == NULL)
-        return LOSSOPT_ERR_NULL;
-    if (n > 0 && (param == NULL || grad == NULL || square_avg == NULL ||
-                  (cfg->centered && grad_avg == NULL) ||
-                  (cfg->momentum != 0.0 && momentum_buf == NULL)))
-        return LOSSOPT_ERR_NULL;
-    if (n > MAX_ELEMENTS)
-        return LOSSOPT_ERR_SIZE;
     if (!is_nonnegative_finite(cfg->lr) || !in_closed_unit(cfg->alpha) ||
         !is_nonnegative_finite(cfg->eps) || !is_nonnegative_finite(cfg->weight_decay) ||
         !is_nonnegative_finite(cfg->momentum))
@@ -152,6 +148,23 @@ static lossopt_status rmsprop_prepare(const float *param, const float *grad,
     c->use_momentum = cfg->momentum > 0.0;
     c->momentum = c->use_momentum ? coefficient(cfg->momentum, &finite) : 0.0f;
     return finite ? LOSSOPT_OK : LOSSOPT_ERR_ARG;
+}
+
+static lossopt_status rmsprop_prepare(const float *param, const float *grad,
+                                      const float *square_avg, const float *grad_avg,
+                                      const float *momentum_buf, size_t n,
+                                      const lossopt_rmsprop_config *cfg,
+                                      lossopt_rmsprop_coefficients *c)
+{
+    if (cfg == NULL)
+        return LOSSOPT_ERR_NULL;
+    if (n > 0 && (param == NULL || grad == NULL || square_avg == NULL ||
+                  (cfg->centered && grad_avg == NULL) ||
+                  (cfg->momentum != 0.0 && momentum_buf == NULL)))
+        return LOSSOPT_ERR_NULL;
+    if (n > MAX_ELEMENTS)
+        return LOSSOPT_ERR_SIZE;
+    return lossopt_rmsprop_coefficients_for(cfg, c);
 }
 
 lossopt_status lossopt_rmsprop_step_f32_with_table(const lossopt_kernel_table *table, float *param,
@@ -188,18 +201,9 @@ lossopt_status lossopt_rmsprop_step_f32_isa(lossopt_isa isa, float *param, const
 
 /* ---- Adam ---------------------------------------------------------------- */
 
-static lossopt_status adam_prepare(const float *param, const float *grad, const float *exp_avg,
-                                   const float *exp_avg_sq, const float *max_exp_avg_sq,
-                                   size_t n, const lossopt_adam_config *cfg, int64_t step,
-                                   lossopt_adam_coefficients *c)
+lossopt_status lossopt_adam_coefficients_for(const lossopt_adam_config *cfg, int64_t step,
+                                             lossopt_adam_coefficients *c)
 {
-    if (cfg == NULL)
-        return LOSSOPT_ERR_NULL;
-    if (n > 0 && (param == NULL || grad == NULL || exp_avg == NULL || exp_avg_sq == NULL ||
-                  (cfg->amsgrad && max_exp_avg_sq == NULL)))
-        return LOSSOPT_ERR_NULL;
-    if (n > MAX_ELEMENTS)
-        return LOSSOPT_ERR_SIZE;
     if (!is_nonnegative_finite(cfg->lr) || !in_half_open_unit(cfg->beta1) ||
         !in_half_open_unit(cfg->beta2) || !is_nonnegative_finite(cfg->eps) ||
         !is_nonnegative_finite(cfg->weight_decay) || step < 1)
@@ -224,6 +228,21 @@ static lossopt_status adam_prepare(const float *param, const float *grad, const 
         c->use_decoupled_decay ? coefficient(1.0 - cfg->lr * cfg->weight_decay, &finite) : 1.0f;
     c->amsgrad = cfg->amsgrad;
     return finite ? LOSSOPT_OK : LOSSOPT_ERR_ARG;
+}
+
+static lossopt_status adam_prepare(const float *param, const float *grad, const float *exp_avg,
+                                   const float *exp_avg_sq, const float *max_exp_avg_sq,
+                                   size_t n, const lossopt_adam_config *cfg, int64_t step,
+                                   lossopt_adam_coefficients *c)
+{
+    if (cfg == NULL)
+        return LOSSOPT_ERR_NULL;
+    if (n > 0 && (param == NULL || grad == NULL || exp_avg == NULL || exp_avg_sq == NULL ||
+                  (cfg->amsgrad && max_exp_avg_sq == NULL)))
+        return LOSSOPT_ERR_NULL;
+    if (n > MAX_ELEMENTS)
+        return LOSSOPT_ERR_SIZE;
+    return lossopt_adam_coefficients_for(cfg, step, c);
 }
 
 lossopt_status lossopt_adam_step_f32_with_table(const lossopt_kernel_table *table, float *param, const float *grad,

@@ -14,7 +14,7 @@
 #include "lossopt.h"
 
 typedef struct x86_features {
-    bool osxsave, avx, fma, avx2, avx512f, avx512bw, avx512dq, avx512vl;
+    bool osxsave, avx, fma, f16c, avx2, avx512f, avx512bw, avx512dq, avx512vl;
     bool os_saves_ymm, os_saves_zmm;
 } x86_features;
 
@@ -34,6 +34,7 @@ static x86_features detect(void)
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
         return f;
     f.fma = (ecx >> 12) & 1;
+    f.f16c = (ecx >> 29) & 1;
     f.osxsave = (ecx >> 27) & 1;
     f.avx = (ecx >> 28) & 1;
     if (__get_cpuid_max(0, 0) >= 7) {
@@ -56,7 +57,8 @@ unsigned lossopt_cpu_runnable_isas(void)
 {
     x86_features f = detect();
     unsigned isas = 1u << LOSSOPT_ISA_SCALAR;
-    bool avx2 = f.avx && f.avx2 && f.fma && f.os_saves_ymm;
+    /* F16C: the 16-bit conversions of the engine step (0.2) */
+    bool avx2 = f.avx && f.avx2 && f.fma && f.f16c && f.os_saves_ymm;
     if (avx2)
         isas |= 1u << LOSSOPT_ISA_AVX2;
     if (avx2 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.os_saves_zmm)
@@ -68,9 +70,9 @@ void lossopt_cpu_describe(char *buffer, unsigned long size)
 {
     x86_features f = detect();
     snprintf(buffer, size,
-             "x86: avx=%d fma=%d avx2=%d avx512f=%d avx512bw=%d avx512dq=%d avx512vl=%d "
+             "x86: avx=%d fma=%d f16c=%d avx2=%d avx512f=%d avx512bw=%d avx512dq=%d avx512vl=%d "
              "osxsave=%d os_saves_ymm=%d os_saves_zmm=%d",
-             f.avx, f.fma, f.avx2, f.avx512f, f.avx512bw, f.avx512dq, f.avx512vl, f.osxsave,
+             f.avx, f.fma, f.f16c, f.avx2, f.avx512f, f.avx512bw, f.avx512dq, f.avx512vl, f.osxsave,
              f.os_saves_ymm, f.os_saves_zmm);
 }
 

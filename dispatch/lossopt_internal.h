@@ -59,6 +59,29 @@ lossopt_status lossopt_adam_step_f32_with_table(const lossopt_kernel_table *tabl
                                                 size_t n, const lossopt_adam_config *cfg,
                                                 int64_t step);
 
+/* The tensor-list steps and the statistics pass with an explicit kernel
+ * table (NULL -> LOSSOPT_ERR_ISA): the same validation, tasks and kernels
+ * as the public calls. */
+lossopt_status lossopt_sgd_step_with_table(const lossopt_kernel_table *table,
+                                           const lossopt_sgd_config *cfg, lossopt_tensor *t,
+                                           size_t count, int64_t step,
+                                           const lossopt_step_options *opt,
+                                           lossopt_step_report *report);
+lossopt_status lossopt_rmsprop_step_with_table(const lossopt_kernel_table *table,
+                                               const lossopt_rmsprop_config *cfg,
+                                               lossopt_tensor *t, size_t count, int64_t step,
+                                               const lossopt_step_options *opt,
+                                               lossopt_step_report *report);
+lossopt_status lossopt_adam_step_with_table(const lossopt_kernel_table *table,
+                                            const lossopt_adam_config *cfg, lossopt_tensor *t,
+                                            size_t count, int64_t step,
+                                            const lossopt_step_options *opt,
+                                            lossopt_step_report *report);
+lossopt_status lossopt_grad_stats_with_table(const lossopt_kernel_table *table,
+                                             const lossopt_tensor *t, size_t count,
+                                             lossopt_dtype grad, const lossopt_parallel *parallel,
+                                             double *sum_sq, bool *nonfinite);
+
 /* The elementwise losses, for tests and benchmarks that treat them alike. */
 typedef enum lossopt_loss_kind {
     LOSSOPT_LOSS_MSE, LOSSOPT_LOSS_L1, LOSSOPT_LOSS_HUBER, LOSSOPT_LOSS_SMOOTH_L1,

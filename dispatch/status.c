@@ -11,6 +11,7 @@ const char *lossopt_status_string(lossopt_status s)
     case LOSSOPT_ERR_ARG: return "a scalar argument is outside its domain";
     case LOSSOPT_ERR_DOMAIN: return "a data value is outside its domain";
     case LOSSOPT_ERR_ISA: return "the requested ISA is not built or not supported";
+    case LOSSOPT_ERR_RESOURCE: return "a thread or memory could not be had";
     default: return "unknown status";
     }
 }

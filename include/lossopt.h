@@ -61,7 +61,8 @@ typedef enum lossopt_status {
     LOSSOPT_ERR_ARG    = 3, /* a scalar argument is outside its domain (lr NaN, beta>=1) */
     LOSSOPT_ERR_DOMAIN = 4, /* a data value is outside its domain (label >= classes,
                                probability outside [0,1])                              */
-    LOSSOPT_ERR_ISA    = 5  /* the requested/forced ISA is not built or not supported  */
+    LOSSOPT_ERR_ISA    = 5, /* the requested/forced ISA is not built or not supported  */
+    LOSSOPT_ERR_RESOURCE = 6 /* a thread or memory could not be had (lossopt_threads_create) */
 } lossopt_status;
 
 /* A static English description of s ("ok", "a required pointer is NULL",
@@ -510,6 +511,240 @@ LOSSOPT_API lossopt_status lossopt_adam_step_f32(float *param, const float *grad
                                                  float *exp_avg_sq, float *max_exp_avg_sq,
                                                  size_t n, const lossopt_adam_config *cfg,
                                                  int64_t step);
+
+/* ------------------------------------------------------------------------- */
+/* The engine step (0.2): tensor lists, 16-bit storage, unscale, clipping,    */
+/* skipping, the caller's threads                                            */
+/* ------------------------------------------------------------------------- */
+/*
+ * One call updates every tensor of one parameter group: any number of
+ * tensors of any sizes (0 included), each with its param, grad, state and an
+ * optional param copy, each buffer f32, bf16 or f16. It unscales and clips
+ * the gradients, skips a step whose gradients overflowed, and spreads the
+ * work over the caller's thread pool, in at most two passes over the
+ * gradients (a statistics pass, then the step); it never writes a gradient,
+ * and it gives the same bits for every thread count, with or without a
+ * pool, and on every ISA.
+ *
+ * The gradient each element uses is
+ *     g = grad * m,   m = (float)(grad_multiplier / loss_scale * clip_coef)
+ * computed in double and rounded once to float (factors that are off count
+ * as 1). When m is exactly 1 the grads are used as they are (no multiply), so
+ * an all-f32 call with no options gives the same bits as the _f32 calls,
+ * tensor by tensor. After g, each optimizer runs the per-element order of
+ * its _f32 call above, in float, on the widened values.
+ *
+ * 16-bit storage
+ *   - Loads widen exactly (bf16: the 16 bits become the f32's high half; f16:
+ *     IEEE binary16, subnormals included).
+ *   - Stores round to nearest even. NaN stays NaN (sign kept, quiet: bf16
+ *     keeps the high half of the f32 NaN with bit 6 set; f16 keeps the top 10
+ *     payload bits with bit 9 set, as x86 F16C and AArch64 fcvtn do). bf16 has
+ *     every f32 exponent, so only NaN and rounding matter; f16 overflows to
+ *     +-inf (from 65520 up) and has subnormals. PyTorch's c10::BFloat16 and
+ *     c10::Half round the same way.
+ *   - After a 16-bit store, later arithmetic of the same step uses the stored
+ *     value: Adam's update reads the rounded exp_avg and exp_avg_sq, SGD's
+ *     the rounded momentum buffer, the param copy the rounded param.
+ *   - param_copy (optional) receives the updated param, as stored, rounded to
+ *     nearest into precision.param_copy (a copy when both are f32).
+ *
+ * Stochastic rounding (precision.rounding = LOSSOPT_ROUND_STOCHASTIC) applies
+ * to every bf16 store of param and state (f32 stores are exact; f16 stores
+ * and param_copy always round to nearest). A bf16 store of a non-NaN f32 x
+ * with bit pattern b stores (b + r) >> 16 (32-bit wrap-around arithmetic),
+ * where r is 16 random bits: x rounds up with probability equal to its
+ * distance from the value below, so E[stored] = x; patterns from 0x7F7F0001
+ * up may round to +-inf. NaN is stored as with nearest. The random bits are
+ * a counter-based function, the same on every ISA, thread count and
+ * sharding, built from MurmurHash3's 32-bit finalizer
+ *     fmix(x): x ^= x >> 16; x *= 0x85EBCA6B; x ^= x >> 13;
+ *              x *= 0xC2B2AE35; x ^= x >> 16             (uint32_t arithmetic)
+ * For element e of a tensor (0-based), i = e + sr_offset (uint64_t,
+ * wrapping), buffer b (0 = param, 1 + k = state[k]) and the tensor's step s
+ * (its own, or the call's):
+ *     k = 0x243F6A88
+ *     for w in (seed low, seed high, s low, s high, sr_stream low,
+ *               sr_stream high, b, i high):     (32-bit halves of the uint64s)
+ *         k = fmix(k ^ w) + 0x9E3779B9
+ *     r = fmix(i low * 0x9E3779B1 + k) >> 16
+ * where sr_stream is the tensor's sr_stream, or its position in the call's
+ * array when sr_stream is 0, and s is taken as a uint64_t.
+ *
+ * The statistics pass runs iff max_grad_norm > 0 or skip_nonfinite; it reads
+ * every grad once more. Otherwise report->grad_norm is NaN and nonfinite is
+ * false (unchecked): a report never adds a pass.
+ *   - nonfinite: some stored grad is inf or NaN (before any multiplier, as
+ *     torch.cuda.amp.GradScaler checks).
+ *   - The sum of squares: each widened grad g is squared in float (g * g,
+ *     rounded) and summed in the canonical order of the losses above over
+ *     each task range (below), giving a double per range; a tensor's sum adds
+ *     its ranges in order in double from +0, and the call's sum adds the
+ *     tensors' sums in order in double from +0.
+ *   - grad_norm = sqrt(sum) * grad_multiplier / loss_scale, in double.
+ *   - With max_grad_norm > 0, as torch.nn.utils.clip_grad_norm_:
+ *     clip_coef = max_grad_norm / (grad_norm + 1e-6), in double; clip_coef > 1
+ *     counts as 1 (no clipping); a NaN norm gives a NaN coefficient (every g
+ *     becomes NaN), an infinite one 0.
+ *   - With skip_nonfinite and a non-finite grad, nothing is written and the
+ *     call returns LOSSOPT_OK with report->skipped = true (the step counter is
+ *     the caller's: do not advance it for a skipped step). Without it,
+ *     non-finite grads flow into the update as in PyTorch.
+ *
+ * Tasks and threads. The work is cut into tasks that depend only on the
+ * tensors: a tensor of more than 65536 elements is cut into ranges of 65536
+ * elements (a multiple of 256) and a last shorter range, each one task; runs
+ * of consecutive tensors of at most 65536 elements each, together at most
+ * 65536, are one task each. Every result (the update, the norm) is the same
+ * for any split of the tasks over threads, so the bits are the same for 1, 2,
+ * 3 ... 64 threads and without a pool. lossopt_parallel.run calls
+ * fn(task_ctx, i) exactly once for every i < task_count, on any of its
+ * threads and in any order, and returns when every call has returned.
+ * lossopt never creates threads except in lossopt_threads_create; a call
+ * without a pool (parallel NULL) runs every task on the calling thread and
+ * allocates nothing. With a pool a call allocates one small task array (if
+ * that fails it runs on the calling thread: the same bits).
+ *
+ * The FP environment: results are specified for the default environment
+ * (round to nearest, no FTZ/DAZ). The built-in pool runs each task in the
+ * calling thread's environment (fegetenv/fesetenv around the tasks); a
+ * custom pool should do the same.
+ *
+ * Errors (class-major, as everywhere): the status is the first class, in the
+ * order ISA, NULL, SIZE, ARG, DOMAIN, that fails anywhere in the config, the
+ * options, the precision or any tensor, and all of it is checked before the
+ * first write: a failing call (a bad buffer in tensor 7 of 10) has written
+ * nothing in any tensor.
+ *   - LOSSOPT_ERR_NULL: cfg NULL; t NULL with count > 0; a tensor with n > 0
+ *     and a NULL param or grad, or a NULL state buffer its configuration
+ *     uses. An unused state buffer may be NULL and is never touched.
+ *   - LOSSOPT_ERR_SIZE: a tensor whose n elements do not fit in the address
+ *     space (n * element size overflows).
+ *   - LOSSOPT_ERR_ARG: the config as in the _f32 calls; step < 1 or a
+ *     tensor's step < 0; a dtype or rounding outside its enum; stochastic
+ *     rounding when no param or used state store is bf16; loss_scale,
+ *     grad_multiplier or max_grad_norm negative, NaN or infinite; a derived
+ *     coefficient that is not a finite float, for the call's step and every
+ *     tensor's own step.
+ *   Tensors must not overlap each other (not checked); param_copy may have
+ *   the same dtype as param (a copy) but must not overlap it.
+ *
+ * Several parameter groups clip globally like this (one norm over all of
+ * them, as clip_grad_norm_ over model.parameters()):
+ *     double sum_sq = 0, part; bool bad = false, b;
+ *     for each group g: lossopt_grad_stats(g.t, g.count, grad_dtype, pool, &part, &b);
+ *                       sum_sq += part; bad |= b;
+ *     if (skip && bad) -> skip the whole step
+ *     norm = sqrt(sum_sq) / loss_scale; coef = max / (norm + 1e-6); if (coef > 1) coef = 1;
+ *     for each group g: opt.grad_multiplier = coef; opt.loss_scale = loss_scale;
+ *                       opt.max_grad_norm = 0; lossopt_adam_step(&g.cfg, g.t, g.count, step, &opt, NULL);
+ * (m is then (float)(coef / loss_scale), as in a one-group call that clips).
+ */
+
+typedef enum lossopt_dtype { LOSSOPT_F32 = 0, LOSSOPT_BF16 = 1, LOSSOPT_F16 = 2 } lossopt_dtype;
+
+typedef enum lossopt_rounding {
+    LOSSOPT_ROUND_NEAREST = 0,    /* IEEE round to nearest, ties to even       */
+    LOSSOPT_ROUND_STOCHASTIC = 1  /* bf16 stores of param and state only       */
+} lossopt_rounding;
+
+typedef struct lossopt_tensor {   /* one parameter tensor and its buffers      */
+    void *param;                  /* n values of precision.param               */
+    const void *grad;             /* n values of precision.grad; never written */
+    void *state[3];               /* the optimizer's state buffers, in the order
+                                     its _f32 call lists them (SGD: momentum_buf;
+                                     RMSprop: square_avg, grad_avg, momentum_buf;
+                                     Adam: exp_avg, exp_avg_sq, max_exp_avg_sq);
+                                     n values of precision.state; NULL where the
+                                     configuration uses none                   */
+    void *param_copy;             /* NULL, or n values of precision.param_copy
+                                     that receive the updated param, rounded to
+                                     nearest (e.g. f32 master -> bf16 model)   */
+    size_t n;
+    int64_t step;                 /* 0: the call's step; else this tensor's own
+                                     (torch keeps a step per parameter), >= 1   */
+    uint64_t sr_stream;           /* stochastic-rounding identity of this tensor
+                                     (e.g. a parameter id); 0: its array position */
+    uint64_t sr_offset;           /* added to the element index in the stream: a
+                                     shard starting at global element k passes k
+                                     and draws the bits of the unsharded tensor */
+} lossopt_tensor;
+
+typedef struct lossopt_precision { /* zero-init: everything f32, round to nearest */
+    lossopt_dtype param, grad, state, param_copy;
+    lossopt_rounding rounding;     /* for 16-bit stores of param and state      */
+    uint64_t seed;                 /* the stochastic-rounding stream            */
+} lossopt_precision;
+
+typedef void lossopt_task_fn(void *task_ctx, size_t task_index);
+
+typedef struct lossopt_parallel {  /* the caller's thread pool                  */
+    /* calls fn(task_ctx, i) exactly once for every i < task_count, on any of
+       its threads, and returns when all calls have returned */
+    void (*run)(void *pool, size_t task_count, lossopt_task_fn *fn, void *task_ctx);
+    void *pool;
+} lossopt_parallel;
+
+/* A small built-in pthread pool for callers without one: threads in all,
+ * counting the calling thread (which runs tasks too), so threads - 1 workers
+ * are started here and kept, asleep, for every later call; 0 = one per online
+ * CPU. threads > 1024 -> LOSSOPT_ERR_ARG; out NULL -> LOSSOPT_ERR_NULL; a
+ * thread or memory that cannot be had -> LOSSOPT_ERR_RESOURCE (nothing kept).
+ * One pool runs one call at a time (concurrent calls wait for each other); a
+ * task must not call into the same pool. Destroy joins the workers; it
+ * accepts a zeroed lossopt_parallel and clears *p. */
+LOSSOPT_API lossopt_status lossopt_threads_create(unsigned threads, lossopt_parallel *out);
+LOSSOPT_API void lossopt_threads_destroy(lossopt_parallel *p);
+
+typedef struct lossopt_step_options {    /* zero-init (or NULL): all off       */
+    const lossopt_precision *precision;  /* NULL: every buffer f32              */
+    double loss_scale;      /* > 0: the grads carry this factor (dynamic loss
+                               scaling) and are divided by it; 0 = none         */
+    double grad_multiplier; /* > 0: one more factor on every grad, e.g. a clip
+                               coefficient computed across processes; 0 = none  */
+    double max_grad_norm;   /* > 0: clip the global L2 norm of all the call's
+                               grads (times grad_multiplier / loss_scale) to
+                               this, as torch's clip_grad_norm_; 0 = off        */
+    bool skip_nonfinite;    /* any inf/NaN grad: update nothing, report it      */
+    const lossopt_parallel *parallel;    /* NULL: the calling thread            */
+} lossopt_step_options;
+
+typedef struct lossopt_step_report {
+    double grad_norm;       /* L2 norm of grad * grad_multiplier / loss_scale,
+                               before clipping; NaN when not computed           */
+    bool nonfinite;         /* some grad was inf or NaN (when checked)          */
+    bool skipped;           /* nothing was written                              */
+} lossopt_step_report;
+
+/* The tensor-list steps. cfg is one parameter group's config, with the
+ * semantics and validation of the _f32 call; step (1-based) is the call's
+ * step, used by every tensor whose own step is 0 and by the stochastic-
+ * rounding stream, so every call takes it, even where the update itself
+ * does not (RMSprop). opt NULL = all options off; report NULL ok (on an
+ * error it is not written). */
+LOSSOPT_API lossopt_status lossopt_sgd_step(const lossopt_sgd_config *cfg, lossopt_tensor *t,
+                                            size_t count, int64_t step,
+                                            const lossopt_step_options *opt,
+                                            lossopt_step_report *report);
+LOSSOPT_API lossopt_status lossopt_rmsprop_step(const lossopt_rmsprop_config *cfg,
+                                                lossopt_tensor *t, size_t count, int64_t step,
+                                                const lossopt_step_options *opt,
+                                                lossopt_step_report *report);
+LOSSOPT_API lossopt_status lossopt_adam_step(const lossopt_adam_config *cfg, lossopt_tensor *t,
+                                             size_t count, int64_t step,
+                                             const lossopt_step_options *opt,
+                                             lossopt_step_report *report);
+
+/* The statistics pass alone (rules above), for engines that combine norms
+ * across groups or processes: the sum of squares of the stored grads (no
+ * multiplier) and whether any is inf or NaN. Only grad and n of each tensor
+ * are read. sum_sq and nonfinite may be NULL. Errors: t NULL with count > 0,
+ * or a NULL grad with n > 0 -> LOSSOPT_ERR_NULL; n * element size
+ * overflowing -> LOSSOPT_ERR_SIZE; grad outside the enum -> LOSSOPT_ERR_ARG. */
+LOSSOPT_API lossopt_status lossopt_grad_stats(const lossopt_tensor *t, size_t count,
+                                              lossopt_dtype grad,
+                                              const lossopt_parallel *parallel,
+                                              double *sum_sq, bool *nonfinite);
 
 #ifdef __cplusplus
 }

@@ -63,6 +63,43 @@ typedef struct lossopt_adam_coefficients {
     bool amsgrad;
 } lossopt_adam_coefficients;
 
+/* ---- the engine step (0.2): one segment of one tensor --------------------
+ * dispatch/ cuts the tasks of a tensor-list call into segments (a range of
+ * one tensor within which the stochastic-rounding index's high half is
+ * constant) and calls a segment kernel for each. The buffers point at the
+ * segment's element 0; dtype says how each is stored. */
+enum {
+    LOSSOPT_BUFFER_PARAM = 0,  /* 0..3 are also the stochastic-rounding buffer ids */
+    LOSSOPT_BUFFER_STATE0 = 1, /* state[k] is LOSSOPT_BUFFER_STATE0 + k          */
+    LOSSOPT_BUFFER_GRAD = 4,
+    LOSSOPT_BUFFER_COPY = 5,
+    LOSSOPT_BUFFER_COUNT = 6,
+    LOSSOPT_STORED_BUFFERS = 4 /* param and the states: stores that may round stochastically */
+};
+
+typedef struct lossopt_step_segment {
+    void *buffer[LOSSOPT_BUFFER_COUNT];     /* NULL: unused (state, copy)            */
+    lossopt_dtype dtype[LOSSOPT_BUFFER_COUNT];
+    size_t n;
+    bool stochastic;                        /* bf16 stores of param/state round
+                                               stochastically                       */
+    uint32_t sr_key[LOSSOPT_STORED_BUFFERS]; /* kernels/stochastic_rounding.h         */
+    uint32_t sr_index;                      /* element 0's stream index, low half;
+                                               index + n - 1 does not wrap          */
+    bool use_multiplier;                    /* m != 1: g = grad * multiplier          */
+    float multiplier;
+} lossopt_step_segment;
+
+/* Whether a segment is the plain f32 case (every buffer f32, no multiplier,
+ * no copy): the segment kernels then run the _f32 loop itself. */
+static inline bool lossopt_segment_is_plain_f32(const lossopt_step_segment *s)
+{
+    for (int b = 0; b < LOSSOPT_BUFFER_COUNT; b++)
+        if (s->dtype[b] != LOSSOPT_F32)
+            return false;
+    return !s->use_multiplier && s->buffer[LOSSOPT_BUFFER_COPY] == NULL;
+}
+
 /* One call of an elementwise loss, prepared by dispatch/api_losses.c. */
 typedef struct lossopt_elementwise_args {
     const float *input;        /* input, score, prob or logit                   */
@@ -148,6 +185,17 @@ typedef void lossopt_rmsprop_fn(float *param, const float *grad, float *square_a
 typedef void lossopt_adam_fn(float *param, const float *grad, float *exp_avg, float *exp_avg_sq,
                              float *max_exp_avg_sq, size_t n, const lossopt_adam_coefficients *c);
 
+/* The engine step's segment kernels: the same update as the _f32 kernels on
+ * a segment's buffers of any dtype (include/lossopt.h, "The engine step"). */
+typedef void lossopt_sgd_segment_fn(const lossopt_step_segment *s, const lossopt_sgd_coefficients *c);
+typedef void lossopt_rmsprop_segment_fn(const lossopt_step_segment *s,
+                                        const lossopt_rmsprop_coefficients *c);
+typedef void lossopt_adam_segment_fn(const lossopt_step_segment *s, const lossopt_adam_coefficients *c);
+
+/* The statistics pass over n grads of one dtype: returns the canonical sum
+ * (include/lossopt.h) of the squares g * g rounded to float. */
+typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size_t n);
+
 /* ---- the kernel list: every kernel, once ----------------------------------
  * X(name, type) for each kernel. Adding a kernel touches three places: this
  * list, its vector source in kernels/ and its oracle in kernels/scalar/.
@@ -160,6 +208,10 @@ typedef void lossopt_adam_fn(float *param, const float *grad, float *exp_avg, fl
     X(sgd_step_f32, lossopt_sgd_fn)                   \
     X(rmsprop_step_f32, lossopt_rmsprop_fn)           \
     X(adam_step_f32, lossopt_adam_fn)                 \
+    X(sgd_segment, lossopt_sgd_segment_fn)            \
+    X(rmsprop_segment, lossopt_rmsprop_segment_fn)    \
+    X(adam_segment, lossopt_adam_segment_fn)          \
+    X(grad_sumsq, lossopt_grad_sumsq_fn)              \
     X(mse_f32, lossopt_elementwise_fn)                \
     X(l1_f32, lossopt_elementwise_fn)                 \
     X(huber_f32, lossopt_elementwise_fn)              \

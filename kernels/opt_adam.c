@@ -1,7 +1,10 @@
 /* kernels/opt_adam.c - Adam / AdamW / AMSGrad update, written once for all
- * vector ISAs. Operation order: include/lossopt.h, lossopt_adam_step_f32; the
- * scalar oracle kernels/scalar/opt_scalar.c spells out the same order. */
+ * vector ISAs and both call forms (the _f32 call and the engine step's
+ * segments, kernels/opt_step_io.h). Operation order: include/lossopt.h,
+ * lossopt_adam_step_f32; the scalar oracle kernels/scalar/opt_scalar.c spells
+ * out the same order. Defines adam_step_f32_<isa> and adam_segment_<isa>. */
 #include "kernel_table.h"
+#include "opt_step_io.h"
 #include "vec/vec.h"
 
 /* Option bits; each combination gets its own loop (VEC_SPECIALIZE_OPTIONS). */
@@ -15,18 +18,20 @@ enum {
 _Static_assert(ADAM_LERP_FROM_END * 2 <= VEC_SPECIALIZE_OPTIONS_COUNT,
                "Adam's option bits exceed VEC_SPECIALIZE_OPTIONS");
 
+/* state[0..2] of the engine step */
+enum { EXP_AVG = LOSSOPT_BUFFER_STATE0, EXP_AVG_SQ, MAX_EXP_AVG_SQ };
+
 /* The coefficients as vectors, broadcast once per call. */
 typedef struct adam_vectors {
     vfloat negative_step_size, bias_correction2_sqrt, exp_avg_lerp, beta2, one_minus_beta2, eps,
         weight_decay, decay_factor;
 } adam_vectors;
 
-LOSSOPT_ALWAYS_INLINE void adam_block(float *param, const float *grad, float *exp_avg,
-                                      float *exp_avg_sq, float *max_exp_avg_sq, size_t count,
-                                      const adam_vectors *k, unsigned options)
+LOSSOPT_ALWAYS_INLINE void adam_block(const step_io *io, size_t offset, size_t count,
+                                      const adam_vectors *k, unsigned options, int mode)
 {
-    vfloat p = vec_load_n(param, count);
-    vfloat g = vec_load_n(grad, count);
+    vfloat p = step_load(io, LOSSOPT_BUFFER_PARAM, offset, count, mode);
+    vfloat g = step_load_grad(io, offset, count, mode);
     if (options & ADAM_MAXIMIZE)
         g = vec_negate(g);
     if (options & ADAM_DECOUPLED_DECAY)
@@ -34,38 +39,33 @@ LOSSOPT_ALWAYS_INLINE void adam_block(float *param, const float *grad, float *ex
     if (options & ADAM_L2_WEIGHT_DECAY)
         g = vec_fma(k->weight_decay, p, g);
 
-    vfloat m = vec_load_n(exp_avg, count);
+    vfloat m = step_load(io, EXP_AVG, offset, count, mode);
     m = vec_lerp(m, g, k->exp_avg_lerp, options & ADAM_LERP_FROM_END);
-    vec_store_n(exp_avg, m, count);
+    m = step_store(io, EXP_AVG, offset, m, count, mode);
 
     vfloat v = vec_fma(vec_mul(k->one_minus_beta2, g), g,
-                       vec_mul(k->beta2, vec_load_n(exp_avg_sq, count)));
-    vec_store_n(exp_avg_sq, v, count);
+                       vec_mul(k->beta2, step_load(io, EXP_AVG_SQ, offset, count, mode)));
+    v = step_store(io, EXP_AVG_SQ, offset, v, count, mode);
     if (options & ADAM_AMSGRAD) {
-        v = vec_max(vec_load_n(max_exp_avg_sq, count), v);
-        vec_store_n(max_exp_avg_sq, v, count);
+        v = vec_max(step_load(io, MAX_EXP_AVG_SQ, offset, count, mode), v);
+        v = step_store(io, MAX_EXP_AVG_SQ, offset, v, count, mode);
     }
 
     vfloat denom = vec_add(vec_div(vec_sqrt(v), k->bias_correction2_sqrt), k->eps);
-    vec_store_n(param, vec_fma(k->negative_step_size, vec_div(m, denom), p), count);
+    step_store_param(io, offset, vec_fma(k->negative_step_size, vec_div(m, denom), p), count, mode);
 }
 
-LOSSOPT_ALWAYS_INLINE void adam_run(float *param, const float *grad, float *exp_avg,
-                                    float *exp_avg_sq, float *max_exp_avg_sq, size_t n,
-                                    const adam_vectors *k, unsigned options)
+LOSSOPT_ALWAYS_INLINE void adam_run(const step_io *io, size_t n, const adam_vectors *k,
+                                    unsigned options, int mode)
 {
-#define ADAM_BLOCK(offset, count)                                                      \
-    adam_block(param + (offset), grad + (offset), exp_avg + (offset),                  \
-               exp_avg_sq + (offset),                                                  \
-               (options & ADAM_AMSGRAD) ? max_exp_avg_sq + (offset) : max_exp_avg_sq,  \
-               (count), k, options)
+#define ADAM_BLOCK(offset, count) adam_block(io, (offset), (count), k, options, mode)
     VEC_FOR_EACH_BLOCK(n, ADAM_BLOCK);
 #undef ADAM_BLOCK
 }
 
-void KERNEL_NAME(adam_step_f32)(float *param, const float *grad, float *exp_avg,
-                                float *exp_avg_sq, float *max_exp_avg_sq, size_t n,
-                                const lossopt_adam_coefficients *c)
+/* Runs every vector of io in the given mode, specialised on the options. */
+LOSSOPT_ALWAYS_INLINE void adam_all(const step_io *io, size_t n, const lossopt_adam_coefficients *c,
+                                    int mode)
 {
     /* Broadcast into locals: *c may alias the float buffers (see opt_sgd.c). */
     const adam_vectors k = {
@@ -78,8 +78,24 @@ void KERNEL_NAME(adam_step_f32)(float *param, const float *grad, float *exp_avg,
                        (c->use_decoupled_decay ? ADAM_DECOUPLED_DECAY : 0u) |
                        (c->amsgrad ? ADAM_AMSGRAD : 0u) |
                        (c->exp_avg_lerp.from_end ? ADAM_LERP_FROM_END : 0u);
-#define ADAM_RUN(options) \
-    adam_run(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, &k, (options))
+#define ADAM_RUN(options) adam_run(io, n, &k, (options), mode)
     VEC_SPECIALIZE_OPTIONS(options, ADAM_RUN);
 #undef ADAM_RUN
+}
+
+void KERNEL_NAME(adam_step_f32)(float *param, const float *grad, float *exp_avg,
+                                float *exp_avg_sq, float *max_exp_avg_sq, size_t n,
+                                const lossopt_adam_coefficients *c)
+{
+    const step_io io = step_io_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq);
+    adam_all(&io, n, c, STEP_IO_F32);
+}
+
+void KERNEL_NAME(adam_segment)(const lossopt_step_segment *s, const lossopt_adam_coefficients *c)
+{
+    const step_io io = step_io_for(s);
+    if (lossopt_segment_is_plain_f32(s))
+        adam_all(&io, s->n, c, STEP_IO_F32);
+    else
+        adam_all(&io, s->n, c, STEP_IO_MIXED);
 }

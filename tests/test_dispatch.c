@@ -207,11 +207,11 @@ int main(void)
     test_check(strcmp(lossopt_isa_name(LOSSOPT_ISA_NEON), "neon") == 0, "neon name");
     test_check(strcmp(lossopt_isa_name((lossopt_isa)42), "invalid") == 0, "name of 42");
     test_check(strcmp(lossopt_isa_name(LOSSOPT_ISA_INVALID), "invalid") == 0, "name of INVALID");
-    for (int s = LOSSOPT_OK; s <= LOSSOPT_ERR_ISA; s++)
+    for (int s = LOSSOPT_OK; s <= LOSSOPT_ERR_RESOURCE; s++)
         test_check(strcmp(lossopt_status_string((lossopt_status)s), "unknown status") != 0,
                    "status %d has no name", s);
-    test_check(strcmp(lossopt_status_string((lossopt_status)6), "unknown status") == 0,
-               "status 6 has a name");
+    test_check(strcmp(lossopt_status_string((lossopt_status)7), "unknown status") == 0,
+               "status 7 has a name");
     test_check(strcmp(lossopt_status_string(LOSSOPT_OK), "ok") == 0, "ok name");
     return test_finish();
 }

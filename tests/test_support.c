@@ -176,17 +176,21 @@ float test_random_special(void)
 
 /* Layout: [pad][data ...][guard page]: data ends exactly where the
  * inaccessible page begins. Live mappings are remembered for the free. */
-#define MAX_GUARDED 64
+#define MAX_GUARDED 512
 static struct guarded_mapping {
-    float *data;
+    void *data;
     void *base;
     size_t length;
 } guarded[MAX_GUARDED];
 
 float *test_guarded_alloc(size_t count)
 {
+    return test_guarded_alloc_bytes(count * sizeof(float));
+}
+
+void *test_guarded_alloc_bytes(size_t bytes)
+{
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t bytes = count * sizeof(float);
     size_t data_pages = (bytes + page - 1) / page + 1;
     size_t length = (data_pages + 1) * page;
     unsigned char *base =
@@ -200,7 +204,7 @@ float *test_guarded_alloc(size_t count)
         printf("FAIL: mprotect failed\n");
         exit(1);
     }
-    float *data = (float *)(guard - bytes);
+    void *data = guard - bytes;
     for (int i = 0; i < MAX_GUARDED; i++) {
         if (guarded[i].base == NULL) {
             guarded[i].data = data;
@@ -213,7 +217,7 @@ float *test_guarded_alloc(size_t count)
     exit(1);
 }
 
-void test_guarded_free(float *p)
+void test_guarded_free(void *p)
 {
     for (int i = 0; p != NULL && i < MAX_GUARDED; i++) {
         if (guarded[i].base != NULL && guarded[i].data == p) {

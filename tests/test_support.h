@@ -51,7 +51,9 @@ float test_random_special(void);
  * therefore (-4 * count) mod 64: a sweep over lengths covers every start
  * alignment. Exits the test on failure. Free with test_guarded_free. */
 float *test_guarded_alloc(size_t count);
-void test_guarded_free(float *p);
+/* The same for any number of bytes (16-bit buffers). */
+void *test_guarded_alloc_bytes(size_t bytes);
+void test_guarded_free(void *p);
 
 /* ---- comparison ------------------------------------------------------- */
 /* Same bits, or both NaN (NaN payloads differ across CPUs by design). */

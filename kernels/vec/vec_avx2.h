@@ -3,12 +3,14 @@
 #ifndef LOSSOPT_VEC_AVX2_H
 #define LOSSOPT_VEC_AVX2_H
 
-#if !defined(__AVX2__) || !defined(__FMA__)
-#error "vec_avx2.h needs the avx2 flags (-mavx2 -mfma): kernels are compiled per ISA by CMakeLists.txt"
+#if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "vec_avx2.h needs the avx2 flags (-mavx2 -mfma -mf16c): kernels are compiled per ISA by CMakeLists.txt"
 #endif
 
 #include <immintrin.h>
 #include <sleef.h>
+#include <stdint.h>
+#include <string.h>
 
 #define VEC_WIDTH 8
 #define VEC_ISA_SUFFIX avx2
@@ -99,5 +101,62 @@ static inline float vec_fold16(const vfloat *lanes)
     __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));                      /* j += j+1 */
     return _mm_cvtss_f32(s1);
 }
+
+/* ---- 32-bit integer lanes and 16-bit storage (the engine step, 0.2) ---- */
+typedef __m256i vuint; /* VEC_WIDTH uint32 lanes  */
+typedef __m128i vhalf; /* VEC_WIDTH uint16 values */
+
+static inline vuint vec_u32_set1(uint32_t x) { return _mm256_set1_epi32((int)x); }
+static inline vuint vec_u32_lane_index(void) { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
+static inline vuint vec_u32_add(vuint a, vuint b) { return _mm256_add_epi32(a, b); }
+static inline vuint vec_u32_mul(vuint a, vuint b) { return _mm256_mullo_epi32(a, b); }
+static inline vuint vec_u32_xor(vuint a, vuint b) { return _mm256_xor_si256(a, b); }
+static inline vuint vec_u32_and(vuint a, vuint b) { return _mm256_and_si256(a, b); }
+static inline vuint vec_u32_or(vuint a, vuint b) { return _mm256_or_si256(a, b); }
+#define vec_u32_shr(a, bits) _mm256_srli_epi32((a), (bits))
+#define vec_u32_shl(a, bits) _mm256_slli_epi32((a), (bits))
+static inline vuint vec_as_u32(vfloat a) { return _mm256_castps_si256(a); }
+static inline vfloat vec_from_u32(vuint a) { return _mm256_castsi256_ps(a); }
+static inline vuint vec_u32_select(vmask m, vuint a, vuint b)
+{
+    return _mm256_blendv_epi8(b, a, _mm256_castps_si256(m));
+}
+
+/* 16-bit loads and stores: whole vectors directly, partial ones through the
+ * stack (no byte past p[count - 1] is touched; missing lanes read 0). */
+static inline vhalf vec_half_load_n(const uint16_t *p, size_t count)
+{
+    if (count == VEC_WIDTH)
+        return _mm_loadu_si128((const __m128i *)p);
+    uint16_t lanes[VEC_WIDTH] = {0};
+    memcpy(lanes, p, count * sizeof(uint16_t));
+    return _mm_loadu_si128((const __m128i *)lanes);
+}
+
+static inline void vec_half_store_n(uint16_t *p, vhalf h, size_t count)
+{
+    if (count == VEC_WIDTH) {
+        _mm_storeu_si128((__m128i *)p, h);
+        return;
+    }
+    uint16_t lanes[VEC_WIDTH];
+    _mm_storeu_si128((__m128i *)lanes, h);
+    memcpy(p, lanes, count * sizeof(uint16_t));
+}
+
+static inline vuint vec_half_widen(vhalf h) { return _mm256_cvtepu16_epi32(h); }
+
+/* The low 16 bits of each lane (every lane < 65536: packus saturates
+ * nothing); packus works per 128-bit half, the permute joins the halves. */
+static inline vhalf vec_half_narrow(vuint a)
+{
+    __m256i packed = _mm256_packus_epi32(a, a);
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(packed, 0x08));
+}
+
+/* F16C: IEEE binary16, round to nearest even, subnormals kept, NaN quieted
+ * with its top payload bits (kernels/scalar/storage16_scalar.h spells it out). */
+static inline vfloat vec_f16_widen(vhalf h) { return _mm256_cvtph_ps(h); }
+static inline vhalf vec_f16_narrow(vfloat a) { return _mm256_cvtps_ph(a, _MM_FROUND_TO_NEAREST_INT); }
 
 #endif /* LOSSOPT_VEC_AVX2_H */

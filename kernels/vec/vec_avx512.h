@@ -26,6 +26,9 @@
 #define VEC_ISA_SUFFIX avx512
 #endif
 
+#include <stdint.h>
+#include <string.h>
+
 #define VEC_WIDTH 16
 
 typedef __m512 vfloat;
@@ -109,6 +112,91 @@ static inline float vec_fold16(const vfloat *lanes)
     __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
     return _mm_cvtss_f32(s1);
+}
+
+/* ---- 32-bit integer lanes and 16-bit storage (the engine step, 0.2) ----
+ * Built only from operations Debian's SIMDe emulates (the emulated tests
+ * must cover them): integer ops, vpmovzxwd/vpmovdw, and the 16-bit float
+ * conversions as two 256-bit F16C halves (AVX-512's own vcvtph2ps zmm form
+ * gives the same bits, but SIMDe lacks it). */
+typedef __m512i vuint; /* VEC_WIDTH uint32 lanes  */
+typedef __m256i vhalf; /* VEC_WIDTH uint16 values */
+
+static inline vuint vec_u32_set1(uint32_t x) { return _mm512_set1_epi32((int)x); }
+static inline vuint vec_u32_lane_index(void)
+{
+    return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+static inline vuint vec_u32_add(vuint a, vuint b) { return _mm512_add_epi32(a, b); }
+static inline vuint vec_u32_mul(vuint a, vuint b) { return _mm512_mullo_epi32(a, b); }
+static inline vuint vec_u32_xor(vuint a, vuint b) { return _mm512_xor_si512(a, b); }
+static inline vuint vec_u32_and(vuint a, vuint b) { return _mm512_and_si512(a, b); }
+static inline vuint vec_u32_or(vuint a, vuint b) { return _mm512_or_si512(a, b); }
+#define vec_u32_shr(a, bits) _mm512_srli_epi32((a), (bits))
+#define vec_u32_shl(a, bits) _mm512_slli_epi32((a), (bits))
+static inline vuint vec_as_u32(vfloat a) { return _mm512_castps_si512(a); }
+static inline vfloat vec_from_u32(vuint a) { return _mm512_castsi512_ps(a); }
+static inline vuint vec_u32_select(vmask m, vuint a, vuint b) { return _mm512_mask_blend_epi32(m, b, a); }
+
+/* 16-bit loads and stores: whole vectors directly, partial ones through the
+ * stack (no byte past p[count - 1] is touched; missing lanes read 0). */
+static inline vhalf vec_half_load_n(const uint16_t *p, size_t count)
+{
+    if (count == VEC_WIDTH)
+        return _mm256_loadu_si256((const __m256i *)p);
+    uint16_t lanes[VEC_WIDTH] = {0};
+    memcpy(lanes, p, count * sizeof(uint16_t));
+    return _mm256_loadu_si256((const __m256i *)lanes);
+}
+
+static inline void vec_half_store_n(uint16_t *p, vhalf h, size_t count)
+{
+    if (count == VEC_WIDTH) {
+        _mm256_storeu_si256((__m256i *)p, h);
+        return;
+    }
+    uint16_t lanes[VEC_WIDTH];
+    _mm256_storeu_si256((__m256i *)lanes, h);
+    memcpy(p, lanes, count * sizeof(uint16_t));
+}
+
+/* Zero-extension and narrowing per 256-bit half (SIMDe lacks vpmovzxwd zmm
+ * and vpmovdw): AVX2 vpmovzxwd; packus (lanes < 65536: nothing saturates)
+ * and a permute joining its 128-bit halves. */
+static inline vuint vec_half_widen(vhalf h)
+{
+    __m256i low = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(h));
+    __m256i high = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(h, 1));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
+}
+
+static inline __m128i vec_avx512_narrow8(__m256i a)
+{
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(a, a), 0x08));
+}
+
+static inline vhalf vec_half_narrow(vuint a)
+{
+    __m128i low = vec_avx512_narrow8(_mm512_castsi512_si256(a));
+    __m128i high = vec_avx512_narrow8(_mm512_extracti64x4_epi64(a, 1));
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1);
+}
+
+static inline vfloat vec_f16_widen(vhalf h)
+{
+    __m256 low = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+    __m256 high = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)),
+                                               _mm256_castps_pd(high), 1));
+}
+
+static inline vhalf vec_f16_narrow(vfloat a)
+{
+    __m256 low = _mm512_castps512_ps256(a);
+    __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm256_cvtps_ph(low, _MM_FROUND_TO_NEAREST_INT)),
+        _mm256_cvtps_ph(high, _MM_FROUND_TO_NEAREST_INT), 1);
 }
 
 #endif /* LOSSOPT_VEC_AVX512_H */

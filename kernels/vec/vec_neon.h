@@ -101,4 +101,55 @@ static inline float vec_fold16(const vfloat *lanes)
     return vget_lane_f32(s2, 0) + vget_lane_f32(s2, 1);             /* j += j+1 */
 }
 
+/* ---- 32-bit integer lanes and 16-bit storage (the engine step, 0.2) ---- */
+typedef uint32x4_t vuint; /* VEC_WIDTH uint32 lanes  */
+typedef uint16x4_t vhalf; /* VEC_WIDTH uint16 values */
+
+static inline vuint vec_u32_set1(uint32_t x) { return vdupq_n_u32(x); }
+static inline vuint vec_u32_lane_index(void)
+{
+    static const uint32_t lane_index[4] = {0, 1, 2, 3};
+    return vld1q_u32(lane_index);
+}
+static inline vuint vec_u32_add(vuint a, vuint b) { return vaddq_u32(a, b); }
+static inline vuint vec_u32_mul(vuint a, vuint b) { return vmulq_u32(a, b); }
+static inline vuint vec_u32_xor(vuint a, vuint b) { return veorq_u32(a, b); }
+static inline vuint vec_u32_and(vuint a, vuint b) { return vandq_u32(a, b); }
+static inline vuint vec_u32_or(vuint a, vuint b) { return vorrq_u32(a, b); }
+#define vec_u32_shr(a, bits) vshrq_n_u32((a), (bits))
+#define vec_u32_shl(a, bits) vshlq_n_u32((a), (bits))
+static inline vuint vec_as_u32(vfloat a) { return vreinterpretq_u32_f32(a); }
+static inline vfloat vec_from_u32(vuint a) { return vreinterpretq_f32_u32(a); }
+static inline vuint vec_u32_select(vmask m, vuint a, vuint b) { return vbslq_u32(m, a, b); }
+
+/* 16-bit loads and stores: whole vectors directly, partial ones through the
+ * stack (no byte past p[count - 1] is touched; missing lanes read 0). */
+static inline vhalf vec_half_load_n(const uint16_t *p, size_t count)
+{
+    if (count == VEC_WIDTH)
+        return vld1_u16(p);
+    uint16_t lanes[VEC_WIDTH] = {0};
+    memcpy(lanes, p, count * sizeof(uint16_t));
+    return vld1_u16(lanes);
+}
+
+static inline void vec_half_store_n(uint16_t *p, vhalf h, size_t count)
+{
+    if (count == VEC_WIDTH) {
+        vst1_u16(p, h);
+        return;
+    }
+    uint16_t lanes[VEC_WIDTH];
+    vst1_u16(lanes, h);
+    memcpy(p, lanes, count * sizeof(uint16_t));
+}
+
+static inline vuint vec_half_widen(vhalf h) { return vmovl_u16(h); }
+static inline vhalf vec_half_narrow(vuint a) { return vmovn_u32(a); }
+
+/* fcvtl/fcvtn: IEEE binary16, round to nearest even (FPCR default), subnormals
+ * kept (FZ16 off), NaN quieted with its top payload bits, as x86 F16C. */
+static inline vfloat vec_f16_widen(vhalf h) { return vcvt_f32_f16(vreinterpret_f16_u16(h)); }
+static inline vhalf vec_f16_narrow(vfloat a) { return vreinterpret_u16_f16(vcvt_f16_f32(a)); }
+
 #endif /* LOSSOPT_VEC_NEON_H */

@@ -1,0 +1,525 @@
+/* dispatch/api_step.c - the engine step's public entry points (the
+ * tensor-list steps and lossopt_grad_stats): validate everything before the
+ * first write, run the statistics pass when clipping or skipping needs it,
+ * compute the one grad multiplier, and run the step's tasks on the caller's
+ * pool or the calling thread. The arithmetic is in the segment kernels
+ * (kernels/opt_*.c, kernels/grad_norm.c); the task split is
+ * dispatch/step_tasks.h. Semantics: include/lossopt.h, "The engine step". */
+#include "baseline_only.h" /* first: no vector-ISA flags here */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lossopt_internal.h"
+#include "optimizer_coefficients.h"
+#include "step_tasks.h"
+#include "stochastic_rounding.h"
+
+typedef union any_coefficients {
+    lossopt_sgd_coefficients sgd;
+    lossopt_rmsprop_coefficients rmsprop;
+    lossopt_adam_coefficients adam;
+} any_coefficients;
+
+/* What the generic driver needs to know of one optimizer and its config. */
+typedef struct step_optimizer {
+    const void *cfg;
+    unsigned states_used; /* bit k: the configuration uses state[k] */
+    lossopt_status (*coefficients)(const void *cfg, int64_t step, any_coefficients *c);
+    void (*segment)(const lossopt_kernel_table *table, const lossopt_step_segment *s,
+                    const any_coefficients *c);
+} step_optimizer;
+
+static size_t dtype_size(lossopt_dtype d) { return d == LOSSOPT_BF16 || d == LOSSOPT_F16 ? 2 : 4; }
+static bool dtype_valid(lossopt_dtype d) { return d == LOSSOPT_F32 || d == LOSSOPT_BF16 || d == LOSSOPT_F16; }
+static bool factor_valid(double x) { return isfinite(x) && x >= 0.0; }
+
+/* ---- the statistics pass ---------------------------------------------------- */
+
+/* Whether any of n stored grads is inf or NaN: its exponent bits all set.
+ * Only run on a range whose sum of squares is not finite (a finite sum
+ * proves every grad finite), so it costs nothing on healthy steps. */
+static bool any_nonfinite(const void *grad, lossopt_dtype dtype, size_t n)
+{
+    if (dtype == LOSSOPT_F32) {
+        const unsigned char *bytes = grad;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t bits;
+            memcpy(&bits, bytes + 4 * i, sizeof bits);
+            if ((bits & 0x7F800000u) == 0x7F800000u)
+                return true;
+        }
+        return false;
+    }
+    const uint16_t *half = grad;
+    uint16_t exponent = dtype == LOSSOPT_BF16 ? 0x7F80u : 0x7C00u;
+    for (size_t i = 0; i < n; i++)
+        if ((half[i] & exponent) == exponent)
+            return true;
+    return false;
+}
+
+typedef struct range_stats {
+    double sum;
+    bool nonfinite;
+} range_stats;
+
+static range_stats stats_of_range(const lossopt_kernel_table *table, const lossopt_tensor *tensor,
+                                  lossopt_dtype dtype, size_t begin, size_t end)
+{
+    range_stats r = {0.0, false};
+    if (end == begin)
+        return r;
+    const void *grad = (const unsigned char *)tensor->grad + begin * dtype_size(dtype);
+    r.sum = table->grad_sumsq(grad, dtype, end - begin);
+    r.nonfinite = !isfinite(r.sum) && any_nonfinite(grad, dtype, end - begin);
+    return r;
+}
+
+/* Adds the ranges in order: a tensor's ranges into its sum, the tensors'
+ * sums into the total (both in double from +0). */
+typedef struct stats_total {
+    size_t tensor;
+    bool started, nonfinite;
+    double tensor_sum, total;
+} stats_total;
+
+static void stats_add(stats_total *s, size_t tensor, range_stats r)
+{
+    if (s->started && tensor != s->tensor) {
+        s->total += s->tensor_sum;
+        s->tensor_sum = 0.0;
+    }
+    s->started = true;
+    s->tensor = tensor;
+    s->tensor_sum += r.sum;
+    s->nonfinite = s->nonfinite || r.nonfinite;
+}
+
+static void stats_finish(stats_total *s)
+{
+    if (s->started)
+        s->total += s->tensor_sum;
+    s->tensor_sum = 0.0;
+    s->started = false;
+}
+
+typedef struct stats_context {
+    const lossopt_kernel_table *table;
+    const lossopt_tensor *t;
+    lossopt_dtype dtype;
+    const step_task *tasks;
+    range_stats *ranges;
+} stats_context;
+
+static void stats_task(void *context, size_t index)
+{
+    const stats_context *c = context;
+    const step_task *task = &c->tasks[index];
+    for (size_t j = 0; j < task->tensor_count; j++) {
+        size_t begin, end;
+        step_task_range(task, c->t, j, &begin, &end);
+        c->ranges[task->first_range + j] =
+            stats_of_range(c->table, &c->t[task->first_tensor + j], c->dtype, begin, end);
+    }
+}
+
+/* Counts the call's tasks and ranges. */
+static void count_tasks(const lossopt_tensor *t, size_t count, size_t *tasks, size_t *ranges)
+{
+    step_task_cursor cursor = step_tasks_start(t, count);
+    step_task task;
+    *tasks = 0;
+    while (step_tasks_next(&cursor, &task))
+        ++*tasks;
+    *ranges = cursor.ranges;
+}
+
+/* The sum of squares and the non-finite flag of every grad (validated). */
+static void grad_statistics(const lossopt_kernel_table *table, const lossopt_tensor *t,
+                            size_t count, lossopt_dtype dtype, const lossopt_parallel *parallel,
+                            double *sum, bool *nonfinite)
+{
+    stats_total total = {0, false, false, 0.0, 0.0};
+    size_t task_count = 0, range_count = 0;
+    step_task *tasks = NULL;
+    range_stats *ranges = NULL;
+    if (parallel != NULL) {
+        count_tasks(t, count, &task_count, &range_count);
+        if (task_count > 1) {
+            tasks = malloc(task_count * sizeof *tasks);
+            ranges = malloc(range_count * sizeof *ranges);
+        }
+    }
+    step_task_cursor cursor = step_tasks_start(t, count);
+    step_task task;
+    if (tasks != NULL && ranges != NULL) {
+        for (size_t k = 0; step_tasks_next(&cursor, &task); k++)
+            tasks[k] = task;
+        stats_context context = {table, t, dtype, tasks, ranges};
+        parallel->run(parallel->pool, task_count, stats_task, &context);
+        for (size_t k = 0; k < task_count; k++)
+            for (size_t j = 0; j < tasks[k].tensor_count; j++)
+                stats_add(&total, tasks[k].first_tensor + j, ranges[tasks[k].first_range + j]);
+    } else { /* the calling thread, in task order: the same sums */
+        while (step_tasks_next(&cursor, &task))
+            for (size_t j = 0; j < task.tensor_count; j++) {
+                size_t begin, end;
+                step_task_range(&task, t, j, &begin, &end);
+                stats_add(&total, task.first_tensor + j,
+                          stats_of_range(table, &t[task.first_tensor + j], dtype, begin, end));
+            }
+    }
+    free(tasks);
+    free(ranges);
+    stats_finish(&total);
+    *sum = total.total;
+    *nonfinite = total.nonfinite;
+}
+
+/* ---- the step pass ------------------------------------------------------------ */
+
+typedef struct step_context {
+    const lossopt_kernel_table *table;
+    const step_optimizer *o;
+    const lossopt_tensor *t;
+    int64_t step;
+    const any_coefficients *call_coefficients; /* for the call's step */
+    lossopt_precision precision;
+    bool use_multiplier;
+    float multiplier;
+    const step_task *tasks; /* with a pool */
+} step_context;
+
+/* The coefficients of one tensor's step; tensors with their own step reuse
+ * the last computation of the task (validation has computed each once). */
+typedef struct coefficient_cache {
+    int64_t step;
+    any_coefficients c;
+} coefficient_cache;
+
+static const any_coefficients *coefficients_for(const step_context *x, int64_t step,
+                                                coefficient_cache *cache)
+{
+    if (step == x->step)
+        return x->call_coefficients;
+    if (cache->step != step) {
+        (void)x->o->coefficients(x->o->cfg, step, &cache->c);
+        cache->step = step;
+    }
+    return &cache->c;
+}
+
+static void *element_at(void *buffer, lossopt_dtype dtype, size_t index)
+{
+    return buffer == NULL ? NULL : (unsigned char *)buffer + index * dtype_size(dtype);
+}
+
+/* Updates elements [begin, end) of tensor i, in segments within which the
+ * stochastic-rounding index's high half is constant. */
+static void step_range(const step_context *x, size_t i, size_t begin, size_t end,
+                       coefficient_cache *cache)
+{
+    const lossopt_tensor *tensor = &x->t[i];
+    int64_t step = tensor->step != 0 ? tensor->step : x->step;
+    const any_coefficients *c = coefficients_for(x, step, cache);
+    uint64_t stream = tensor->sr_stream != 0 ? tensor->sr_stream : (uint64_t)i;
+    bool stochastic = x->precision.rounding == LOSSOPT_ROUND_STOCHASTIC;
+
+    lossopt_step_segment s = {.use_multiplier = x->use_multiplier,
+                              .multiplier = x->multiplier,
+                              .stochastic = stochastic};
+    s.dtype[LOSSOPT_BUFFER_PARAM] = x->precision.param;
+    s.dtype[LOSSOPT_BUFFER_GRAD] = x->precision.grad;
+    for (int k = 0; k < 3; k++)
+        s.dtype[LOSSOPT_BUFFER_STATE0 + k] =
+            (x->o->states_used >> k) & 1 ? x->precision.state : LOSSOPT_F32;
+    s.dtype[LOSSOPT_BUFFER_COPY] = tensor->param_copy != NULL ? x->precision.param_copy : LOSSOPT_F32;
+
+    while (begin < end) {
+        uint64_t index = (uint64_t)begin + tensor->sr_offset;
+        uint64_t before_wrap = ((uint64_t)1 << 32) - (uint32_t)index;
+        size_t n = end - begin;
+        if ((uint64_t)n > before_wrap)
+            n = (size_t)before_wrap;
+        s.n = n;
+        s.buffer[LOSSOPT_BUFFER_PARAM] = element_at(tensor->param, s.dtype[LOSSOPT_BUFFER_PARAM], begin);
+        s.buffer[LOSSOPT_BUFFER_GRAD] = element_at((void *)tensor->grad, s.dtype[LOSSOPT_BUFFER_GRAD], begin);
+        for (int k = 0; k < 3; k++)
+            s.buffer[LOSSOPT_BUFFER_STATE0 + k] =
+                (x->o->states_used >> k) & 1
+                    ? element_at(tensor->state[k], s.dtype[LOSSOPT_BUFFER_STATE0 + k], begin)
+                    : NULL;
+        s.buffer[LOSSOPT_BUFFER_COPY] = element_at(tensor->param_copy, s.dtype[LOSSOPT_BUFFER_COPY], begin);
+        s.sr_index = (uint32_t)index;
+        if (stochastic)
+            for (uint32_t b = 0; b < LOSSOPT_STORED_BUFFERS; b++)
+                s.sr_key[b] = lossopt_sr_key(x->precision.seed, (uint64_t)step, stream, b,
+                                             (uint32_t)(index >> 32));
+        x->o->segment(x->table, &s, c);
+        begin += n;
+    }
+}
+
+static void step_one_task(const step_context *x, const step_task *task)
+{
+    coefficient_cache cache = {0};
+    for (size_t j = 0; j < task->tensor_count; j++) {
+        size_t begin, end;
+        step_task_range(task, x->t, j, &begin, &end);
+        step_range(x, task->first_tensor + j, begin, end, &cache);
+    }
+}
+
+static void step_task_fn(void *context, size_t index)
+{
+    const step_context *x = context;
+    step_one_task(x, &x->tasks[index]);
+}
+
+static void run_step(step_context *x, size_t count, const lossopt_parallel *parallel)
+{
+    size_t task_count = 0, range_count = 0;
+    step_task *tasks = NULL;
+    if (parallel != NULL) {
+        count_tasks(x->t, count, &task_count, &range_count);
+        if (task_count > 1)
+            tasks = malloc(task_count * sizeof *tasks);
+    }
+    step_task_cursor cursor = step_tasks_start(x->t, count);
+    step_task task;
+    if (tasks != NULL) {
+        for (size_t k = 0; step_tasks_next(&cursor, &task); k++)
+            tasks[k] = task;
+        x->tasks = tasks;
+        parallel->run(parallel->pool, task_count, step_task_fn, x);
+        free(tasks);
+    } else { /* the calling thread: the same tasks, the same bits */
+        while (step_tasks_next(&cursor, &task))
+            step_one_task(x, &task);
+    }
+}
+
+/* ---- validation and the call ----------------------------------------------- */
+
+static lossopt_status validate(const lossopt_kernel_table *table, const step_optimizer *o,
+                               const lossopt_tensor *t, size_t count, int64_t step,
+                               const lossopt_step_options *opt, const lossopt_precision *p,
+                               any_coefficients *call_coefficients)
+{
+    if (table == NULL)
+        return LOSSOPT_ERR_ISA;
+    /* NULL */
+    if (o->cfg == NULL || (count > 0 && t == NULL) ||
+        (opt->parallel != NULL && opt->parallel->run == NULL))
+        return LOSSOPT_ERR_NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (t[i].n == 0)
+            continue;
+        if (t[i].param == NULL || t[i].grad == NULL)
+            return LOSSOPT_ERR_NULL;
+        for (int k = 0; k < 3; k++)
+            if (((o->states_used >> k) & 1) && t[i].state[k] == NULL)
+                return LOSSOPT_ERR_NULL;
+    }
+    /* SIZE: every buffer's bytes fit in the address space */
+    for (size_t i = 0; i < count; i++)
+        if (t[i].n > SIZE_MAX / 4)
+            return LOSSOPT_ERR_SIZE;
+    /* ARG */
+    lossopt_status status = o->coefficients(o->cfg, step, call_coefficients);
+    if (status != LOSSOPT_OK)
+        return status;
+    if (!factor_valid(opt->loss_scale) || !factor_valid(opt->grad_multiplier) ||
+        !factor_valid(opt->max_grad_norm))
+        return LOSSOPT_ERR_ARG;
+    if (!dtype_valid(p->param) || !dtype_valid(p->grad) || !dtype_valid(p->state) ||
+        !dtype_valid(p->param_copy) ||
+        (p->rounding != LOSSOPT_ROUND_NEAREST && p->rounding != LOSSOPT_ROUND_STOCHASTIC))
+        return LOSSOPT_ERR_ARG;
+    if (p->rounding == LOSSOPT_ROUND_STOCHASTIC && p->param != LOSSOPT_BF16 &&
+        !(p->state == LOSSOPT_BF16 && o->states_used != 0))
+        return LOSSOPT_ERR_ARG;
+    int64_t checked = step;
+    for (size_t i = 0; i < count; i++) {
+        if (t[i].step < 0)
+            return LOSSOPT_ERR_ARG;
+        if (t[i].step != 0 && t[i].step != checked) {
+            any_coefficients c;
+            status = o->coefficients(o->cfg, t[i].step, &c);
+            if (status != LOSSOPT_OK)
+                return status;
+            checked = t[i].step;
+        }
+    }
+    return LOSSOPT_OK;
+}
+
+static lossopt_status step_call(const lossopt_kernel_table *table, const step_optimizer *o,
+                                lossopt_tensor *t, size_t count, int64_t step,
+                                const lossopt_step_options *opt, lossopt_step_report *report)
+{
+    static const lossopt_step_options no_options;
+    static const lossopt_precision all_f32;
+    if (opt == NULL)
+        opt = &no_options;
+    const lossopt_precision *precision = opt->precision != NULL ? opt->precision : &all_f32;
+    any_coefficients call_coefficients;
+    lossopt_status status = validate(table, o, t, count, step, opt, precision, &call_coefficients);
+    if (status != LOSSOPT_OK)
+        return status;
+
+    lossopt_step_report r = {NAN, false, false};
+    double grad_multiplier = opt->grad_multiplier > 0.0 ? opt->grad_multiplier : 1.0;
+    double loss_scale = opt->loss_scale > 0.0 ? opt->loss_scale : 1.0;
+    double clip_coef = 1.0;
+    if (opt->max_grad_norm > 0.0 || opt->skip_nonfinite) {
+        double sum;
+        grad_statistics(table, t, count, precision->grad, opt->parallel, &sum, &r.nonfinite);
+        r.grad_norm = sqrt(sum) * grad_multiplier / loss_scale;
+        if (opt->skip_nonfinite && r.nonfinite) {
+            r.skipped = true;
+            if (report != NULL)
+                *report = r;
+            return LOSSOPT_OK;
+        }
+        if (opt->max_grad_norm > 0.0) {
+            clip_coef = opt->max_grad_norm / (r.grad_norm + 1e-6);
+            if (clip_coef > 1.0) /* NaN stays NaN, as torch.clamp */
+                clip_coef = 1.0;
+        }
+    }
+    float multiplier = (float)(grad_multiplier / loss_scale * clip_coef);
+
+    step_context x = {table, o, t, step, &call_coefficients, *precision,
+                      multiplier != 1.0f, multiplier, NULL};
+    run_step(&x, count, opt->parallel);
+    if (report != NULL)
+        *report = r;
+    return LOSSOPT_OK;
+}
+
+/* ---- the optimizers ------------------------------------------------------------ */
+
+static lossopt_status sgd_coefficients(const void *cfg, int64_t step, any_coefficients *c)
+{
+    return lossopt_sgd_coefficients_for(cfg, step, &c->sgd);
+}
+static void sgd_segment(const lossopt_kernel_table *table, const lossopt_step_segment *s,
+                        const any_coefficients *c)
+{
+    table->sgd_segment(s, &c->sgd);
+}
+
+static lossopt_status rmsprop_coefficients(const void *cfg, int64_t step, any_coefficients *c)
+{
+    (void)step; /* RMSprop has no step counter */
+    return lossopt_rmsprop_coefficients_for(cfg, &c->rmsprop);
+}
+static void rmsprop_segment(const lossopt_kernel_table *table, const lossopt_step_segment *s,
+                            const any_coefficients *c)
+{
+    table->rmsprop_segment(s, &c->rmsprop);
+}
+
+static lossopt_status adam_coefficients(const void *cfg, int64_t step, any_coefficients *c)
+{
+    return lossopt_adam_coefficients_for(cfg, step, &c->adam);
+}
+static void adam_segment(const lossopt_kernel_table *table, const lossopt_step_segment *s,
+                         const any_coefficients *c)
+{
+    table->adam_segment(s, &c->adam);
+}
+
+lossopt_status lossopt_sgd_step_with_table(const lossopt_kernel_table *table,
+                                           const lossopt_sgd_config *cfg, lossopt_tensor *t,
+                                           size_t count, int64_t step,
+                                           const lossopt_step_options *opt,
+                                           lossopt_step_report *report)
+{
+    step_optimizer o = {cfg, cfg != NULL && cfg->momentum != 0.0 ? 1u : 0u, sgd_coefficients,
+                        sgd_segment};
+    return step_call(table, &o, t, count, step, opt, report);
+}
+
+lossopt_status lossopt_rmsprop_step_with_table(const lossopt_kernel_table *table,
+                                               const lossopt_rmsprop_config *cfg,
+                                               lossopt_tensor *t, size_t count, int64_t step,
+                                               const lossopt_step_options *opt,
+                                               lossopt_step_report *report)
+{
+    unsigned states = cfg == NULL ? 0u
+                                  : 1u | (cfg->centered ? 2u : 0u) | (cfg->momentum != 0.0 ? 4u : 0u);
+    step_optimizer o = {cfg, states, rmsprop_coefficients, rmsprop_segment};
+    return step_call(table, &o, t, count, step, opt, report);
+}
+
+lossopt_status lossopt_adam_step_with_table(const lossopt_kernel_table *table,
+                                            const lossopt_adam_config *cfg, lossopt_tensor *t,
+                                            size_t count, int64_t step,
+                                            const lossopt_step_options *opt,
+                                            lossopt_step_report *report)
+{
+    unsigned states = cfg == NULL ? 0u : 3u | (cfg->amsgrad ? 4u : 0u);
+    step_optimizer o = {cfg, states, adam_coefficients, adam_segment};
+    return step_call(table, &o, t, count, step, opt, report);
+}
+
+lossopt_status lossopt_sgd_step(const lossopt_sgd_config *cfg, lossopt_tensor *t, size_t count,
+                                int64_t step, const lossopt_step_options *opt,
+                                lossopt_step_report *report)
+{
+    return lossopt_sgd_step_with_table(lossopt_active_table(), cfg, t, count, step, opt, report);
+}
+
+lossopt_status lossopt_rmsprop_step(const lossopt_rmsprop_config *cfg, lossopt_tensor *t,
+                                    size_t count, int64_t step, const lossopt_step_options *opt,
+                                    lossopt_step_report *report)
+{
+    return lossopt_rmsprop_step_with_table(lossopt_active_table(), cfg, t, count, step, opt, report);
+}
+
+lossopt_status lossopt_adam_step(const lossopt_adam_config *cfg, lossopt_tensor *t, size_t count,
+                                 int64_t step, const lossopt_step_options *opt,
+                                 lossopt_step_report *report)
+{
+    return lossopt_adam_step_with_table(lossopt_active_table(), cfg, t, count, step, opt, report);
+}
+
+/* ---- the statistics pass alone ----------------------------------------------------- */
+
+lossopt_status lossopt_grad_stats_with_table(const lossopt_kernel_table *table,
+                                             const lossopt_tensor *t, size_t count,
+                                             lossopt_dtype grad, const lossopt_parallel *parallel,
+                                             double *sum_sq, bool *nonfinite)
+{
+    if (table == NULL)
+        return LOSSOPT_ERR_ISA;
+    if ((count > 0 && t == NULL) || (parallel != NULL && parallel->run == NULL))
+        return LOSSOPT_ERR_NULL;
+    for (size_t i = 0; i < count; i++)
+        if (t[i].n > 0 && t[i].grad == NULL)
+            return LOSSOPT_ERR_NULL;
+    for (size_t i = 0; i < count; i++)
+        if (t[i].n > SIZE_MAX / 4)
+            return LOSSOPT_ERR_SIZE;
+    if (!dtype_valid(grad))
+        return LOSSOPT_ERR_ARG;
+    double sum;
+    bool bad;
+    grad_statistics(table, t, count, grad, parallel, &sum, &bad);
+    if (sum_sq != NULL)
+        *sum_sq = sum;
+    if (nonfinite != NULL)
+        *nonfinite = bad;
+    return LOSSOPT_OK;
+}
+
+lossopt_status lossopt_grad_stats(const lossopt_tensor *t, size_t count, lossopt_dtype grad,
+                                  const lossopt_parallel *parallel, double *sum_sq,
+                                  bool *nonfinite)
+{
+    return lossopt_grad_stats_with_table(lossopt_active_table(), t, count, grad, parallel, sum_sq,
+                                         nonfinite);
+}
