@@ -7,8 +7,10 @@
 #      emulated-CPU runs (ASan's shadow memory does not work under qemu-user)
 #      and `consumer` (it installs the library and rebuilds programs against it
 #      without sanitizer flags, which cannot link an ASan-built liblossopt).
-#   2. build/tsan: only tests/sanitizers/test_dispatch_race (16 threads racing
-#      the dispatcher's first use and lossopt_set_isa), -fsanitize=thread.
+#   2. build/tsan: tests/sanitizers/test_dispatch_race (16 threads racing
+#      the dispatcher's first use and lossopt_set_isa) and test_engine_step
+#      (the built-in thread pool: 1-16 threads, reused, both passes),
+#      -fsanitize=thread.
 #   3. valgrind memcheck over a subset of build/native, LOSSOPT_ISA=avx2 and
 #      scalar (valgrind cannot run AVX-512), LOSSOPT_TEST_QUICK=1.
 # Prints one === header per stage and a PASS/FAIL/SKIP line per run; exits 1
@@ -49,12 +51,12 @@ fi
 
 # ---- 2. ThreadSanitizer: the dispatcher's first use ---------------------------
 tsan_flags="-fsanitize=thread -fno-omit-frame-pointer"
-echo "=== ThreadSanitizer build (build/tsan): test_dispatch_race ==="
+echo "=== ThreadSanitizer build (build/tsan): test_dispatch_race, test_engine_step ==="
 start=$(now)
 if cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
          -DCMAKE_C_FLAGS="$tsan_flags" -DCMAKE_EXE_LINKER_FLAGS="$tsan_flags" \
          -DCMAKE_SHARED_LINKER_FLAGS="$tsan_flags" >/dev/null &&
-   cmake --build build/tsan -j "$jobs" --target test_dispatch_race >/dev/null; then
+   cmake --build build/tsan -j "$jobs" --target test_dispatch_race test_engine_step >/dev/null; then
   echo "  built in $(( $(now) - start ))s"
   # Each run is a fresh process, so each one races the first use again.
   for run in 1 2 3; do
@@ -70,6 +72,16 @@ if cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       status=1
     fi
   done
+  # the thread pool and the tasks of the engine step (quick: the covering set)
+  rc=0
+  out=$(TSAN_OPTIONS=halt_on_error=1 LOSSOPT_TEST_QUICK=1 build/tsan/tests/test_engine_step 2>&1) || rc=$?
+  if [[ $rc -eq 0 ]]; then
+    echo "  PASS  tsan test_engine_step (thread pool)"
+  else
+    echo "$out" | tail -40 | sed 's/^/    /'
+    echo "  FAIL  tsan test_engine_step (exit $rc)"
+    status=1
+  fi
 else
   echo "  FAIL  tsan: build failed"
   status=1
