@@ -615,11 +615,12 @@ LOSSOPT_API lossopt_status lossopt_adam_step_f32(float *param, const float *grad
  * options, the precision or any tensor, and all of it is checked before the
  * first write: a failing call (a bad buffer in tensor 7 of 10) has written
  * nothing in any tensor.
- *   - LOSSOPT_ERR_NULL: cfg NULL; t NULL with count > 0; a tensor with n > 0
- *     and a NULL param or grad, or a NULL state buffer its configuration
- *     uses. An unused state buffer may be NULL and is never touched.
- *   - LOSSOPT_ERR_SIZE: a tensor whose n elements do not fit in the address
- *     space (n * element size overflows).
+ *   - LOSSOPT_ERR_NULL: cfg NULL; t NULL with count > 0; options.parallel
+ *     with a NULL run; a tensor with n > 0 and a NULL param or grad, or a
+ *     NULL state buffer its configuration uses. An unused state buffer may
+ *     be NULL and is never touched.
+ *   - LOSSOPT_ERR_SIZE: a tensor with n > SIZE_MAX / 4 (its buffers could not
+ *     fit in the address space as f32; the same bound for every dtype).
  *   - LOSSOPT_ERR_ARG: the config as in the _f32 calls; step < 1 or a
  *     tensor's step < 0; a dtype or rounding outside its enum; stochastic
  *     rounding when no param or used state store is bf16; loss_scale,
@@ -739,8 +740,9 @@ LOSSOPT_API lossopt_status lossopt_adam_step(const lossopt_adam_config *cfg, los
  * across groups or processes: the sum of squares of the stored grads (no
  * multiplier) and whether any is inf or NaN. Only grad and n of each tensor
  * are read. sum_sq and nonfinite may be NULL. Errors: t NULL with count > 0,
- * or a NULL grad with n > 0 -> LOSSOPT_ERR_NULL; n * element size
- * overflowing -> LOSSOPT_ERR_SIZE; grad outside the enum -> LOSSOPT_ERR_ARG. */
+ * a NULL grad with n > 0, or parallel without run -> LOSSOPT_ERR_NULL;
+ * n > SIZE_MAX / 4 -> LOSSOPT_ERR_SIZE; grad outside the enum ->
+ * LOSSOPT_ERR_ARG. */
 LOSSOPT_API lossopt_status lossopt_grad_stats(const lossopt_tensor *t, size_t count,
                                               lossopt_dtype grad,
                                               const lossopt_parallel *parallel,

@@ -98,13 +98,13 @@ static const bound bounds[] = {
  * (elementwise losses), the unit of SPEC's "2^-20 of the largest term"
  * bound; 0 for losses and optimizer outputs. */
 typedef struct group {
-    char name[64];
+    char name[160];
     float *values;
     double *scales;
     size_t count, capacity;
 } group;
 
-#define MAX_GROUPS 96
+#define MAX_GROUPS 192
 static group groups[MAX_GROUPS];
 static size_t group_count;
 
@@ -155,7 +155,7 @@ static void record(const char *name, const float *values, size_t n, const double
 static void record_named(const char *prefix, const char *output, const float *values, size_t n,
                          const double *scales)
 {
-    char name[64];
+    char name[160];
     snprintf(name, sizeof name, "%s %s", prefix, output);
     record(name, values, n, scales);
 }
@@ -621,6 +621,124 @@ static void run_optimizers(const lossopt_kernel_table *t)
     free(s3);
 }
 
+/* The engine step (no exp/log either: bit-identical): 16-bit buffers,
+ * stochastic rounding, unscaling and clipping, two steps per combination;
+ * 16-bit outputs are recorded widened to f32 (exact). */
+static void record_buffer(const char *name, const void *buffer, lossopt_dtype dtype, size_t n)
+{
+    float *wide = xmalloc(n * sizeof(float) + 4);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        if (dtype == LOSSOPT_F32) {
+            memcpy(&wide[i], (const float *)buffer + i, sizeof(float));
+            continue;
+        }
+        uint16_t h = ((const uint16_t *)buffer)[i];
+        if (dtype == LOSSOPT_BF16) {
+            bits = (uint32_t)h << 16;
+        } else { /* f16 -> f32, exactly */
+            uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 31u, m = h & 0x3FFu;
+            if (e == 31)
+                bits = sign | 0x7F800000u | (m << 13);
+            else if (e != 0)
+                bits = sign | ((e + 112u) << 23) | (m << 13);
+            else {
+                float f = (float)m * 0x1p-24f;
+                memcpy(&bits, &f, 4);
+                bits |= sign;
+            }
+        }
+        memcpy(&wide[i], &bits, 4);
+    }
+    record(name, wide, n, NULL);
+    free(wide);
+}
+
+static void run_engine_step(const lossopt_kernel_table *t)
+{
+    enum { TENSORS = 3 };
+    static const size_t sizes[TENSORS] = {3001, 777, 5};
+    typedef struct combo {
+        const char *name;
+        lossopt_precision precision;
+        lossopt_step_options options;
+    } combo;
+    const combo combos[3] = {
+        {"engine adam all-bf16 sr",
+         {LOSSOPT_BF16, LOSSOPT_BF16, LOSSOPT_BF16, LOSSOPT_F32, LOSSOPT_ROUND_STOCHASTIC, 11},
+         {.loss_scale = 128.0, .max_grad_norm = 0.3, .skip_nonfinite = true}},
+        {"engine sgd f16 grads, f16 copy",
+         {LOSSOPT_F32, LOSSOPT_F16, LOSSOPT_F32, LOSSOPT_F16, LOSSOPT_ROUND_NEAREST, 0},
+         {.loss_scale = 1000.0}},
+        {"engine rmsprop bf16 state sr, bf16 copy",
+         {LOSSOPT_F32, LOSSOPT_BF16, LOSSOPT_BF16, LOSSOPT_BF16, LOSSOPT_ROUND_STOCHASTIC, 5},
+         {.grad_multiplier = 0.7, .max_grad_norm = 5.0}},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        const combo *c = &combos[k];
+        void *buffers[TENSORS][6];
+        lossopt_tensor tensors[TENSORS];
+        const lossopt_dtype dtypes[6] = {c->precision.param, c->precision.state, c->precision.state,
+                                         c->precision.state, c->precision.grad, c->precision.param_copy};
+        test_seed_case("engine step", k, 0, 0);
+        for (size_t i = 0; i < TENSORS; i++) {
+            for (int b = 0; b < 6; b++) {
+                size_t width = dtypes[b] == LOSSOPT_F32 ? 4 : 2;
+                buffers[i][b] = xmalloc(sizes[i] * width + 4);
+                for (size_t e = 0; e < sizes[i]; e++) {
+                    float v = b == 1 ? 0.0f : b >= 2 && b <= 3 ? 0.0f : test_random_uniform(-2.0f, 2.0f);
+                    uint32_t bits;
+                    memcpy(&bits, &v, 4);
+                    if (width == 4)
+                        memcpy((float *)buffers[i][b] + e, &v, 4);
+                    else /* any 16-bit value of the range: truncation is fine for inputs */
+                        ((uint16_t *)buffers[i][b])[e] =
+                            dtypes[b] == LOSSOPT_BF16 ? (uint16_t)(bits >> 16) : (uint16_t)(0x3000u + (bits >> 20) % 0x1000u);
+                }
+            }
+            tensors[i] = (lossopt_tensor){.param = buffers[i][0], .grad = buffers[i][4],
+                                          .state = {buffers[i][1], buffers[i][2], buffers[i][3]},
+                                          .param_copy = buffers[i][5], .n = sizes[i]};
+        }
+        lossopt_step_options options = c->options;
+        options.precision = &c->precision;
+        lossopt_step_report report;
+        char name[160];
+        for (int64_t step = 1; step <= 2; step++) {
+            lossopt_status st;
+            if (k == 0) {
+                lossopt_adam_config cfg = lossopt_adam_defaults();
+                cfg.amsgrad = true, cfg.decoupled_weight_decay = true, cfg.weight_decay = 0.01;
+                st = lossopt_adam_step_with_table(t, &cfg, tensors, TENSORS, step, &options, &report);
+            } else if (k == 1) {
+                lossopt_sgd_config cfg = lossopt_sgd_defaults();
+                cfg.momentum = 0.9, cfg.nesterov = true;
+                st = lossopt_sgd_step_with_table(t, &cfg, tensors, TENSORS, step, &options, &report);
+            } else {
+                lossopt_rmsprop_config cfg = lossopt_rmsprop_defaults();
+                cfg.centered = true, cfg.momentum = 0.5;
+                st = lossopt_rmsprop_step_with_table(t, &cfg, tensors, TENSORS, step, &options, &report);
+            }
+            expect_ok(st, c->name);
+            for (size_t i = 0; i < TENSORS; i++)
+                for (int b = 0; b < 6; b++) {
+                    if (b == 4)
+                        continue; /* the grads are never written */
+                    static const char *const names[6] = {"param", "state0", "state1", "state2", "grad", "copy"};
+                    snprintf(name, sizeof name, "%s %s", c->name, names[b]);
+                    record_buffer(name, buffers[i][b], dtypes[b], sizes[i]);
+                }
+            float norm[2] = {(float)report.grad_norm,
+                             (float)(report.grad_norm - (double)(float)report.grad_norm)};
+            snprintf(name, sizeof name, "%s grad_norm", c->name);
+            record(name, norm, 2, NULL);
+        }
+        for (size_t i = 0; i < TENSORS; i++)
+            for (int b = 0; b < 6; b++)
+                free(buffers[i][b]);
+    }
+}
+
 static void run_workload(const lossopt_kernel_table *t)
 {
     run_elementwise(t);
@@ -628,6 +746,7 @@ static void run_workload(const lossopt_kernel_table *t)
     run_cross_entropy_probs(t);
     run_multi_margin(t);
     run_optimizers(t);
+    run_engine_step(t);
 }
 
 /* ---- the reference file -----------------------------------------------------
@@ -890,6 +1009,10 @@ done:
 
 static const bound *find_bound(const char *name)
 {
+    /* every engine-step output (run_engine_step) must be bit-identical */
+    static const bound engine = {"engine *", 0, 0};
+    if (strncmp(name, "engine ", 7) == 0)
+        return &engine;
     for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
         if (strcmp(bounds[i].group, name) == 0)
             return &bounds[i];
