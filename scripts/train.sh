@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/train.sh - the training demo: every loss and every optimizer of
-# lossopt on three real data sets (diabetes, breast cancer, 8x8 digits).
+# lossopt on three real data sets (diabetes, breast cancer, 8x8 digits), and
+# a bf16 mixed-precision experiment on the digits MLP.
 #   scripts/train.sh [lossopt_train options: --seed N --isa NAME --epochs N
 #                     --check all|some|none --out DIR]
 # Installs the missing build packages (as root), fetches the scikit-learn data

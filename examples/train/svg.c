@@ -18,13 +18,47 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-int svg_line_chart(const char *path, const char *title, const char *xlabel, const char *ylabel,
-                   const svg_series *s, int ns, int log_y)
+static void legend_entry(FILE *f, const svg_series *s, int k, const svg_style *st,
+                         const char *c, double x0, double T)
 {
+    double ly = T + 10 + 20 * k;
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"%g\"",
+            x0 + 12, ly, x0 + 32, ly, c, st && st->width > 3 ? st->width : 3.0);
+    if (st && st->opacity > 0) fprintf(f, " stroke-opacity=\"%g\"", st->opacity);
+    if (st && st->dash) fprintf(f, " stroke-dasharray=\"%s\"", st->dash);
+    fputs("/>\n", f);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x0 + 38, ly + 4);
+    esc(f, s[k].name);
+    fputs("</text>\n", f);
+}
+
+/* the 1-2-5 value at or below (up = 0) / at or above (up = 1) v > 0 */
+static double nice125(double v, int up)
+{
+    double d = pow(10, floor(log10(v))), m[4] = {1, 2, 5, 10};
+    if (up) {
+        for (int i = 0; i < 4; i++)
+            if (m[i] * d >= v * (1 - 1e-9)) return m[i] * d;
+        return 10 * d;
+    }
+    for (int i = 3; i >= 0; i--)
+        if (m[i] * d <= v * (1 + 1e-9)) return m[i] * d;
+    return d;
+}
+
+int svg_line_chart_ex(const char *path, const char *title, const char *xlabel,
+                      const char *ylabel, const svg_series *s, int ns, int log_y,
+                      const svg_line_opts *opt)
+{
+    static const svg_line_opts none = {0};
+    if (!opt) opt = &none;
+    const char *subtitle = opt->subtitle;
+    int tight = log_y && opt->log_tight;
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    const double W = 760, H = 440, L = 70, R = 170, T = 40, B = 50;
+    const double R = opt->legend_width > 0 ? opt->legend_width : 170, W = 590 + R,
+                 H = subtitle ? 460 : 440, L = 70, T = subtitle ? 60 : 40, B = 50;
     const double pw = W - L - R, ph = H - T - B;
     int nmax = 1;
     double lo = INFINITY, hi = -INFINITY;
@@ -39,7 +73,8 @@ int svg_line_chart(const char *path, const char *title, const char *xlabel, cons
         }
     }
     if (!(lo <= hi)) { lo = 0; hi = 1; }
-    if (log_y) { lo = floor(lo); hi = ceil(hi); }
+    if (tight && lo <= hi) { lo = log10(nice125(pow(10, lo), 0)); hi = log10(nice125(pow(10, hi), 1)); }
+    else if (log_y) { lo = floor(lo); hi = ceil(hi); }
     if (hi - lo < 1e-9) { hi = lo + 1; }
     if (!log_y) { double pad = 0.05 * (hi - lo); lo -= pad; hi += pad; if (lo > 0 && lo < pad * 3) lo = 0; }
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -49,8 +84,22 @@ int svg_line_chart(const char *path, const char *title, const char *xlabel, cons
     fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">", L + pw / 2);
     esc(f, title);
     fputs("</text>\n", f);
+    if (subtitle) {
+        fprintf(f, "<text x=\"%.0f\" y=\"42\" fill=\"#555\" text-anchor=\"middle\">", L + pw / 2);
+        esc(f, subtitle);
+        fputs("</text>\n", f);
+    }
     /* y grid and ticks */
-    if (log_y) {
+    if (tight) {
+        for (double d = pow(10, floor(lo)); d <= pow(10, hi) * (1 + 1e-9); d *= 10)
+            for (int m = 1; m <= 5; m += m == 1 ? 1 : 3) {
+                double e = log10(m * d);
+                if (e < lo - 1e-9 || e > hi + 1e-9) continue;
+                double y = T + ph * (1 - (e - lo) / (hi - lo));
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, y, L + pw, y);
+                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", L - 6, y + 4, m * d);
+            }
+    } else if (log_y) {
         for (double e = lo; e <= hi + 1e-9; e += 1) {
             double y = T + ph * (1 - (e - lo) / (hi - lo));
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, y, L + pw, y);
@@ -77,9 +126,15 @@ int svg_line_chart(const char *path, const char *title, const char *xlabel, cons
     fprintf(f, "</text>\n<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">", T + ph / 2);
     esc(f, ylabel);
     fputs(log_y ? " (log scale)</text>\n" : "</text>\n", f);
-    for (int k = 0; k < ns; k++) {
-        const char *c = COLORS[k % NCOLORS];
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", c);
+    for (int q = 0; q < ns; q++) {
+        int k = opt->draw_reversed ? ns - 1 - q : q;
+        const svg_style *st = opt->style ? &opt->style[k] : NULL;
+        const char *c = st && st->color ? st->color : COLORS[k % NCOLORS];
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%g\"", c,
+                st && st->width > 0 ? st->width : 2.0);
+        if (st && st->opacity > 0) fprintf(f, " stroke-opacity=\"%g\"", st->opacity);
+        if (st && st->dash) fprintf(f, " stroke-dasharray=\"%s\"", st->dash);
+        fputs(" points=\"", f);
         for (int i = 0; i < s[k].n; i++) {
             double v = s[k].y[i];
             if (!isfinite(v) || (log_y && v <= 0)) continue;
@@ -91,15 +146,21 @@ int svg_line_chart(const char *path, const char *title, const char *xlabel, cons
             fprintf(f, "%.1f,%.1f ", px, py);
         }
         fputs("\"/>\n", f);
-        double ly = T + 10 + 20 * k;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
-                L + pw + 12, ly, L + pw + 32, ly, c);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", L + pw + 38, ly + 4);
-        esc(f, s[k].name);
-        fputs("</text>\n", f);
+        if (!opt->draw_reversed)
+            legend_entry(f, s, k, st, c, L + pw, T);
     }
+    for (int k = 0; opt->draw_reversed && k < ns; k++) /* the legend in the given order */
+        legend_entry(f, s, k, opt->style ? &opt->style[k] : NULL,
+                     opt->style && opt->style[k].color ? opt->style[k].color
+                                                       : COLORS[k % NCOLORS], L + pw, T);
     fputs("</svg>\n", f);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+int svg_line_chart(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                   const svg_series *s, int ns, int log_y)
+{
+    return svg_line_chart_ex(path, title, xlabel, ylabel, s, ns, log_y, NULL);
 }
 
 int svg_bar_chart(const char *path, const char *title, const char *ylabel,

@@ -2,9 +2,12 @@
  *
  * Trains linear models and a 64-64-10 MLP (hand-written loops, here in the
  * example) with every lossopt loss and optimizer on three scikit-learn data
- * sets (diabetes, breast cancer, 8x8 digits), prints a summary table, writes
- * every training curve to CSV and SVG charts, and checks that the final
- * weights are bit-identical on every ISA this machine supports.
+ * sets (diabetes, breast cancer, 8x8 digits), plus a mixed-precision
+ * experiment (the digits MLP with bf16 weights rounded to nearest, bf16
+ * weights with stochastic rounding, f32 master weights with a bf16 copy, and
+ * f32, through the tensor-list lossopt_sgd_step), prints a summary table,
+ * writes every training curve to CSV and SVG charts, and checks that the
+ * final weights are bit-identical on every ISA this machine supports.
  *
  *   lossopt_train [--data DIR] [--out DIR] [--seed N] [--isa NAME]
  *                 [--epochs N] [--check all|some|none]
@@ -201,6 +204,10 @@ static const float LR_GRID[O_COUNT][3] = {
 };
 #define NLR 3
 #define BATCH 32
+/* The mixed-precision experiment: plain SGD at a rate small enough that
+ * most per-step weight updates are below half a bf16 ulp of their weight. */
+#define MIX_LR 0.005f
+#define MIX_EPOCHS 40
 
 static lossopt_status loss_eval(enum lossk L, const float *out, size_t nb, size_t k,
                                 const float *y, const int64_t *lab, float *tmp, float *loss,
@@ -250,6 +257,8 @@ typedef struct {
     const dataset *train, *test;
     float y_std;       /* regression: reports test MSE in original units */
     int check;         /* part of the cross-ISA bit-identity check       */
+    int prec;          /* enum preck: P_PLAIN = the _f32 calls, else the
+                          tensor-list step with that weight storage       */
 } run_t;
 
 typedef struct {
@@ -257,7 +266,46 @@ typedef struct {
     size_t nw;
     float *curve;      /* mean training loss per epoch                    */
     double metric;     /* test MSE (regression) or test accuracy          */
+    double no_effect;  /* mixed precision: share of the last epoch's weight
+                          updates (nonzero gradient) that left the stored
+                          param unchanged                                  */
 } result_t;
+
+/* Weight storage of a run (the mixed-precision experiment). P_PLAIN runs
+ * call the _f32 steps on one flat buffer; the others call the tensor-list
+ * step (lossopt_sgd_step / lossopt_adam_step / lossopt_rmsprop_step) with a
+ * lossopt_precision, one lossopt_tensor per layer (W1, b1, W2, b2), f32
+ * gradients and f32 optimizer state. The forward/backward pass always reads
+ * the weights a model of that precision holds: bf16 weights widened exactly
+ * to float (bf16 -> the high half of an f32), then float arithmetic. */
+enum preck {
+    P_PLAIN,      /* the main table: _f32 calls                                  */
+    P_BF16_RNE,   /* (a) bf16 weights, stores rounded to nearest, no master copy */
+    P_BF16_SR,    /* (b) bf16 weights, stochastic-rounding stores                */
+    P_MASTER,     /* (c) f32 master weights, bf16 copy read by the model         */
+    P_F32,        /* (d) f32 weights (the reference)                             */
+    P_COUNT
+};
+static const char *const MIX_LABEL[P_COUNT] = {
+    "", "(a) bf16, nearest", "(b) bf16, stochastic", "(c) f32 master + bf16 copy", "(d) f32"};
+static const char *const MIX_MODEL[P_COUNT] = {
+    "mlp-64-64-10", "mlp-64-64-10/bf16-nearest", "mlp-64-64-10/bf16-stochastic",
+    "mlp-64-64-10/f32-master+bf16-copy", "mlp-64-64-10/f32"};
+
+static uint16_t bf16_nearest(float x) /* round to nearest even; finite x */
+{
+    uint32_t b;
+    memcpy(&b, &x, 4);
+    return (uint16_t)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
+}
+
+static float bf16_widen(uint16_t h) /* exact */
+{
+    uint32_t b = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &b, 4);
+    return x;
+}
 
 static size_t nparams(int d, int h, int k)
 {
@@ -364,6 +412,49 @@ static void train(const run_t *r, result_t *res)
     } /* linear models start at 0 */
     for (int i = 0; i < n; i++) idx[i] = i;
 
+    /* Mixed precision: the buffers the tensor-list step updates. The bf16
+     * runs start from the f32 initial weights rounded to nearest; w is then
+     * the widened copy the forward/backward pass reads (refreshed after each
+     * step, so it always holds exactly the stored bf16 values). */
+    uint16_t *wb = NULL;   /* bf16 param (a, b) or the bf16 model copy (c) */
+    float *master = NULL;  /* f32 master weights (c)                       */
+    float *before = r->prec != P_PLAIN ? xcalloc(nw, sizeof *before) : NULL;
+    double n_upd = 0, n_same = 0;
+    lossopt_tensor ts[4];
+    size_t nt = 0;
+    lossopt_precision prec = {0}; /* zero: every buffer f32, round to nearest */
+    if (r->prec != P_PLAIN) {
+        if (r->prec != P_F32) {
+            wb = xcalloc(nw, sizeof *wb);
+            for (size_t i = 0; i < nw; i++) wb[i] = bf16_nearest(w[i]);
+        }
+        if (r->prec == P_MASTER) {
+            master = xcalloc(nw, sizeof *master);
+            memcpy(master, w, nw * sizeof *w);
+        }
+        if (wb)
+            for (size_t i = 0; i < nw; i++) w[i] = bf16_widen(wb[i]);
+        int bf16_param = r->prec == P_BF16_RNE || r->prec == P_BF16_SR;
+        prec.param = bf16_param ? LOSSOPT_BF16 : LOSSOPT_F32;
+        prec.grad = LOSSOPT_F32;   /* the backward pass accumulates in float */
+        prec.state = LOSSOPT_F32;  /* momentum / Adam moments, when used     */
+        prec.param_copy = r->prec == P_MASTER ? LOSSOPT_BF16 : LOSSOPT_F32;
+        prec.rounding = r->prec == P_BF16_SR ? LOSSOPT_ROUND_STOCHASTIC : LOSSOPT_ROUND_NEAREST;
+        prec.seed = r->seed;
+        /* one tensor per layer: W1, b1, W2, b2 (linear: W, b) */
+        size_t len[4] = {(size_t)d * h, (size_t)h, (size_t)h * k, (size_t)k}, off = 0;
+        if (!h) { len[0] = (size_t)d * k; len[1] = (size_t)k; }
+        for (int l = 0; l < (h ? 4 : 2); l++) {
+            ts[nt++] = (lossopt_tensor){
+                .param = bf16_param ? (void *)(wb + off) : (void *)((master ? master : w) + off),
+                .grad = g + off,
+                .state = {s1 + off, s2 + off, NULL},
+                .param_copy = r->prec == P_MASTER ? (void *)(wb + off) : NULL,
+                .n = len[l]};
+            off += len[l];
+        }
+    }
+
     lossopt_sgd_config sgd = lossopt_sgd_defaults();
     lossopt_rmsprop_config rms = lossopt_rmsprop_defaults();
     lossopt_adam_config adam = lossopt_adam_defaults();
@@ -399,11 +490,38 @@ static void train(const run_t *r, result_t *res)
             }
             step++;
             lossopt_status st;
-            switch (r->opt) {
-            case O_RMSPROP: st = lossopt_rmsprop_step_f32(w, g, s1, NULL, NULL, nw, &rms); break;
-            case O_ADAM:
-            case O_ADAMW: st = lossopt_adam_step_f32(w, g, s1, s2, NULL, nw, &adam, step); break;
-            default: st = lossopt_sgd_step_f32(w, g, sgd.momentum > 0 ? s1 : NULL, nw, &sgd, step);
+            if (r->prec == P_PLAIN) {
+                switch (r->opt) {
+                case O_RMSPROP: st = lossopt_rmsprop_step_f32(w, g, s1, NULL, NULL, nw, &rms); break;
+                case O_ADAM:
+                case O_ADAMW: st = lossopt_adam_step_f32(w, g, s1, s2, NULL, nw, &adam, step); break;
+                default:
+                    st = lossopt_sgd_step_f32(w, g, sgd.momentum > 0 ? s1 : NULL, nw, &sgd, step);
+                }
+            } else {
+                /* the stored param before the step, to count updates that
+                 * changed nothing (last epoch only) */
+                const void *pw = prec.param == LOSSOPT_BF16 ? (const void *)wb
+                                 : master               ? (const void *)master
+                                                        : (const void *)w;
+                size_t pb = prec.param == LOSSOPT_BF16 ? 2 : 4;
+                if (e == r->epochs - 1) memcpy(before, pw, nw * pb);
+                lossopt_step_options so = {.precision = &prec};
+                switch (r->opt) {
+                case O_RMSPROP: st = lossopt_rmsprop_step(&rms, ts, nt, step, &so, NULL); break;
+                case O_ADAM:
+                case O_ADAMW: st = lossopt_adam_step(&adam, ts, nt, step, &so, NULL); break;
+                default: st = lossopt_sgd_step(&sgd, ts, nt, step, &so, NULL);
+                }
+                if (e == r->epochs - 1)
+                    for (size_t i = 0; i < nw; i++)
+                        if (g[i] != 0) {
+                            n_upd++;
+                            n_same += !memcmp((const char *)pw + i * pb,
+                                              (const char *)before + i * pb, pb);
+                        }
+                if (wb) /* what the bf16 model reads next: the stored bf16, widened */
+                    for (size_t i = 0; i < nw; i++) w[i] = bf16_widen(wb[i]);
             }
             check_status(st, OPT_NAME[r->opt], r);
         }
@@ -428,8 +546,17 @@ static void train(const run_t *r, result_t *res)
         }
     }
     res->metric = acc / te->n;
+    res->no_effect = n_upd > 0 ? n_same / n_upd : 0;
+    free(before);
+    /* the optimizer's param (for the cross-ISA check): f32 master in (c),
+     * the stored bf16 weights (widened, exact) in (a) and (b) */
+    if (master) {
+        free(w);
+        w = master;
+    }
     res->w = w;
     res->nw = nw;
+    free(wb);
     free(g); free(s1); free(s2); free(hid); free(out); free(dout);
     free(yb); free(tmp); free(lb); free(dh); free(idx);
 }
@@ -502,12 +629,15 @@ static void usage(FILE *f)
                "                     [--epochs N] [--check all|some|none]\n"
                "  --data DIR   uncompressed scikit-learn CSVs (default build/train-data)\n"
                "  --out DIR    CSV and SVG output (default out/train)\n"
-               "  --seed N     split, initialisation, batch order and outliers (default 1)\n"
+               "  --seed N     split, initialisation, batch order, outliers and the\n"
+               "               stochastic-rounding stream (default 1)\n"
                "  --isa NAME   force scalar|avx2|avx512|neon for the main run\n"
-               "  --epochs N   digits epochs (default 20)\n"
+               "  --epochs N   epochs of the digits optimizer table (default 20; the\n"
+               "               mixed-precision runs always train %d)\n"
                "  --check      which runs are repeated on every supported ISA and compared\n"
                "               bit for bit (default some: all regression and binary runs,\n"
-               "               and the digits MLP at each optimizer's selected rate)\n");
+               "               the digits MLP at each optimizer's selected rate, and the\n"
+               "               four mixed-precision runs)\n", MIX_EPOCHS);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -571,18 +701,18 @@ int main(int argc, char **argv)
     }
 
     /* ---- the plan: every run ------------------------------------------------ */
-    enum { NREG = 8, NBIN = 4, NDIG = 2 * 3 * O_COUNT * NLR };
-    run_t runs[NREG + NBIN + NDIG];
+    enum { NREG = 8, NBIN = 4, NDIG = 2 * 3 * O_COUNT * NLR, NMIX = 4 };
+    run_t runs[NREG + NBIN + NDIG + NMIX];
     int nr = 0;
     for (int o = 0; o < 2; o++)
         for (int l = L_MSE; l <= L_SMOOTH_L1; l++)
             runs[nr++] = (run_t){"diabetes", o ? "linear/outliers" : "linear/clean", 10, 0, 1,
                                  (enum lossk)l, O_ADAM, 0.05f, 1 << 30, 300, seed,
-                                 o ? &dia_out : &dia.train, &dia.test, dia.y_std, 1};
+                                 o ? &dia_out : &dia.train, &dia.test, dia.y_std, 1, P_PLAIN};
     for (int l = L_BCE_LOGITS; l <= L_SQ_HINGE; l++)
         runs[nr++] = (run_t){"breast_cancer", l <= L_BCE ? "logistic" : "linear-svm", 30, 0, 1,
                              (enum lossk)l, O_ADAM, 0.01f, BATCH, 40, seed, &bc.train, &bc.test,
-                             1, 1};
+                             1, 1, P_PLAIN};
     int dig0 = nr;
     for (int m = 0; m < 2; m++)
         for (int l = L_CE; l <= L_MULTI_MARGIN; l++)
@@ -591,7 +721,14 @@ int main(int argc, char **argv)
                     runs[nr++] = (run_t){"digits", m ? "mlp-64-64-10" : "softmax", 64, m ? 64 : 0,
                                          10, (enum lossk)l, (enum optk)o, LR_GRID[o][g],
                                          o == O_GD ? 1 << 30 : BATCH, epochs, seed, &dig.train,
-                                         &dig.test, 1, !strcmp(check, "all")};
+                                         &dig.test, 1, !strcmp(check, "all"), P_PLAIN};
+    /* mixed precision: the digits MLP, cross-entropy, plain SGD at a small
+     * rate, the same data, init and batch order; (a)-(d) of enum preck */
+    int mix0 = nr;
+    for (int p = P_BF16_RNE; p <= P_F32; p++)
+        runs[nr++] = (run_t){"digits-mixed", MIX_MODEL[p], 64, 64, 10, L_CE, O_SGD, MIX_LR,
+                             BATCH, MIX_EPOCHS, seed, &dig.train, &dig.test, 1,
+                             strcmp(check, "none") != 0, p};
     result_t *res = xcalloc((size_t)nr, sizeof *res);
     for (int i = 0; i < nr; i++) train(&runs[i], &res[i]);
     double t_main = now() - t0;
@@ -633,7 +770,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nr; i++) {
         const run_t *r = &runs[i];
         int selected = 1;
-        if (i >= dig0) {
+        if (i >= dig0 && i < mix0) {
             int q = (i - dig0) / NLR, m = q / (3 * O_COUNT), l = (q / O_COUNT) % 3, o = q % O_COUNT;
             selected = sel[m][l][o] == i;
         }
@@ -666,6 +803,29 @@ int main(int argc, char **argv)
             if (svg_line_chart(path, title, "epoch", "mean training loss", s, O_COUNT, 1))
                 fprintf(stderr, "lossopt_train: cannot write %s\n", path);
         }
+    {
+        svg_series s[NMIX];
+        char names[NMIX][80], sub[200];
+        for (int i = 0; i < NMIX; i++) {
+            const run_t *r = &runs[mix0 + i];
+            snprintf(names[i], sizeof names[i], "%s: %.1f%%", MIX_LABEL[r->prec],
+                     100 * res[mix0 + i].metric);
+            s[i] = (svg_series){names[i], res[mix0 + i].curve, r->epochs};
+        }
+        snprintf(sub, sizeof sub, "plain SGD lr %g, batch %d, f32 grads, same init and batches; "
+                 "legend: final test accuracy", runs[mix0].lr, BATCH);
+        /* (d), the reference, as a wide translucent band drawn first; (b) dashed
+         * over (c), so runs that coincide stay visible */
+        const svg_style style[NMIX] = {{"#1f77b4", 2, 0, NULL},
+                                       {"#ff7f0e", 2, 0, "7 5"},
+                                       {"#2ca02c", 2, 0, NULL},
+                                       {"#d62728", 8, 0.3f, NULL}};
+        const svg_line_opts o = {sub, 250, 1, style, 1};
+        snprintf(path, sizeof path, "%s/digits_mlp_mixed_precision.svg", outdir);
+        if (svg_line_chart_ex(path, "digits MLP 64-64-10: training loss, bf16 vs f32 weights",
+                              "epoch", "mean training loss (cross-entropy)", s, NMIX, 1, &o))
+            fprintf(stderr, "lossopt_train: cannot write %s\n", path);
+    }
     {
         svg_bar_group g[4];
         for (int l = 0; l < 4; l++)
@@ -726,6 +886,19 @@ int main(int argc, char **argv)
                 printf(" %.1f @%s |", 100 * res[i].metric, lr);
             }
         printf("\n");
+    }
+    printf("\nMixed precision: digits MLP 64-64-10, cross-entropy, plain SGD lr %g, batch %d, "
+           "%d epochs, the same\ninit and batch order; lossopt_sgd_step, f32 grads. Last "
+           "column: share of the last epoch's\nweight updates (nonzero gradient) that left the "
+           "stored param unchanged:\n\n", runs[mix0].lr, BATCH, runs[mix0].epochs);
+    printf("| run | param (rounding) | model reads | final train loss | test accuracy | "
+           "no-op updates |\n|---|---|---|---:|---:|---:|\n");
+    for (int i = mix0; i < mix0 + NMIX; i++) {
+        int p = runs[i].prec;
+        printf("| %s | %s | %s | %.4f | %.1f%% | %.1f%% |\n", MIX_LABEL[p],
+               p == P_BF16_RNE ? "bf16 (nearest)" : p == P_BF16_SR ? "bf16 (stochastic)" : "f32",
+               p == P_MASTER ? "bf16 copy" : p == P_F32 ? "f32 param" : "bf16 param",
+               final_loss(&res[i], &runs[i]), 100 * res[i].metric, 100 * res[i].no_effect);
     }
     printf("\n%d training runs in %.1f s. Curves: %s/curves.csv, results: %s/results.csv, "
            "charts: %s/*.svg\n", nr, t_main, outdir, outdir, outdir);

@@ -36,6 +36,28 @@ typedef struct {
 
 int svg_line_chart(const char *path, const char *title, const char *xlabel, const char *ylabel,
                    const svg_series *s, int ns, int log_y);
+/* Per-series line style for svg_line_chart_ex (zero fields: the default). */
+typedef struct {
+    const char *color;   /* NULL: the palette colour of the series' index  */
+    float width;         /* 0: 2 px                                         */
+    float opacity;       /* 0: opaque                                       */
+    const char *dash;    /* SVG stroke-dasharray, e.g. "6 4"; NULL: solid   */
+} svg_style;
+
+typedef struct {         /* zero-init: svg_line_chart's layout              */
+    const char *subtitle;      /* a second title line, or NULL              */
+    int legend_width;          /* pixels; 0: 170                            */
+    int log_tight;             /* log_y: axis from the 1-2-5 values around
+                                  the data, ticks at 1, 2, 5 x 10^k (instead
+                                  of whole decades)                         */
+    const svg_style *style;    /* ns entries, or NULL                       */
+    int draw_reversed;         /* draw the last series first (underneath);
+                                  the legend keeps the given order          */
+} svg_line_opts;
+
+int svg_line_chart_ex(const char *path, const char *title, const char *xlabel,
+                      const char *ylabel, const svg_series *s, int ns, int log_y,
+                      const svg_line_opts *opt);
 
 typedef struct {
     const char *group;      /* x-axis group label            */
