@@ -231,9 +231,8 @@ static void step_range(const step_context *x, size_t i, size_t begin, size_t end
                               .stochastic = stochastic};
     s.dtype[LOSSOPT_BUFFER_PARAM] = x->precision.param;
     s.dtype[LOSSOPT_BUFFER_GRAD] = x->precision.grad;
-    for (int k = 0; k < 3; k++)
-        s.dtype[LOSSOPT_BUFFER_STATE0 + k] =
-            (x->o->states_used >> k) & 1 ? x->precision.state : LOSSOPT_F32;
+    for (int k = 0; k < 3; k++) /* unused ones too: one layout per call (opt_step_io.h) */
+        s.dtype[LOSSOPT_BUFFER_STATE0 + k] = x->precision.state;
     s.dtype[LOSSOPT_BUFFER_COPY] = tensor->param_copy != NULL ? x->precision.param_copy : LOSSOPT_F32;
 
     while (begin < end) {

@@ -79,7 +79,8 @@ enum {
 
 typedef struct lossopt_step_segment {
     void *buffer[LOSSOPT_BUFFER_COUNT];     /* NULL: unused (state, copy)            */
-    lossopt_dtype dtype[LOSSOPT_BUFFER_COUNT];
+    lossopt_dtype dtype[LOSSOPT_BUFFER_COUNT]; /* every state the call's state dtype,
+                                               used or not                          */
     size_t n;
     bool stochastic;                        /* bf16 stores of param/state round
                                                stochastically                       */
@@ -90,12 +91,12 @@ typedef struct lossopt_step_segment {
     float multiplier;
 } lossopt_step_segment;
 
-/* Whether a segment is the plain f32 case (every buffer f32, no multiplier,
- * no copy): the segment kernels then run the _f32 loop itself. */
+/* Whether a segment is the plain f32 case (every buffer it uses f32, no
+ * multiplier, no copy): the segment kernels then run the _f32 loop itself. */
 static inline bool lossopt_segment_is_plain_f32(const lossopt_step_segment *s)
 {
     for (int b = 0; b < LOSSOPT_BUFFER_COUNT; b++)
-        if (s->dtype[b] != LOSSOPT_F32)
+        if (s->buffer[b] != NULL && s->dtype[b] != LOSSOPT_F32)
             return false;
     return !s->use_multiplier && s->buffer[LOSSOPT_BUFFER_COPY] == NULL;
 }

@@ -28,7 +28,7 @@ typedef struct adam_vectors {
 } adam_vectors;
 
 LOSSOPT_ALWAYS_INLINE void adam_block(const step_io *io, size_t offset, size_t count,
-                                      const adam_vectors *k, unsigned options, int mode)
+                                      const adam_vectors *k, unsigned options, unsigned mode)
 {
     vfloat p = step_load(io, LOSSOPT_BUFFER_PARAM, offset, count, mode);
     vfloat g = step_load_grad(io, offset, count, mode);
@@ -56,7 +56,7 @@ LOSSOPT_ALWAYS_INLINE void adam_block(const step_io *io, size_t offset, size_t c
 }
 
 LOSSOPT_ALWAYS_INLINE void adam_run(const step_io *io, size_t n, const adam_vectors *k,
-                                    unsigned options, int mode)
+                                    unsigned options, unsigned mode)
 {
 #define ADAM_BLOCK(offset, count) adam_block(io, (offset), (count), k, options, mode)
     VEC_FOR_EACH_BLOCK(n, ADAM_BLOCK);
@@ -66,7 +66,7 @@ LOSSOPT_ALWAYS_INLINE void adam_run(const step_io *io, size_t n, const adam_vect
 /* Runs every vector of io in the given mode; the all-f32 mode specialised
  * on the options (each combination its own branch-free loop). */
 LOSSOPT_ALWAYS_INLINE void adam_all(const step_io *io, size_t n, const lossopt_adam_coefficients *c,
-                                    int mode)
+                                    unsigned mode)
 {
     /* Broadcast into locals: *c may alias the float buffers (see opt_sgd.c). */
     const adam_vectors k = {
@@ -83,8 +83,8 @@ LOSSOPT_ALWAYS_INLINE void adam_all(const step_io *io, size_t n, const lossopt_a
     if (mode == STEP_IO_F32) {
         VEC_SPECIALIZE_OPTIONS(options, ADAM_RUN);
     } else {
-        /* one loop that tests the options: 32 copies of the mixed loop cost
-         * minutes of compile time and 300 KB of code per ISA */
+        /* the mixed modes test the options per vector: 32 copies of each
+         * mixed loop cost minutes of compile time and 300 KB of code per ISA */
         ADAM_RUN(options);
     }
 #undef ADAM_RUN
@@ -101,8 +101,7 @@ void KERNEL_NAME(adam_step_f32)(float *param, const float *grad, float *exp_avg,
 void KERNEL_NAME(adam_segment)(const lossopt_step_segment *s, const lossopt_adam_coefficients *c)
 {
     const step_io io = step_io_for(s);
-    if (lossopt_segment_is_plain_f32(s))
-        adam_all(&io, s->n, c, STEP_IO_F32);
-    else
-        adam_all(&io, s->n, c, STEP_IO_MIXED);
+#define ADAM_SEGMENT(mode) adam_all(&io, s->n, c, (mode))
+    STEP_IO_SPECIALIZE(s, ADAM_SEGMENT);
+#undef ADAM_SEGMENT
 }

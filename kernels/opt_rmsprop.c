@@ -28,7 +28,7 @@ typedef struct rmsprop_vectors {
 } rmsprop_vectors;
 
 LOSSOPT_ALWAYS_INLINE void rmsprop_block(const step_io *io, size_t offset, size_t count,
-                                         const rmsprop_vectors *k, unsigned options, int mode)
+                                         const rmsprop_vectors *k, unsigned options, unsigned mode)
 {
     vfloat p = step_load(io, LOSSOPT_BUFFER_PARAM, offset, count, mode);
     vfloat g = step_load_grad(io, offset, count, mode);
@@ -59,7 +59,7 @@ LOSSOPT_ALWAYS_INLINE void rmsprop_block(const step_io *io, size_t offset, size_
 }
 
 LOSSOPT_ALWAYS_INLINE void rmsprop_run(const step_io *io, size_t n, const rmsprop_vectors *k,
-                                       unsigned options, int mode)
+                                       unsigned options, unsigned mode)
 {
 #define RMSPROP_BLOCK(offset, count) rmsprop_block(io, (offset), (count), k, options, mode)
     VEC_FOR_EACH_BLOCK(n, RMSPROP_BLOCK);
@@ -69,7 +69,7 @@ LOSSOPT_ALWAYS_INLINE void rmsprop_run(const step_io *io, size_t n, const rmspro
 /* Runs every vector of io in the given mode; the all-f32 mode specialised
  * on the options (each combination its own branch-free loop). */
 LOSSOPT_ALWAYS_INLINE void rmsprop_all(const step_io *io, size_t n,
-                                       const lossopt_rmsprop_coefficients *c, int mode)
+                                       const lossopt_rmsprop_coefficients *c, unsigned mode)
 {
     /* Broadcast into locals: *c may alias the float buffers (see opt_sgd.c). */
     const rmsprop_vectors k = {vec_set1(c->negative_lr),     vec_set1(c->alpha),
@@ -85,8 +85,8 @@ LOSSOPT_ALWAYS_INLINE void rmsprop_all(const step_io *io, size_t n,
     if (mode == STEP_IO_F32) {
         VEC_SPECIALIZE_OPTIONS(options, RMSPROP_RUN);
     } else {
-        /* one loop that tests the options: 32 copies of the mixed loop cost
-         * minutes of compile time and 300 KB of code per ISA */
+        /* the mixed modes test the options per vector: 32 copies of each
+         * mixed loop cost minutes of compile time and 300 KB of code per ISA */
         RMSPROP_RUN(options);
     }
 #undef RMSPROP_RUN
@@ -104,8 +104,7 @@ void KERNEL_NAME(rmsprop_segment)(const lossopt_step_segment *s,
                                   const lossopt_rmsprop_coefficients *c)
 {
     const step_io io = step_io_for(s);
-    if (lossopt_segment_is_plain_f32(s))
-        rmsprop_all(&io, s->n, c, STEP_IO_F32);
-    else
-        rmsprop_all(&io, s->n, c, STEP_IO_MIXED);
+#define RMSPROP_SEGMENT(mode) rmsprop_all(&io, s->n, c, (mode))
+    STEP_IO_SPECIALIZE(s, RMSPROP_SEGMENT);
+#undef RMSPROP_SEGMENT
 }

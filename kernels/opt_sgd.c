@@ -27,7 +27,7 @@ typedef struct sgd_vectors {
 } sgd_vectors;
 
 LOSSOPT_ALWAYS_INLINE void sgd_block(const step_io *io, size_t offset, size_t count,
-                                     const sgd_vectors *k, unsigned options, int mode)
+                                     const sgd_vectors *k, unsigned options, unsigned mode)
 {
     vfloat p = step_load(io, LOSSOPT_BUFFER_PARAM, offset, count, mode);
     vfloat g = step_load_grad(io, offset, count, mode);
@@ -47,7 +47,7 @@ LOSSOPT_ALWAYS_INLINE void sgd_block(const step_io *io, size_t offset, size_t co
 }
 
 LOSSOPT_ALWAYS_INLINE void sgd_run(const step_io *io, size_t n, const sgd_vectors *k,
-                                   unsigned options, int mode)
+                                   unsigned options, unsigned mode)
 {
 #define SGD_BLOCK(offset, count) sgd_block(io, (offset), (count), k, options, mode)
     VEC_FOR_EACH_BLOCK(n, SGD_BLOCK);
@@ -57,7 +57,7 @@ LOSSOPT_ALWAYS_INLINE void sgd_run(const step_io *io, size_t n, const sgd_vector
 /* Runs every vector of io in the given mode; the all-f32 mode specialised
  * on the options (each combination its own branch-free loop). */
 LOSSOPT_ALWAYS_INLINE void sgd_all(const step_io *io, size_t n, const lossopt_sgd_coefficients *c,
-                                   int mode)
+                                   unsigned mode)
 {
     /* Broadcast into locals: the loop stores through float pointers, which C
      * lets alias the floats of *c, so reading *c inside it would reload and
@@ -73,8 +73,8 @@ LOSSOPT_ALWAYS_INLINE void sgd_all(const step_io *io, size_t n, const lossopt_sg
     if (mode == STEP_IO_F32) {
         VEC_SPECIALIZE_OPTIONS(options, SGD_RUN);
     } else {
-        /* one loop that tests the options: 32 copies of the mixed loop cost
-         * minutes of compile time and 300 KB of code per ISA */
+        /* the mixed modes test the options per vector: 32 copies of each
+         * mixed loop cost minutes of compile time and 300 KB of code per ISA */
         SGD_RUN(options);
     }
 #undef SGD_RUN
@@ -90,8 +90,7 @@ void KERNEL_NAME(sgd_step_f32)(float *param, const float *grad, float *momentum_
 void KERNEL_NAME(sgd_segment)(const lossopt_step_segment *s, const lossopt_sgd_coefficients *c)
 {
     const step_io io = step_io_for(s);
-    if (lossopt_segment_is_plain_f32(s))
-        sgd_all(&io, s->n, c, STEP_IO_F32);
-    else
-        sgd_all(&io, s->n, c, STEP_IO_MIXED);
+#define SGD_SEGMENT(mode) sgd_all(&io, s->n, c, (mode))
+    STEP_IO_SPECIALIZE(s, SGD_SEGMENT);
+#undef SGD_SEGMENT
 }

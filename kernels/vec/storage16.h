@@ -18,28 +18,40 @@ LOSSOPT_ALWAYS_INLINE vfloat vec_bf16_widen(vhalf h)
     return vec_from_u32(vec_u32_shl(vec_half_widen(h), 16));
 }
 
-/* NaN keeps its sign and high payload bits, made quiet (bit 6 of the bf16). */
+/* Rounding to bf16 gives the stored value as an f32 bit pattern whose low
+ * half is 0: the update continues with vec_from_u32 of it at once, and only
+ * the store narrows it (no narrow-then-widen in the dependency chain). */
+
+/* NaN keeps its sign and high payload bits, made quiet (bit 22 of the f32,
+ * bit 6 of the bf16). */
 LOSSOPT_ALWAYS_INLINE vuint vec_bf16_nan_bits(vuint bits)
 {
-    return vec_u32_or(vec_u32_shr(bits, 16), vec_u32_set1(0x0040u));
+    return vec_u32_and(vec_u32_or(bits, vec_u32_set1(0x00400000u)), vec_u32_set1(0xFFFF0000u));
 }
 
-/* f32 -> bf16, round to nearest even: add 0x7FFF plus the lowest kept bit and
- * cut (a carry into the exponent is the correct rounding up, to inf too). */
-LOSSOPT_ALWAYS_INLINE vhalf vec_bf16_narrow_nearest(vfloat x)
+/* Round to nearest even: add 0x7FFF plus the lowest kept bit and cut (a
+ * carry into the exponent is the correct rounding up, to inf too). */
+LOSSOPT_ALWAYS_INLINE vuint vec_bf16_round_nearest(vfloat x)
 {
     vuint bits = vec_as_u32(x);
     vuint lowest_kept = vec_u32_and(vec_u32_shr(bits, 16), vec_u32_set1(1u));
-    vuint rounded = vec_u32_shr(vec_u32_add(bits, vec_u32_add(vec_u32_set1(0x7FFFu), lowest_kept)), 16);
-    return vec_half_narrow(vec_u32_select(vec_isnan(x), vec_bf16_nan_bits(bits), rounded));
+    vuint rounded = vec_u32_and(vec_u32_add(bits, vec_u32_add(vec_u32_set1(0x7FFFu), lowest_kept)),
+                                vec_u32_set1(0xFFFF0000u));
+    return vec_u32_select(vec_isnan(x), vec_bf16_nan_bits(bits), rounded);
 }
 
-/* f32 -> bf16, stochastic: add 16 random bits below the cut and cut. */
-LOSSOPT_ALWAYS_INLINE vhalf vec_bf16_narrow_stochastic(vfloat x, vuint random16)
+/* Stochastic: add 16 random bits below the cut and cut. */
+LOSSOPT_ALWAYS_INLINE vuint vec_bf16_round_stochastic(vfloat x, vuint random16)
 {
     vuint bits = vec_as_u32(x);
-    vuint rounded = vec_u32_shr(vec_u32_add(bits, random16), 16);
-    return vec_half_narrow(vec_u32_select(vec_isnan(x), vec_bf16_nan_bits(bits), rounded));
+    vuint rounded = vec_u32_and(vec_u32_add(bits, random16), vec_u32_set1(0xFFFF0000u));
+    return vec_u32_select(vec_isnan(x), vec_bf16_nan_bits(bits), rounded);
+}
+
+/* The 16-bit values of rounded patterns (low halves 0). */
+LOSSOPT_ALWAYS_INLINE vhalf vec_bf16_narrow(vuint rounded)
+{
+    return vec_half_narrow(vec_u32_shr(rounded, 16));
 }
 
 /* MurmurHash3's fmix32 per lane (kernels/stochastic_rounding.h). */
