@@ -1,4 +1,4 @@
-// bench/bench_common.h - what bench_optimizers.cc and bench_losses.cc share:
+// bench/bench_common.h - what the bench_*.cc files share:
 // page-aligned buffers, the variant list, the counters, the run options
 // (quick or full sweep) and the per-size run settings.
 #ifndef LOSSOPT_BENCH_COMMON_H
@@ -109,6 +109,14 @@ inline void configure(benchmark::internal::Benchmark *b, size_t n)
 void register_optimizers();   // bench_optimizers.cc
 void register_losses();       // bench_losses.cc
 void register_rowwise_losses(); // bench_rowwise.cc
+void register_engine_step();   // bench_engine_step.cc
+
+
+// The optimizer benchmarks' value domains (bench_optimizers.cc): a table of
+// kFillTable values per kind, tiled over the buffers.
+enum class Fill { param, grad, first_moment, square_avg };
+constexpr size_t kFillTable = 1u << 16;
+const std::vector<float> &fill_table(Fill kind);
 
 }  // namespace lossopt_bench
 

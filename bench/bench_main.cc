@@ -1,7 +1,7 @@
 // bench/bench_main.cc - the benchmark binary's entry point: its own options,
 // the CPU context, and the registration of every benchmark family
-// (bench_optimizers.cc, bench_losses.cc, bench_rowwise.cc), before Google
-// Benchmark runs them.
+// (bench_optimizers.cc, bench_losses.cc, bench_rowwise.cc,
+// bench_engine_step.cc), before Google Benchmark runs them.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -59,6 +59,7 @@ int main(int argc, char **argv)
     register_optimizers();
     register_losses();
     register_rowwise_losses();
+    register_engine_step();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 1;

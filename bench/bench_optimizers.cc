@@ -32,16 +32,9 @@
 
 namespace lossopt_bench {
 
-namespace {
-
-// ---- buffers -----------------------------------------------------------------
-
-enum class Fill { param, grad, first_moment, square_avg };
-
-// 64 Ki values per kind from a fixed-seed xorshift, tiled over the buffer
-// (with a per-buffer offset), so filling 16 M floats costs a copy, not RNG.
-constexpr size_t kTable = 1u << 16;
-
+// The value domains of the optimizer benchmarks (bench_common.h): 64 Ki
+// values per kind from a fixed-seed xorshift, tiled over the buffers (with a
+// per-buffer offset), so filling 16 M floats costs a copy, not RNG.
 const std::vector<float> &fill_table(Fill kind)
 {
     static std::vector<float> tables[4];
@@ -53,7 +46,7 @@ const std::vector<float> &fill_table(Fill kind)
         s ^= s << 13; s ^= s >> 7; s ^= s << 17;
         return static_cast<float>(s >> 40) * (1.0f / 16777216.0f);
     };
-    t.resize(kTable);
+    t.resize(kFillTable);
     for (float &x : t) {
         float sign = uniform() < 0.5f ? -1.0f : 1.0f;
         switch (kind) {
@@ -74,12 +67,16 @@ const std::vector<float> &fill_table(Fill kind)
     return t;
 }
 
+namespace {
+
+// ---- buffers -----------------------------------------------------------------
+
 Buffer make_buffer(size_t n, Fill kind, size_t offset)
 {
     Buffer b = allocate(n);
     const std::vector<float> &t = fill_table(kind);
     for (size_t i = 0; i < n; i++)
-        b[i] = t[(i + offset * 7919) & (kTable - 1)];
+        b[i] = t[(i + offset * 7919) & (kFillTable - 1)];
     return b;
 }
 

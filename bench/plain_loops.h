@@ -52,6 +52,18 @@ PLAIN_DECLARE_ALL(native_noerrno) /* only with -DLOSSOPT_BENCH_PLAIN_NOERRNO=ON 
 void bench_stream_copy(float *a, const float *b, size_t n);
 void bench_stream_triad(float *a, const float *b, const float *c, float s, size_t n);
 
+/* The engine step's same-byte references (stream.c; bench_engine_step.cc):
+ * adam_f32 28 B/element (p, m, v f32 in place, g f32 read), adam_mixed 28
+ * (p, m, v f32 in place, g bf16 read, bf16 copy written), adam_bf16 14 (p,
+ * m, v bf16 in place, g bf16 read), read_f32 4 and read_bf16 2 (read only).
+ * bf16 buffers are uint16_t bit patterns. */
+void bench_stream_adam_f32(float *p, const float *g, float *m, float *v, size_t n);
+void bench_stream_adam_mixed(float *p, const uint16_t *g, float *m, float *v, uint16_t *copy,
+                             size_t n);
+void bench_stream_adam_bf16(uint16_t *p, const uint16_t *g, uint16_t *m, uint16_t *v, size_t n);
+uint32_t bench_stream_read_f32(const float *g, size_t n);
+uint32_t bench_stream_read_bf16(const uint16_t *g, size_t n);
+
 /* The floor of the transcendental losses (sleef_exp.c, x86-64 only, compiled
  * -mavx2 -mfma): out[i] = Sleef_expf8_u10avx2(in[i]), 8 bytes/element.
  * bench_sleef_exp_supported() says whether this CPU runs AVX2+FMA. */

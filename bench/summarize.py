@@ -34,6 +34,15 @@ of bench/torch_compare.py (variant "torch"). Columns, per kernel and size:
                pass over the same rows x classes logits (SPEC: cross_entropy
                <= 1.5; ns/elem of the same element count, so a ratio of times)
 Only ratios within one run mean anything on a shared machine.
+
+The engine step's rows (bench_engine_step.cc, names step_*/<variant>/<tensors>x
+<elements> and the references step_stream_*/<variant>/<n>; torch_compare.py's
+step_list_adam_f32/torch/1000x4096) get their own tables: per row ns/elem,
+GB/s and "% stream", its GB/s over the same-run stream of the same bytes and
+access pattern (the references move exactly the row's bytes per element, so
+this is also the stream's time over the row's time). The 0.2 targets of
+SPEC.md section 3 are checked in a table of their own (measured, bound,
+met/missed; "info" rows carry no target).
 """
 import argparse
 import json
@@ -283,6 +292,198 @@ def targets(r, have_torch):
     return out
 
 
+# ---- the engine step (0.2) -----------------------------------------------------
+
+ENGINE_PREFIX = "step_"
+ENGINE_KERNELS = ["step_list_adam_f32", "step_adam_f32", "step_adam_mixed", "step_adam_bf16",
+                  "step_adam_bf16_sr", "step_adam_f32_opts", "step_adam_f32_scaled",
+                  "step_adam_mixed_opts",
+                  "step_grad_stats_f32", "step_grad_stats_bf16"]
+ENGINE_STREAMS = ["step_stream_adam_f32", "step_stream_adam_mixed", "step_stream_adam_bf16",
+                  "step_stream_read_f32", "step_stream_read_bf16"]
+ENGINE_VARIANTS = ["public", "one_call", "scalar", "avx2", "avx512", "neon", "native",
+                   "threads_1", "threads_2", "torch"]
+# Each configuration's same-byte reference (bench/stream.c).
+ENGINE_STREAM_OF = {"step_adam_f32": "step_stream_adam_f32",
+                    "step_adam_mixed": "step_stream_adam_mixed",
+                    "step_adam_bf16": "step_stream_adam_bf16",
+                    "step_adam_bf16_sr": "step_stream_adam_bf16",
+                    "step_grad_stats_f32": "step_stream_read_f32",
+                    "step_grad_stats_bf16": "step_stream_read_bf16"}
+ENGINE_DESCRIPTION = {
+    "step_list_adam_f32": "Adam, all f32, no options (28 B)",
+    "step_adam_f32": "Adam, all f32 (28 B)",
+    "step_adam_mixed": "Adam, bf16 grad + f32 param/states + bf16 copy (28 B)",
+    "step_adam_bf16": "Adam, all bf16, round to nearest (14 B)",
+    "step_adam_bf16_sr": "Adam, all bf16, stochastic rounding (14 B)",
+    "step_adam_f32_opts": "step_adam_f32 + loss_scale, max_grad_norm (clipping), "
+                          "skip_nonfinite (32 B)",
+    "step_adam_f32_scaled": "step_adam_f32 + loss_scale alone: the multiplied step, no "
+                            "statistics pass (28 B)",
+    "step_adam_mixed_opts": "step_adam_mixed + the same options (30 B)",
+    "step_grad_stats_f32": "lossopt_grad_stats, f32 grads (4 B)",
+    "step_grad_stats_bf16": "lossopt_grad_stats, bf16 grads (2 B)",
+    "step_stream_adam_f32": "f32 p, m, v in place + f32 g read (28 B)",
+    "step_stream_adam_mixed": "f32 p, m, v in place + bf16 g read + bf16 copy written (28 B)",
+    "step_stream_adam_bf16": "bf16 p, m, v in place + bf16 g read (14 B)",
+    "step_stream_read_f32": "f32 read only (4 B)",
+    "step_stream_read_bf16": "bf16 read only (2 B)",
+}
+
+
+class Engine:
+    """The step_* rows: (kernel, variant) -> shape, ns/elem, GB/s, B/elem."""
+
+    def __init__(self, res):
+        self.rows = {}
+        for (kernel, variant, n), (items, byts) in res.items():
+            if kernel.startswith(ENGINE_PREFIX) and variant is not None and items:
+                self.rows[(kernel, variant)] = {"kernel": kernel, "variant": variant, "shape": n,
+                                                "ns_per_element": 1e9 / items,
+                                                "gb_per_s": byts / 1e9,
+                                                "bytes_per_element": byts / items}
+
+    def ns(self, kernel, variant):
+        row = self.rows.get((kernel, variant))
+        return row["ns_per_element"] if row else None
+
+    def stream_of(self, kernel, variant):
+        """The row's same-byte reference: same thread count, same clock."""
+        stream = ENGINE_STREAM_OF.get(kernel)
+        if stream is None or variant in ("torch", "one_call"):
+            return None
+        return self.ns(stream, variant if variant in ("threads_1", "threads_2") else "native")
+
+    def table(self, kernels):
+        out = []
+        for kernel in order({k for k, _ in self.rows if k in kernels}, kernels):
+            for variant in order({v for k, v in self.rows if k == kernel}, ENGINE_VARIANTS):
+                row = dict(self.rows[(kernel, variant)])
+                stream = self.stream_of(kernel, variant)
+                row["pct_stream"] = 100 * stream / row["ns_per_element"] if stream else None
+                out.append(row)
+        return out
+
+
+def shape_name(shape):
+    if isinstance(shape, tuple):
+        return f"{shape[0]} x {shape[1]}"
+    return f"{shape} ({size_name(shape)})"
+
+
+def engine_targets(e, have_torch):
+    """SPEC.md section 3, "Targets added in 0.2", each checked on this run."""
+    out = []
+
+    def add(target, where, measured, bound, met):
+        out.append({"spec": "0.2", "target": target, "where": where, "measured": measured,
+                    "bound": bound,
+                    "status": "info" if bound == "-" else
+                              "n/a" if met is None else ("met" if met else "missed")})
+
+    def ns(kernel, variant="public"):
+        return e.ns(kernel, variant)
+
+    lst, one, torch = (ns("step_list_adam_f32"), ns("step_list_adam_f32", "one_call"),
+                       ns("step_list_adam_f32", "torch"))
+    if lst and one:
+        add("tensor list, 1000 x 4096 f32 Adam: per-element speed vs one call over 4096000",
+            "public list call vs lossopt_adam_step_f32",
+            f"{one / lst:.2f}x ({lst:.3f} vs {one:.3f} ns/elem)", ">= 0.9x", one / lst >= 0.9)
+    if lst:
+        add("tensor list, 1000 x 4096 f32 Adam vs PyTorch foreach Adam (one thread)",
+            "public list call vs torch.optim.Adam(foreach=True)",
+            f"{torch / lst:.1f}x ({lst:.3f} vs {torch:.3f} ns/elem)" if torch else
+            "no PyTorch", ">= 4.5x", (torch / lst >= 4.5) if torch else None)
+    for kernel in ("step_adam_mixed", "step_adam_f32", "step_adam_bf16", "step_adam_bf16_sr"):
+        t, st = ns(kernel), e.stream_of(kernel, "public")
+        if t and st:
+            targeted = kernel == "step_adam_mixed"
+            add(f"{ENGINE_DESCRIPTION[kernel]}, beyond cache: % of its same-run stream"
+                + ("" if targeted else " (reported, no 0.2 target)"),
+                f"256 x 65536, public vs {ENGINE_STREAM_OF[kernel]}",
+                f"{100 * st / t:.1f} % ({t:.3f} vs {st:.3f} ns/elem)",
+                ">= 90 %" if targeted else "-", st / t >= 0.90)
+    f32, bf16, sr = ns("step_adam_f32"), ns("step_adam_bf16"), ns("step_adam_bf16_sr")
+    if f32 and bf16:
+        add("all-bf16 Adam (14 B), round to nearest, beyond cache: speedup over all-f32 Adam",
+            "256 x 65536, public", f"{f32 / bf16:.2f}x ({bf16:.3f} vs {f32:.3f} ns/elem)",
+            ">= 1.8x", f32 / bf16 >= 1.8)
+    if f32 and sr:
+        add("all-bf16 Adam, stochastic rounding, beyond cache: speedup over all-f32 Adam "
+            "(reported separately)", "256 x 65536, public",
+            f"{f32 / sr:.2f}x ({sr:.3f} vs {f32:.3f} ns/elem)", "-", None)
+    for opts, plain in (("step_adam_f32_opts", "step_adam_f32"),
+                        ("step_adam_mixed_opts", "step_adam_mixed")):
+        a, b = ns(opts), ns(plain)
+        if a and b:
+            add("with unscale + clipping + skip check, beyond cache: time vs the plain step",
+                f"256 x 65536, public, {plain} {'(f32 grads)' if 'f32' in plain else '(bf16 grads)'}",
+                f"{a / b:.2f}x ({a:.3f} vs {b:.3f} ns/elem)", "<= 1.3x", a / b <= 1.3)
+    a, b, st = ns("step_adam_f32_scaled"), ns("step_adam_f32"), ns("step_grad_stats_f32")
+    if a and b:
+        add("unscale alone (loss_scale: the multiplied step, no statistics pass), beyond "
+            "cache: time vs the plain step (reported: splits the row above)",
+            "256 x 65536, public, step_adam_f32",
+            f"{a / b:.2f}x ({a:.3f} vs {b:.3f} ns/elem)"
+            + (f"; the statistics pass alone: {st / b:.2f}x the plain step" if st else ""),
+            "-", None)
+    for kernel in ("step_grad_stats_f32", "step_grad_stats_bf16"):
+        t, st = ns(kernel), e.stream_of(kernel, "public")
+        if t and st:
+            add("lossopt_grad_stats, beyond cache: % of same-run read bandwidth",
+                f"256 x 65536, public vs {ENGINE_STREAM_OF[kernel]}",
+                f"{100 * st / t:.1f} % ({t:.3f} vs {st:.3f} ns/elem)", ">= 90 %", st / t >= 0.90)
+    t2, s2 = ns("step_adam_f32", "threads_2"), e.stream_of("step_adam_f32", "threads_2")
+    if t2 and s2:
+        add("2 threads (built-in pool), beyond cache: % of a same-run 2-thread stream of the "
+            "same bytes", "step_adam_f32 256 x 65536, wall time",
+            f"{100 * s2 / t2:.1f} % ({t2:.3f} vs {s2:.3f} ns/elem)", ">= 90 %", s2 / t2 >= 0.90)
+    t1, s1 = ns("step_adam_f32", "threads_1"), e.stream_of("step_adam_f32", "threads_1")
+    if t1 and t2:
+        add("2 threads vs 1, beyond cache (reported: bandwidth-bound)",
+            "step_adam_f32 256 x 65536, wall time",
+            f"{t1 / t2:.2f}x (stream {s1 / s2:.2f}x)" if s1 and s2 else f"{t1 / t2:.2f}x",
+            "-", None)
+    l1, l2 = ns("step_list_adam_f32", "threads_1"), ns("step_list_adam_f32", "threads_2")
+    if l1 and l2:
+        add("1000 x 4096 tensors, 2 threads (built-in pool) vs 1", "f32 Adam list, wall time",
+            f"{l1 / l2:.2f}x ({l2:.3f} vs {l1:.3f} ns/elem)"
+            + (f"; the 2-thread stream gains {s1 / s2:.2f}x at 16 Mi" if s1 and s2 else ""),
+            ">= 1.5x", l1 / l2 >= 1.5)
+    return out
+
+
+def engine_markdown(e, tg):
+    lines = []
+    p = lines.append
+    p("### Engine step (0.2): tensor-list Adam, 16-bit storage, options, threads\n")
+    p("Rows: 1000 x 4096 = the tensor list (4096000 elements, one_call = one "
+      "lossopt_adam_step_f32 over 1 x 4096000); 256 x 65536 = 16 Mi elements beyond the "
+      "caches. public = the dispatched call, no pool; an ISA name = that kernel table; "
+      "threads_1 / threads_2 = no pool / lossopt_threads_create(2), wall time. % stream = "
+      "the same-run reference moving the same bytes with the same access pattern "
+      "(step_stream_*, -O3 -march=native; same thread count and clock), its time over the "
+      "row's time.\n")
+    p("| config | variant | tensors x elements | B/elem | ns/elem | GB/s | % stream |")
+    p("|---|---|---|---:|---:|---:|---:|")
+    for row in e.table(ENGINE_KERNELS):
+        p(f"| {row['kernel']} | {row['variant']} | {shape_name(row['shape'])} "
+          f"| {row['bytes_per_element']:.0f} | {row['ns_per_element']:.3f} "
+          f"| {row['gb_per_s']:.1f} | {fmt(row['pct_stream'], '.0f')} |")
+    p("")
+    p("Same-run references (bench/stream.c): " + "; ".join(
+        f"{k}: {v}" for k, v in ENGINE_DESCRIPTION.items() if k in ENGINE_STREAMS) + "\n")
+    p("| reference | variant | n | B/elem | ns/elem | GB/s |")
+    p("|---|---|---|---:|---:|---:|")
+    for row in e.table(ENGINE_STREAMS):
+        p(f"| {row['kernel']} | {row['variant']} | {shape_name(row['shape'])} "
+          f"| {row['bytes_per_element']:.0f} | {row['ns_per_element']:.3f} "
+          f"| {row['gb_per_s']:.1f} |")
+    p("")
+    return lines
+
+
 def markdown(r, ctx, torch_ctx, torch_note):
     lines = []
     p = lines.append
@@ -468,11 +669,15 @@ def main(argv):
         tdata = load(args.torch)
         torch_ctx = tdata.get("context", {})
         res.update(collect(tdata))
-    r = Results(res)
+    engine = Engine(res)
+    r = Results({k: v for k, v in res.items() if not k[0].startswith(ENGINE_PREFIX)})
     ctx = data.get("context", {})
     tg = targets(r, torch_ctx is not None)
+    etg = engine_targets(engine, torch_ctx is not None)
 
     lines = markdown(r, ctx, torch_ctx, args.torch_note)
+    if engine.rows:
+        lines += engine_markdown(engine, etg)
     lines.append("### SPEC.md section 3 targets, checked on this run\n")
     lines.append("(SPEC sets them for an AVX-512 host; \"n/a\" = not measurable here)\n")
     lines.append("| target | where | measured | status |")
@@ -483,6 +688,21 @@ def main(argv):
     missed = sum(t["status"] == "missed" for t in tg)
     lines.append(f"\n{met} met, {missed} missed, {len(tg) - met - missed} n/a. "
                  "avx512 is not measured unless the CPU has it.")
+    if etg:
+        lines.append("\n### SPEC.md section 3, targets added in 0.2 (engine step), checked on "
+                     "this run\n")
+        lines.append("(same run; ratios of ns/elem, > 1 = lossopt faster unless the bound says "
+                     "<=; \"info\" rows are reported without a target)\n")
+        lines.append("| target | where | measured | bound | status |")
+        lines.append("|---|---|---|---|---|")
+        for t in etg:
+            lines.append(f"| {t['target']} | {t['where']} | {t['measured']} | {t['bound']} "
+                         f"| {t['status']} |")
+        emet = sum(t["status"] == "met" for t in etg)
+        emissed = sum(t["status"] == "missed" for t in etg)
+        ena = sum(t["status"] == "n/a" for t in etg)
+        lines.append(f"\n0.2 targets: {emet} met, {emissed} missed, {ena} n/a "
+                     f"({sum(t['status'] == 'info' for t in etg)} info rows).")
     md = "\n".join(lines) + "\n"
 
     os.makedirs(args.out, exist_ok=True)
@@ -495,7 +715,9 @@ def main(argv):
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
         json.dump({"context": ctx, "torch_context": torch_ctx,
                    "torch_note": None if torch_ctx else args.torch_note,
-                   "stream": stream, "results": rows, "targets": tg}, f, indent=1)
+                   "stream": stream, "results": rows, "targets": tg,
+                   "engine_results": engine.table(ENGINE_KERNELS) + engine.table(ENGINE_STREAMS),
+                   "engine_targets": etg}, f, indent=1)
     chart_n = args.chart_size if args.chart_size in r.sizes else max(
         (n for n in r.sizes if n >= 1024), default=args.chart_size)
     with open(os.path.join(args.out, "speedup.svg"), "w", encoding="utf-8") as f:

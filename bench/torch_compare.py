@@ -4,7 +4,7 @@
 Usage:
     python3 bench/torch_compare.py --out torch.json [--sizes 65536,16777216]
                                    [--shapes auto|64x1000,4x32000,...]
-                                   [--min-time 0.1]
+                                   [--list 1000x4096] [--min-time 0.1]
 
 Times, with torch.set_num_threads(1):
   optimizers  torch.optim SGD (momentum 0 and 0.9), RMSprop, Adam, AdamW
@@ -22,6 +22,10 @@ Times, with torch.set_num_threads(1):
               label_smoothing=0.1 as cross_entropy_ls, F.cross_entropy with
               probability targets as cross_entropy_probs, and
               F.multi_margin_loss(p=1, margin=1) as multi_margin
+  tensor list the engine step's list row (bench_engine_step.cc, SPEC.md
+              section 3, 0.2): torch.optim.Adam(foreach=True), lr 1e-4, over
+              --list tensors x elements f32 parameters (default 1000 x 4096),
+              one optimizer.step(), as step_list_adam_f32/torch/1000x4096
 with the same inputs' domains as bench_losses.cc and bench_rowwise.cc. Writes
 JSON in Google Benchmark's shape, names <kernel>/torch/<n> and
 <kernel>/torch/<rows>x<classes>, that bench/summarize.py merges (--torch) as
@@ -67,6 +71,18 @@ def make_optimizer(name, n, gen):
     else:
         opt = torch.optim.Adam(params, lr=LR, amsgrad=True, foreach=True)
     return opt.step
+
+
+def make_list_adam(count, each, gen):
+    """torch.optim.Adam(foreach=True) over count parameters of each floats,
+    the domains of make_optimizer (bench_engine_step.cc's list row)."""
+    params = []
+    for _ in range(count):
+        p = torch.randn(each, generator=gen)
+        p.grad = ((torch.rand(each, generator=gen) * 9e-3 + 1e-3)
+                  * torch.sign(torch.randn(each, generator=gen)))
+        params.append(p)
+    return torch.optim.Adam(params, lr=LR, foreach=True).step
 
 
 def make_loss(name, n, gen):
@@ -150,6 +166,9 @@ def main():
                          "auto (default): lossopt_bench's shapes, 64x1000 and 4x32000, plus "
                          "1024x1000 and 32x32000 when --sizes is the full sweep (more than "
                          "two sizes, as scripts/bench.sh --full passes)")
+    ap.add_argument("--list", default="1000x4096",
+                    help="tensors x elements of the foreach Adam tensor-list row "
+                         "(step_list_adam_f32/torch/...); empty: skip it")
     ap.add_argument("--min-time", type=float, default=0.1)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -189,6 +208,18 @@ def main():
                 "bytes_per_element": bytes_per_element})
             print(f"{name}/torch/{rows}x{classes}: {1e9 * seconds / n:.3f} ns/elem",
                   file=sys.stderr)
+    if args.list:
+        count, each = (int(v) for v in args.list.split("x"))
+        with torch.no_grad():
+            step = make_list_adam(count, each, gen)
+        seconds = time_it(step, args.min_time)
+        n = count * each
+        out["benchmarks"].append({
+            "name": f"step_list_adam_f32/torch/{count}x{each}", "run_type": "iteration",
+            "items_per_second": n / seconds, "bytes_per_second": n * 28 / seconds,
+            "bytes_per_element": 28})
+        print(f"step_list_adam_f32/torch/{count}x{each}: {1e9 * seconds / n:.3f} ns/elem",
+              file=sys.stderr)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)
 
