@@ -325,7 +325,10 @@ static lossopt_status validate(const lossopt_kernel_table *table, const step_opt
     for (size_t i = 0; i < count; i++)
         if (t[i].n > SIZE_MAX / 4)
             return LOSSOPT_ERR_SIZE;
-    /* ARG */
+    /* ARG: the call's step first (RMSprop's coefficients ignore it, but the
+     * stochastic-rounding stream uses it) */
+    if (step < 1)
+        return LOSSOPT_ERR_ARG;
     lossopt_status status = o->coefficients(o->cfg, step, call_coefficients);
     if (status != LOSSOPT_OK)
         return status;

@@ -4,7 +4,8 @@
  * over-write faults) with a canary before the start (an under-write is
  * caught); bitwise comparison with NaN == NaN; and a trap on any mismatch.
  *
- * Header-only (static functions), included by each fuzz_*.c. */
+ * Header-only (static functions, marked unused where a target may not need
+ * them), included by each fuzz_*.c. */
 #ifndef LOSSOPT_FUZZ_COMMON_H
 #define LOSSOPT_FUZZ_COMMON_H
 
@@ -278,7 +279,7 @@ static void fuzz_slots_init(void)
 
 /* Places `bytes` bytes of src (or fill, when src is NULL) in slot i so that
  * they end at its guard page, with a canary run just before them. */
-static void *fuzz_place(int i, const void *src, size_t bytes)
+__attribute__((unused)) static void *fuzz_place(int i, const void *src, size_t bytes)
 {
     fuzz_slot *s = &fuzz_slots[i];
     if (bytes > FUZZ_SLOT_BYTES) { fprintf(stderr, "fuzz: buffer too big\n"); abort(); }
@@ -289,7 +290,7 @@ static void *fuzz_place(int i, const void *src, size_t bytes)
     return s->data;
 }
 
-static void fuzz_check_canary(int i, const char *what)
+__attribute__((unused)) static void fuzz_check_canary(int i, const char *what)
 {
     const unsigned char *c = fuzz_slots[i].data - FUZZ_CANARY_BYTES;
     for (unsigned k = 0; k < FUZZ_CANARY_BYTES; k++)
@@ -306,7 +307,8 @@ static bool fuzz_same_float(float a, float b)
 }
 
 /* Traps unless a and b (n floats) agree bitwise (NaN == NaN). */
-static void fuzz_expect_same_floats(const char *what, const float *want, const float *got, size_t n)
+__attribute__((unused)) static void fuzz_expect_same_floats(const char *what, const float *want,
+                                                            const float *got, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!fuzz_same_float(want[i], got[i]))

@@ -83,3 +83,84 @@ write(fz, "seed_ce_probs", row_seed(1, 0, 6, 17, 0, 4, 0, 9, [3, 4, 5, 5], 0))
 write(fz, "seed_ce_probs_wide", row_seed(1, 1, 1, 1000, 2, 0, 0, 9, [2, 4, 5, 5], 0))
 write(fz, "seed_margin_p1", row_seed(2, 0, 9, 5, 0, 0, 0, 9, [3, 4, 5, 5], 2))
 write(fz, "seed_margin_p2_w", row_seed(2, 1, 3, 40, 2, 0, 1, 5, [1, 4, 5, 5], 3))
+
+fz = "fuzz_engine_step"
+# The layout of fuzz/fuzz_engine_step.c: public-ISA and pool choice bytes,
+# optimizer, flags, call byte (bit 0 skip_nonfinite), the hyper selectors,
+# the step selector, loss_scale / grad_multiplier / max_grad_norm selectors
+# (< 96 off; 96 + k: 1, 1024, 65536, 0.5, 0.25, 2, 2^-24, ..., k = 15 1e-3;
+# 210 -> -1, 211 -> NaN), dtypes of param, grad, state, param_copy
+# (0 f32, 1 bf16, 2 f16, 250+ outside the enum), rounding (0 nearest, 1
+# stochastic), seed selector (< 128: 0, 1, 7, 2024, ...), grad_stats flags,
+# the finite byte (bit 0: no inf/NaN grads, bit 1: nor in the other buffers),
+# the tensor count, per tensor u16 n (0xFCxx: a big tensor, 0xFFxx: n whose
+# bytes overflow), a flags byte (bit 0 param copy; bits 1-2 own step: 1 a step
+# selector follows; bits 3-4 sr_stream: 1 one byte follows; bits 5-6
+# sr_offset: 1 near 2^32 (k, u16 d), 3 u16; bit 7 a NULL mask follows) and
+# its optional fields; then each present buffer's data (tensor by tensor:
+# param, grad, state0..2, copy), 16-bit ones followed by a conversion byte.
+F32, BF16, F16 = 0, 1, 2
+OFF = 0
+
+
+def fac(k):  # valid factor k of the table
+    return 96 + k
+
+
+def engine_seed(opt, flags, call, hypers, step_sel, factors, dtypes, rounding, seed_sel,
+                tensors, stats_flags=0, public=0, pool=0, mode=3, finite=0):
+    """tensors: list of (n_u16, tf, extra_bytes, null_mask or None)."""
+    head = bytes([public, pool, opt, flags, call]) + bytes(hypers) + bytes([step_sel])
+    head += bytes(factors) + bytes(dtypes)
+    head += bytes([rounding, seed_sel, stats_flags, finite, len(tensors)])
+    body = b""
+    param, grad, state, copy = dtypes
+    bufs = [param, grad, state, state, state, copy]
+    for i, (n, tf, extra, mask) in enumerate(tensors):
+        head += struct.pack("<H", n) + bytes([tf]) + extra
+        if tf & 0x80:
+            head += bytes([mask])
+        if n >= 0xFF00:
+            continue
+        size = n if n < 0xFC00 else None
+        if size == 0:
+            continue
+        for b, d in enumerate(bufs):
+            if b == 5 and not tf & 1:
+                continue
+            if tf & 0x80 and (mask >> b) & 1:
+                continue
+            body += floats(mode, 4000 + 10 * i + b, 40)
+            if d in (BF16, F16):
+                body += bytes([0])  # converted to nearest
+    return head + body
+
+
+adam_h = [2, 6, 8, 13, 0]  # lr 1e-3, 0.9, 0.999, 1e-8, wd 0
+write(fz, "seed_sgd_f32_lists", engine_seed(
+    0, 0, 0, [3, 6, 0, 2], 1, [OFF, OFF, OFF], [F32, F32, F32, F32], 0, 0,
+    [(37, 0, b"", None), (0, 0, b"", None), (300, 1, b"", None)], finite=1))
+write(fz, "seed_adam_bf16_grad_clip", engine_seed(
+    2, 0, 1, adam_h, 2, [fac(1), OFF, fac(3)], [F32, BF16, F32, BF16], 0, 0,
+    [(129, 1, b"", None), (7, 1, b"", None), (513, 1, b"", None)], mode=2))  # uniform: clips
+write(fz, "seed_adamw_all_bf16_sr", engine_seed(
+    2, 1 | 2, 0, [3, 6, 7, 13, 4], 1, [OFF, OFF, OFF], [BF16, BF16, BF16, F32], 1, 3,
+    [(200, 0x20 | 0x02, bytes([2]) + bytes([0]) + struct.pack("<H", 100), None),  # own step 3, offset 2^32-100
+     (64, 0x08, bytes([5]), None),                                              # sr_stream 5
+     (333, 0x60, struct.pack("<H", 7), None)]))                                # offset 7
+write(fz, "seed_rmsprop_f16_state", engine_seed(
+    1, 1, 0, [3, 7, 13, 2, 6], 0, [OFF, fac(3), OFF], [F32, F16, F16, F16], 0, 0,
+    [(77, 1, b"", None), (256, 0, b"", None), (1, 1, b"", None)], finite=3))
+write(fz, "seed_sgd_big_tensor_sr", engine_seed(
+    0, 1, 0, [3, 6, 0, 0], 2, [fac(2), OFF, fac(0)], [BF16, F32, BF16, F16], 1, 4,
+    [(0xFC06, 0x20, bytes([0]) + struct.pack("<H", 5000), None), (600, 1, b"", None)], pool=2,
+    mode=2))  # 2^17 + 1 elements from 2^32 - 5000 on; uniform data: the step runs
+write(fz, "seed_adam_skip_nonfinite", engine_seed(
+    2, 2, 1, adam_h, 0, [fac(1), OFF, OFF], [F32, F16, F32, F32], 0, 0,
+    [(50, 0, b"", None), (90, 0, b"", None)], mode=1))
+write(fz, "seed_adam_null_state_t2", engine_seed(
+    2, 0, 0, adam_h, 0, [OFF, OFF, OFF], [F32, BF16, F32, F32], 0, 0,
+    [(10, 0, b"", None), (10, 0, b"", None), (10, 0x80, b"", 1 << 3)]))
+write(fz, "seed_sgd_bad_dtype", engine_seed(
+    0, 0, 0, [3, 0, 0, 0], 0, [OFF, fac(2), OFF], [F32, F32, 250, F32], 0, 0,
+    [(20, 1, b"", None), (3, 0, b"", None)]))

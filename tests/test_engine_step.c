@@ -854,6 +854,8 @@ static void check_errors(void)
     EXPECT(errors_case(&pr, adam, 1, &opt, huge_n_in_8, "huge n"), LOSSOPT_ERR_SIZE);
     EXPECT(errors_case(&pr, adam, 1, &opt, own_step_minus_1, "own step -1"), LOSSOPT_ERR_ARG);
     EXPECT(errors_case(&pr, adam, 0, &opt, NULL, "step 0"), LOSSOPT_ERR_ARG);
+    for (int oc = 0; oc < OPT_CASES; oc++) /* RMSprop too: the SR stream uses the step */
+        EXPECT(errors_case(&pr, &opt_cases[oc], -1, &opt, NULL, opt_cases[oc].name), LOSSOPT_ERR_ARG);
     /* class-major: a NULL in tensor 9 wins over an ARG error in the config */
     opt_case bad_lr = *adam;
     bad_lr.adam.lr = NAN;
