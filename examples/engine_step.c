@@ -78,6 +78,15 @@ static double forward_backward(const float *x, const float *y, parameter *w, par
     return loss / (ROWS * OUT);
 }
 
+static void free_parameter(parameter *p)
+{
+    free(p->master);
+    free(p->model);
+    free(p->grad);
+    free(p->exp_avg);
+    free(p->exp_avg_sq);
+}
+
 static lossopt_tensor tensor_of(parameter *p)
 {
     lossopt_tensor t = {.param = p->master, .grad = p->grad,
@@ -142,13 +151,19 @@ int main(void)
                                         .grad_multiplier = coef, .parallel = &pool};
         step++;
         if (lossopt_adam_step(&weights, group_w, 1, step, &options, NULL) != LOSSOPT_OK ||
-            lossopt_adam_step(&biases, group_b, 1, step, &options, NULL) != LOSSOPT_OK)
+            lossopt_adam_step(&biases, group_b, 1, step, &options, NULL) != LOSSOPT_OK) {
+            fprintf(stderr, "lossopt_adam_step failed\n");
             return 1;
+        }
         if (iteration % 50 == 0)
             printf("step %3lld  loss %.6f  grad norm %.4f  loss scale %.0f\n", (long long)step,
                    last, norm, loss_scale);
     }
     printf("loss %.6f -> %.6f after %lld steps\n", first, last, (long long)step);
     lossopt_threads_destroy(&pool);
+    free_parameter(&w);
+    free_parameter(&b);
+    free(x);
+    free(y);
     return last < first / 10 ? 0 : 2;
 }
