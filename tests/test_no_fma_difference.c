@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "lossopt_internal.h"
+#include "scalar/storage16_scalar.h"
 #include "test_support.h"
 
 /* max of two non-NaN doubles: a plain comparison, not fmax, whose reductions
@@ -627,29 +628,11 @@ static void run_optimizers(const lossopt_kernel_table *t)
 static void record_buffer(const char *name, const void *buffer, lossopt_dtype dtype, size_t n)
 {
     float *wide = xmalloc(n * sizeof(float) + 4);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bits;
-        if (dtype == LOSSOPT_F32) {
-            memcpy(&wide[i], (const float *)buffer + i, sizeof(float));
-            continue;
-        }
-        uint16_t h = ((const uint16_t *)buffer)[i];
-        if (dtype == LOSSOPT_BF16) {
-            bits = (uint32_t)h << 16;
-        } else { /* f16 -> f32, exactly */
-            uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 31u, m = h & 0x3FFu;
-            if (e == 31)
-                bits = sign | 0x7F800000u | (m << 13);
-            else if (e != 0)
-                bits = sign | ((e + 112u) << 23) | (m << 13);
-            else {
-                float f = (float)m * 0x1p-24f;
-                memcpy(&bits, &f, 4);
-                bits |= sign;
-            }
-        }
-        memcpy(&wide[i], &bits, 4);
-    }
+    const uint16_t *half = buffer;
+    for (size_t i = 0; i < n; i++) /* the oracle's literal widenings (exact) */
+        wide[i] = dtype == LOSSOPT_F32    ? ((const float *)buffer)[i]
+                  : dtype == LOSSOPT_BF16 ? lossopt_bf16_to_f32(half[i])
+                                          : lossopt_f16_to_f32(half[i]);
     record(name, wide, n, NULL);
     free(wide);
 }
