@@ -12,36 +12,6 @@
 /* The largest n whose buffers fit in the address space. */
 #define MAX_ELEMENTS (SIZE_MAX / sizeof(float))
 
-/* Hyper-parameters are doubles (PyTorch's are Python floats). */
-static int is_nonnegative_finite(double x) { return isfinite(x) && x >= 0.0; }
-static int in_closed_unit(double x) { return x >= 0.0 && x <= 1.0; }  /* false for NaN */
-static int in_half_open_unit(double x) { return x >= 0.0 && x < 1.0; }
-
-/* A derived per-call coefficient rounded once to float. *finite stays true
- * only while every coefficient so far is a finite float: a finite lr can
- * still give an infinite step size (lr = 3e38 in Adam), and such a call is
- * refused (LOSSOPT_ERR_ARG) before anything is written. */
-static float coefficient(double value, bool *finite)
-{
-    float rounded = (float)value;
-    if (!isfinite(rounded))
-        *finite = false;
-    return rounded;
-}
-
-/* PyTorch's lerp weight w = (float)(1 - beta), and which of lerp's two
- * branches it takes (kernel_table.h). On the second branch w - 1 is exact. */
-static lossopt_lerp_coefficients lerp_for(double one_minus_beta, bool *finite)
-{
-    float w = coefficient(one_minus_beta, finite);
-    lossopt_lerp_coefficients lerp = {w, false};
-    if (!(w < 0.5f)) {
-        lerp.coefficient = w - 1.0f;
-        lerp.from_end = true;
-    }
-    return lerp;
-}
-
 /* ---- defaults (PyTorch 2.x) --------------------------------------------- */
 
 lossopt_sgd_config lossopt_sgd_defaults(void)

@@ -12,23 +12,9 @@
 
 #include "lossopt_internal.h"
 #include "optimizer_coefficients.h"
+#include "step_driver.h"
 #include "step_tasks.h"
 #include "stochastic_rounding.h"
-
-typedef union any_coefficients {
-    lossopt_sgd_coefficients sgd;
-    lossopt_rmsprop_coefficients rmsprop;
-    lossopt_adam_coefficients adam;
-} any_coefficients;
-
-/* What the generic driver needs to know of one optimizer and its config. */
-typedef struct step_optimizer {
-    const void *cfg;
-    unsigned states_used; /* bit k: the configuration uses state[k] */
-    lossopt_status (*coefficients)(const void *cfg, int64_t step, any_coefficients *c);
-    void (*segment)(const lossopt_kernel_table *table, const lossopt_step_segment *s,
-                    const any_coefficients *c);
-} step_optimizer;
 
 static size_t dtype_size(lossopt_dtype d) { return d == LOSSOPT_BF16 || d == LOSSOPT_F16 ? 2 : 4; }
 static bool dtype_valid(lossopt_dtype d) { return d == LOSSOPT_F32 || d == LOSSOPT_BF16 || d == LOSSOPT_F16; }
@@ -188,24 +174,31 @@ typedef struct step_context {
     lossopt_precision precision;
     bool use_multiplier;
     float multiplier;
-    const step_task *tasks; /* with a pool */
+    const step_task *tasks;   /* with a pool */
+    step_pass_kind pass;      /* the pass the tasks run */
+    double (*range_sums)[2];  /* LAMB's moments pass with a pool: per range */
+    const float *factors;     /* LAMB's apply pass with a pool: per tensor  */
 } step_context;
 
-/* The coefficients of one tensor's step; tensors with their own step reuse
- * the last computation of the task (validation has computed each once). */
+/* The coefficients of one tensor's step; tensors with their own step (or
+ * NAdam's own mu_product) reuse the last computation of the task
+ * (validation has computed each once, so none fails here). */
 typedef struct coefficient_cache {
     int64_t step;
+    double mu_product;
     any_coefficients c;
 } coefficient_cache;
 
-static const any_coefficients *coefficients_for(const step_context *x, int64_t step,
+static const any_coefficients *coefficients_for(const step_context *x, size_t i, int64_t step,
                                                 coefficient_cache *cache)
 {
-    if (step == x->step)
+    double mu_product = x->o->mu_products != NULL ? x->o->mu_products[i] : 1.0;
+    if (step == x->step && mu_product == 1.0)
         return x->call_coefficients;
-    if (cache->step != step) {
-        (void)x->o->coefficients(x->o->cfg, step, &cache->c);
+    if (cache->step != step || cache->mu_product != mu_product) {
+        (void)x->o->coefficients(x->o->cfg, step, mu_product, &cache->c);
         cache->step = step;
+        cache->mu_product = mu_product;
     }
     return &cache->c;
 }
@@ -215,14 +208,17 @@ static void *element_at(void *buffer, lossopt_dtype dtype, size_t index)
     return buffer == NULL ? NULL : (unsigned char *)buffer + index * dtype_size(dtype);
 }
 
-/* Updates elements [begin, end) of tensor i, in segments within which the
- * stochastic-rounding index's high half is constant. */
+/* Runs pass->kind over elements [begin, end) of tensor i, in segments
+ * within which the stochastic-rounding index's high half is constant. The
+ * moments pass returns the range's sums in pass->sums: the segments' sums
+ * added in order in double (one segment but near an index wrap). */
 static void step_range(const step_context *x, size_t i, size_t begin, size_t end,
-                       coefficient_cache *cache)
+                       coefficient_cache *cache, step_pass *pass)
 {
     const lossopt_tensor *tensor = &x->t[i];
     int64_t step = tensor->step != 0 ? tensor->step : x->step;
-    const any_coefficients *c = coefficients_for(x, step, cache);
+    const any_coefficients *c = coefficients_for(x, i, step, cache);
+    double range_sums[2] = {-0.0, -0.0};
     uint64_t stream = tensor->sr_stream != 0 ? tensor->sr_stream : (uint64_t)i;
     bool stochastic = x->precision.rounding == LOSSOPT_ROUND_STOCHASTIC;
 
@@ -255,18 +251,29 @@ static void step_range(const step_context *x, size_t i, size_t begin, size_t end
             for (uint32_t b = 0; b < LOSSOPT_STORED_BUFFERS; b++)
                 s.sr_key[b] = lossopt_sr_key(x->precision.seed, (uint64_t)step, stream, b,
                                              (uint32_t)(index >> 32));
-        x->o->segment(x->table, &s, c);
+        x->o->segment(x->table, &s, c, pass);
+        if (pass->kind == STEP_PASS_MOMENTS) {
+            range_sums[0] += pass->sums[0];
+            range_sums[1] += pass->sums[1];
+        }
         begin += n;
     }
+    pass->sums[0] = range_sums[0];
+    pass->sums[1] = range_sums[1];
 }
 
 static void step_one_task(const step_context *x, const step_task *task)
 {
     coefficient_cache cache = {0};
     for (size_t j = 0; j < task->tensor_count; j++) {
-        size_t begin, end;
+        size_t begin, end, i = task->first_tensor + j;
         step_task_range(task, x->t, j, &begin, &end);
-        step_range(x, task->first_tensor + j, begin, end, &cache);
+        step_pass pass = {x->pass, x->factors != NULL ? x->factors[i] : 0.0f, {0.0, 0.0}};
+        step_range(x, i, begin, end, &cache, &pass);
+        if (x->pass == STEP_PASS_MOMENTS && x->range_sums != NULL) {
+            x->range_sums[task->first_range + j][0] = pass.sums[0];
+            x->range_sums[task->first_range + j][1] = pass.sums[1];
+        }
     }
 }
 
@@ -299,6 +306,102 @@ static void run_step(step_context *x, size_t count, const lossopt_parallel *para
     }
 }
 
+/* ---- LAMB's two passes ---------------------------------------------------------- */
+
+/* The ranges of tensor i are its task ranges (dispatch/step_tasks.h): the
+ * whole tensor, or cuts of LOSSOPT_TASK_ELEMENTS from element 0. */
+static size_t tensor_range_end(const lossopt_tensor *tensor, size_t begin)
+{
+    if (tensor->n <= LOSSOPT_TASK_ELEMENTS)
+        return tensor->n;
+    return tensor->n - begin > LOSSOPT_TASK_ELEMENTS ? begin + LOSSOPT_TASK_ELEMENTS : tensor->n;
+}
+
+/* A tensor's sums add its ranges' sums in order, in double from +0. */
+static void add_range_sums(double tensor_sums[2], const double range_sums[2])
+{
+    tensor_sums[0] += range_sums[0];
+    tensor_sums[1] += range_sums[1];
+}
+
+/* On the calling thread, tensor by tensor: the moments pass over every
+ * range of the tensor, its factor, then the apply pass. Allocates nothing. */
+static void run_two_pass_serial(step_context *x, size_t count)
+{
+    coefficient_cache cache = {0};
+    for (size_t i = 0; i < count; i++) {
+        const lossopt_tensor *tensor = &x->t[i];
+        double sums[2] = {0.0, 0.0};
+        size_t begin = 0;
+        do { /* an empty tensor has one empty range */
+            size_t end = tensor_range_end(tensor, begin);
+            step_pass pass = {STEP_PASS_MOMENTS, 0.0f, {0.0, 0.0}};
+            step_range(x, i, begin, end, &cache, &pass);
+            add_range_sums(sums, pass.sums);
+            begin = end;
+        } while (begin < tensor->n);
+        step_pass apply = {STEP_PASS_APPLY, x->o->negative_factor(x->o->cfg, sums[0], sums[1]),
+                           {0.0, 0.0}};
+        for (begin = 0; begin < tensor->n;) {
+            size_t end = tensor_range_end(tensor, begin);
+            step_range(x, i, begin, end, &cache, &apply);
+            begin = end;
+        }
+    }
+}
+
+/* With a pool: the moments pass over every task, each range's sums kept;
+ * the tensors' factors from their ranges in order; the apply pass. The same
+ * sums as on the calling thread, so the same bits. */
+static void run_two_pass(step_context *x, size_t count, const lossopt_parallel *parallel)
+{
+    size_t task_count = 0, range_count = 0;
+    step_task *tasks = NULL;
+    double (*range_sums)[2] = NULL;
+    float *factors = NULL;
+    if (parallel != NULL) {
+        count_tasks(x->t, count, &task_count, &range_count);
+        if (task_count > 1) {
+            tasks = malloc(task_count * sizeof *tasks);
+            range_sums = malloc(range_count * sizeof *range_sums);
+            factors = malloc(count * sizeof *factors);
+        }
+    }
+    if (tasks == NULL || range_sums == NULL || factors == NULL) {
+        free(tasks);
+        free(range_sums);
+        free(factors);
+        run_two_pass_serial(x, count);
+        return;
+    }
+    step_task_cursor cursor = step_tasks_start(x->t, count);
+    step_task task;
+    for (size_t k = 0; step_tasks_next(&cursor, &task); k++)
+        tasks[k] = task;
+    x->tasks = tasks;
+    x->pass = STEP_PASS_MOMENTS;
+    x->range_sums = range_sums;
+    parallel->run(parallel->pool, task_count, step_task_fn, x);
+
+    size_t range = 0; /* a tensor's ranges are consecutive, in order */
+    for (size_t i = 0; i < count; i++) {
+        double sums[2] = {0.0, 0.0};
+        size_t begin = 0;
+        do {
+            add_range_sums(sums, range_sums[range++]);
+            begin = tensor_range_end(&x->t[i], begin);
+        } while (begin < x->t[i].n);
+        factors[i] = x->o->negative_factor(x->o->cfg, sums[0], sums[1]);
+    }
+    x->pass = STEP_PASS_APPLY;
+    x->range_sums = NULL;
+    x->factors = factors;
+    parallel->run(parallel->pool, task_count, step_task_fn, x);
+    free(tasks);
+    free(range_sums);
+    free(factors);
+}
+
 /* ---- validation and the call ----------------------------------------------- */
 
 static lossopt_status validate(const lossopt_kernel_table *table, const step_optimizer *o,
@@ -310,7 +413,8 @@ static lossopt_status validate(const lossopt_kernel_table *table, const step_opt
         return LOSSOPT_ERR_ISA;
     /* NULL */
     if (o->cfg == NULL || (count > 0 && t == NULL) ||
-        (opt->parallel != NULL && opt->parallel->run == NULL))
+        (opt->parallel != NULL && opt->parallel->run == NULL) ||
+        (o->mu != NULL && count > 0 && o->mu_products == NULL))
         return LOSSOPT_ERR_NULL;
     for (size_t i = 0; i < count; i++) {
         if (t[i].n == 0)
@@ -329,7 +433,7 @@ static lossopt_status validate(const lossopt_kernel_table *table, const step_opt
      * stochastic-rounding stream uses it) */
     if (step < 1)
         return LOSSOPT_ERR_ARG;
-    lossopt_status status = o->coefficients(o->cfg, step, call_coefficients);
+    lossopt_status status = o->coefficients(o->cfg, step, 1.0, call_coefficients);
     if (status != LOSSOPT_OK)
         return status;
     if (!factor_valid(opt->loss_scale) || !factor_valid(opt->grad_multiplier) ||
@@ -346,9 +450,17 @@ static lossopt_status validate(const lossopt_kernel_table *table, const step_opt
     for (size_t i = 0; i < count; i++) {
         if (t[i].step < 0)
             return LOSSOPT_ERR_ARG;
-        if (t[i].step != 0 && t[i].step != checked) {
+        if (o->mu_products != NULL) { /* NAdam: every tensor's own coefficients */
+            double mu_product = o->mu_products[i];
+            if (!(isfinite(mu_product) && mu_product > 0.0 && mu_product <= 1.0))
+                return LOSSOPT_ERR_ARG;
             any_coefficients c;
-            status = o->coefficients(o->cfg, t[i].step, &c);
+            status = o->coefficients(o->cfg, t[i].step != 0 ? t[i].step : step, mu_product, &c);
+            if (status != LOSSOPT_OK)
+                return status;
+        } else if (t[i].step != 0 && t[i].step != checked) {
+            any_coefficients c;
+            status = o->coefficients(o->cfg, t[i].step, 1.0, &c);
             if (status != LOSSOPT_OK)
                 return status;
             checked = t[i].step;
@@ -357,9 +469,9 @@ static lossopt_status validate(const lossopt_kernel_table *table, const step_opt
     return LOSSOPT_OK;
 }
 
-static lossopt_status step_call(const lossopt_kernel_table *table, const step_optimizer *o,
-                                lossopt_tensor *t, size_t count, int64_t step,
-                                const lossopt_step_options *opt, lossopt_step_report *report)
+lossopt_status lossopt_step_call(const lossopt_kernel_table *table, const step_optimizer *o,
+                                 lossopt_tensor *t, size_t count, int64_t step,
+                                 const lossopt_step_options *opt, lossopt_step_report *report)
 {
     static const lossopt_step_options no_options;
     static const lossopt_precision all_f32;
@@ -394,8 +506,14 @@ static lossopt_status step_call(const lossopt_kernel_table *table, const step_op
     float multiplier = (float)(grad_multiplier / loss_scale * clip_coef);
 
     step_context x = {table, o, t, step, &call_coefficients, *precision,
-                      multiplier != 1.0f, multiplier, NULL};
-    run_step(&x, count, opt->parallel);
+                      multiplier != 1.0f, multiplier, NULL, STEP_PASS_UPDATE, NULL, NULL};
+    if (o->negative_factor != NULL)
+        run_two_pass(&x, count, opt->parallel);
+    else
+        run_step(&x, count, opt->parallel);
+    if (o->mu != NULL) /* NAdam: after the parameters are written */
+        for (size_t i = 0; i < count; i++)
+            o->mu_products[i] *= o->mu(o->cfg, t[i].step != 0 ? t[i].step : step);
     if (report != NULL)
         *report = r;
     return LOSSOPT_OK;
@@ -403,35 +521,52 @@ static lossopt_status step_call(const lossopt_kernel_table *table, const step_op
 
 /* ---- the optimizers ------------------------------------------------------------ */
 
-static lossopt_status sgd_coefficients(const void *cfg, int64_t step, any_coefficients *c)
+static lossopt_status sgd_coefficients(const void *cfg, int64_t step, double mu_product,
+                                       any_coefficients *c)
 {
+    (void)mu_product;
     return lossopt_sgd_coefficients_for(cfg, step, &c->sgd);
 }
 static void sgd_segment(const lossopt_kernel_table *table, const lossopt_step_segment *s,
-                        const any_coefficients *c)
+                        const any_coefficients *c, step_pass *pass)
 {
+    (void)pass;
     table->sgd_segment(s, &c->sgd);
 }
 
-static lossopt_status rmsprop_coefficients(const void *cfg, int64_t step, any_coefficients *c)
+static lossopt_status rmsprop_coefficients(const void *cfg, int64_t step, double mu_product,
+                                           any_coefficients *c)
 {
     (void)step; /* RMSprop has no step counter */
+    (void)mu_product;
     return lossopt_rmsprop_coefficients_for(cfg, &c->rmsprop);
 }
 static void rmsprop_segment(const lossopt_kernel_table *table, const lossopt_step_segment *s,
-                            const any_coefficients *c)
+                            const any_coefficients *c, step_pass *pass)
 {
+    (void)pass;
     table->rmsprop_segment(s, &c->rmsprop);
 }
 
-static lossopt_status adam_coefficients(const void *cfg, int64_t step, any_coefficients *c)
+static lossopt_status adam_coefficients(const void *cfg, int64_t step, double mu_product,
+                                        any_coefficients *c)
 {
+    (void)mu_product;
     return lossopt_adam_coefficients_for(cfg, step, &c->adam);
 }
 static void adam_segment(const lossopt_kernel_table *table, const lossopt_step_segment *s,
-                         const any_coefficients *c)
+                         const any_coefficients *c, step_pass *pass)
 {
+    (void)pass;
     table->adam_segment(s, &c->adam);
+}
+
+lossopt_status lossopt_step_call_f32(const lossopt_kernel_table *table, const step_optimizer *o,
+                                     float *param, const float *grad, float *state0,
+                                     float *state1, size_t n, int64_t step)
+{
+    lossopt_tensor t = {.param = param, .grad = grad, .state = {state0, state1, NULL}, .n = n};
+    return lossopt_step_call(table, o, &t, 1, step, NULL, NULL);
 }
 
 lossopt_status lossopt_sgd_step_with_table(const lossopt_kernel_table *table,
@@ -440,9 +575,9 @@ lossopt_status lossopt_sgd_step_with_table(const lossopt_kernel_table *table,
                                            const lossopt_step_options *opt,
                                            lossopt_step_report *report)
 {
-    step_optimizer o = {cfg, cfg != NULL && cfg->momentum != 0.0 ? 1u : 0u, sgd_coefficients,
-                        sgd_segment};
-    return step_call(table, &o, t, count, step, opt, report);
+    step_optimizer o = {cfg, cfg != NULL && cfg->momentum != 0.0 ? 1u : 0u, NULL,
+                        sgd_coefficients, sgd_segment, NULL, NULL};
+    return lossopt_step_call(table, &o, t, count, step, opt, report);
 }
 
 lossopt_status lossopt_rmsprop_step_with_table(const lossopt_kernel_table *table,
@@ -453,8 +588,8 @@ lossopt_status lossopt_rmsprop_step_with_table(const lossopt_kernel_table *table
 {
     unsigned states = cfg == NULL ? 0u
                                   : 1u | (cfg->centered ? 2u : 0u) | (cfg->momentum != 0.0 ? 4u : 0u);
-    step_optimizer o = {cfg, states, rmsprop_coefficients, rmsprop_segment};
-    return step_call(table, &o, t, count, step, opt, report);
+    step_optimizer o = {cfg, states, NULL, rmsprop_coefficients, rmsprop_segment, NULL, NULL};
+    return lossopt_step_call(table, &o, t, count, step, opt, report);
 }
 
 lossopt_status lossopt_adam_step_with_table(const lossopt_kernel_table *table,
@@ -464,8 +599,8 @@ lossopt_status lossopt_adam_step_with_table(const lossopt_kernel_table *table,
                                             lossopt_step_report *report)
 {
     unsigned states = cfg == NULL ? 0u : 3u | (cfg->amsgrad ? 4u : 0u);
-    step_optimizer o = {cfg, states, adam_coefficients, adam_segment};
-    return step_call(table, &o, t, count, step, opt, report);
+    step_optimizer o = {cfg, states, NULL, adam_coefficients, adam_segment, NULL, NULL};
+    return lossopt_step_call(table, &o, t, count, step, opt, report);
 }
 
 lossopt_status lossopt_sgd_step(const lossopt_sgd_config *cfg, lossopt_tensor *t, size_t count,

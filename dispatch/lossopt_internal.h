@@ -77,6 +77,58 @@ lossopt_status lossopt_adam_step_with_table(const lossopt_kernel_table *table,
                                             size_t count, int64_t step,
                                             const lossopt_step_options *opt,
                                             lossopt_step_report *report);
+
+/* The 0.2 optimizers with one kernel table (dispatch/api_more_optimizers.c). */
+lossopt_status lossopt_adagrad_step_f32_with_table(const lossopt_kernel_table *table, float *param,
+                                              const float *grad, float *sum, size_t n,
+                                              const lossopt_adagrad_config *cfg, int64_t step);
+lossopt_status lossopt_adagrad_step_with_table(const lossopt_kernel_table *table,
+                                          const lossopt_adagrad_config *cfg, lossopt_tensor *t,
+                                          size_t count, int64_t step,
+                                          const lossopt_step_options *opt,
+                                          lossopt_step_report *report);
+lossopt_status lossopt_adamax_step_f32_with_table(const lossopt_kernel_table *table, float *param,
+                                              const float *grad, float *exp_avg, float *exp_inf, size_t n,
+                                              const lossopt_adamax_config *cfg, int64_t step);
+lossopt_status lossopt_adamax_step_with_table(const lossopt_kernel_table *table,
+                                          const lossopt_adamax_config *cfg, lossopt_tensor *t,
+                                          size_t count, int64_t step,
+                                          const lossopt_step_options *opt,
+                                          lossopt_step_report *report);
+lossopt_status lossopt_radam_step_f32_with_table(const lossopt_kernel_table *table, float *param,
+                                              const float *grad, float *exp_avg, float *exp_avg_sq, size_t n,
+                                              const lossopt_radam_config *cfg, int64_t step);
+lossopt_status lossopt_radam_step_with_table(const lossopt_kernel_table *table,
+                                          const lossopt_radam_config *cfg, lossopt_tensor *t,
+                                          size_t count, int64_t step,
+                                          const lossopt_step_options *opt,
+                                          lossopt_step_report *report);
+lossopt_status lossopt_lion_step_f32_with_table(const lossopt_kernel_table *table, float *param,
+                                              const float *grad, float *exp_avg, size_t n,
+                                              const lossopt_lion_config *cfg, int64_t step);
+lossopt_status lossopt_lion_step_with_table(const lossopt_kernel_table *table,
+                                          const lossopt_lion_config *cfg, lossopt_tensor *t,
+                                          size_t count, int64_t step,
+                                          const lossopt_step_options *opt,
+                                          lossopt_step_report *report);
+lossopt_status lossopt_lamb_step_f32_with_table(const lossopt_kernel_table *table, float *param,
+                                              const float *grad, float *exp_avg, float *exp_avg_sq, size_t n,
+                                              const lossopt_lamb_config *cfg, int64_t step);
+lossopt_status lossopt_lamb_step_with_table(const lossopt_kernel_table *table,
+                                          const lossopt_lamb_config *cfg, lossopt_tensor *t,
+                                          size_t count, int64_t step,
+                                          const lossopt_step_options *opt,
+                                          lossopt_step_report *report);
+lossopt_status lossopt_nadam_step_f32_with_table(const lossopt_kernel_table *table, float *param,
+                                                const float *grad, float *exp_avg,
+                                                float *exp_avg_sq, double *mu_product, size_t n,
+                                                const lossopt_nadam_config *cfg, int64_t step);
+lossopt_status lossopt_nadam_step_with_table(const lossopt_kernel_table *table,
+                                            const lossopt_nadam_config *cfg, double *mu_products,
+                                            lossopt_tensor *t, size_t count, int64_t step,
+                                            const lossopt_step_options *opt,
+                                            lossopt_step_report *report);
+
 lossopt_status lossopt_grad_stats_with_table(const lossopt_kernel_table *table,
                                              const lossopt_tensor *t, size_t count,
                                              lossopt_dtype grad, const lossopt_parallel *parallel,

@@ -655,7 +655,8 @@ typedef struct lossopt_tensor {   /* one parameter tensor and its buffers      *
     void *state[3];               /* the optimizer's state buffers, in the order
                                      its _f32 call lists them (SGD: momentum_buf;
                                      RMSprop: square_avg, grad_avg, momentum_buf;
-                                     Adam: exp_avg, exp_avg_sq, max_exp_avg_sq);
+                                     Adam: exp_avg, exp_avg_sq, max_exp_avg_sq;
+                                     the 0.2 optimizers below likewise);
                                      n values of precision.state; NULL where the
                                      configuration uses none                   */
     void *param_copy;             /* NULL, or n values of precision.param_copy
@@ -747,6 +748,252 @@ LOSSOPT_API lossopt_status lossopt_grad_stats(const lossopt_tensor *t, size_t co
                                               lossopt_dtype grad,
                                               const lossopt_parallel *parallel,
                                               double *sum_sq, bool *nonfinite);
+
+
+/* ------------------------------------------------------------------------- */
+/* More optimizers (0.2): Adagrad, Adamax, NAdam, RAdam, Lion, LAMB           */
+/* ------------------------------------------------------------------------- */
+/*
+ * Each has a _f32 call on one buffer (rules of "Optimizer updates" above) and
+ * a tensor-list call (rules of "The engine step" above: cfg, t, count, step,
+ * opt, report; a tensor's state[k] is the k-th state buffer of its _f32 call).
+ * The _f32 call is the tensor-list call on one all-f32 tensor without
+ * options: the same validation, the same bits. Every config field is a
+ * double hyper-parameter; NaN or infinite -> LOSSOPT_ERR_ARG, as are lr, eps,
+ * weight_decay, lr_decay, momentum_decay, initial_accumulator_value or
+ * max_trust_ratio < 0, beta1 or beta2 outside [0, 1), and step < 1 (every
+ * call takes step: the stochastic-rounding stream uses it). The notation
+ * (one IEEE float operation per step, fma, max, the two-branch lerp,
+ * "(float)(...)" for a double coefficient rounded once) is the one above.
+ */
+
+/* --- Adagrad (torch.optim.Adagrad) --------------------------------------- */
+
+typedef struct lossopt_adagrad_config {
+    double lr;                        /* >= 0                                  */
+    double lr_decay;                  /* >= 0                                  */
+    double weight_decay;              /* L2 penalty added to the gradient      */
+    double initial_accumulator_value; /* >= 0: what the caller fills `sum` with
+                                         before the first step (PyTorch's state
+                                         init); validated, not used by a step  */
+    double eps;                       /* added to sqrt(sum), >= 0              */
+    bool maximize;
+} lossopt_adagrad_config;
+
+/* PyTorch defaults: lr 1e-2, eps 1e-10, everything else 0/false. */
+LOSSOPT_API lossopt_adagrad_config lossopt_adagrad_defaults(void);
+
+/* One Adagrad step; state: sum (n floats, filled by the caller with
+ * initial_accumulator_value before step 1). Coefficient:
+ *   clr = lr / (1 + (step - 1) * lr_decay)
+ * Per element:
+ *   g = maximize ? -grad : grad
+ *   if weight_decay != 0:  g = fma(weight_decay, param, g)
+ *   sum = fma(g, g, sum)
+ *   std = sqrt(sum) + eps
+ *   param = fma(-clr, g / std, param)
+ */
+LOSSOPT_API lossopt_status lossopt_adagrad_step_f32(float *param, const float *grad, float *sum,
+                                                    size_t n, const lossopt_adagrad_config *cfg,
+                                                    int64_t step);
+
+/* --- Adamax (torch.optim.Adamax) ----------------------------------------- */
+
+typedef struct lossopt_adamax_config {
+    double lr, beta1, beta2, eps, weight_decay;
+    bool maximize;
+} lossopt_adamax_config;
+
+/* PyTorch defaults: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0. */
+LOSSOPT_API lossopt_adamax_config lossopt_adamax_defaults(void);
+
+/* One Adamax step; states: exp_avg, exp_inf. Coefficient:
+ *   clr = lr / (1 - beta1^step)
+ * Per element:
+ *   g = maximize ? -grad : grad
+ *   if weight_decay != 0:  g = fma(weight_decay, param, g)
+ *   exp_avg = lerp(exp_avg, g, 1 - beta1)
+ *   s = beta2 * exp_inf;  u = |g| + eps;  exp_inf = max(s, u)
+ *   param = fma(-clr, exp_avg / exp_inf, param)
+ */
+LOSSOPT_API lossopt_status lossopt_adamax_step_f32(float *param, const float *grad,
+                                                   float *exp_avg, float *exp_inf, size_t n,
+                                                   const lossopt_adamax_config *cfg,
+                                                   int64_t step);
+
+/* --- NAdam (torch.optim.NAdam, PyTorch 2.x's algorithm) ------------------- */
+
+typedef struct lossopt_nadam_config {
+    double lr, beta1, beta2, eps, weight_decay;
+    double momentum_decay;       /* psi, >= 0                                   */
+    bool decoupled_weight_decay; /* true: decay the parameter (NAdamW)          */
+    bool maximize;
+} lossopt_nadam_config;
+
+/* PyTorch defaults: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0,
+ * momentum_decay 4e-3. */
+LOSSOPT_API lossopt_nadam_config lossopt_nadam_defaults(void);
+
+/* One NAdam step; states: exp_avg, exp_avg_sq. *mu_product is the product of
+ * the momentum coefficients of the earlier steps, a double the caller keeps
+ * (1.0 before the first step; PyTorch keeps it per parameter); it must be
+ * finite and in (0, 1] (else LOSSOPT_ERR_ARG) and NULL is LOSSOPT_ERR_NULL,
+ * also with n == 0. A successful step replaces it by P below; a failed or
+ * skipped one leaves it. Coefficients, in double (t = step):
+ *   mu      = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay))
+ *   mu_next = beta1 * (1 - 0.5 * 0.96^((t + 1) * momentum_decay))
+ *   P = *mu_product * mu;   P_next = P * mu_next
+ *   c_grad  = -lr * (1 - mu) / (1 - P)
+ *   c_avg   = -lr * mu_next / (1 - P_next)
+ *   bc2_sqrt = sqrt(1 - beta2^t);  decay = 1 - lr * weight_decay (decoupled)
+ * Per element:
+ *   g = maximize ? -grad : grad
+ *   if weight_decay != 0:
+ *       if decoupled:  param = param * decay
+ *       else:          g = fma(weight_decay, param, g)
+ *   exp_avg = lerp(exp_avg, g, 1 - beta1)
+ *   s = beta2 * exp_avg_sq;  t = (1 - beta2) * g;  exp_avg_sq = fma(t, g, s)
+ *   denom = sqrt(exp_avg_sq) / bc2_sqrt + eps
+ *   param = fma(c_grad, g / denom, param)
+ *   param = fma(c_avg, exp_avg / denom, param)
+ * (PyTorch 1.13's single-tensor NAdam multiplies mu into mu_product twice per
+ * step, a bug its foreach path and 2.x do not have; this is 2.x's algorithm,
+ * which keeps mu_product as a float tensor: ours is a double.) */
+LOSSOPT_API lossopt_status lossopt_nadam_step_f32(float *param, const float *grad,
+                                                  float *exp_avg, float *exp_avg_sq,
+                                                  double *mu_product, size_t n,
+                                                  const lossopt_nadam_config *cfg, int64_t step);
+
+/* --- RAdam (torch.optim.RAdam) -------------------------------------------- */
+
+typedef struct lossopt_radam_config {
+    double lr, beta1, beta2, eps, weight_decay;
+    bool decoupled_weight_decay; /* true: decay the parameter                   */
+    bool maximize;
+} lossopt_radam_config;
+
+/* PyTorch defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0. */
+LOSSOPT_API lossopt_radam_config lossopt_radam_defaults(void);
+
+/* One RAdam step; states: exp_avg, exp_avg_sq. Coefficients, in double
+ * (t = step):
+ *   bc1 = 1 - beta1^t;  bc2 = 1 - beta2^t
+ *   rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 t beta2^t / bc2
+ *   rectified = rho_t > 5
+ *   rect = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+ *   step_size = rectified ? lr * rect * sqrt(bc2) / bc1 : lr / bc1
+ *   decay = 1 - lr * weight_decay (decoupled)
+ * Per element:
+ *   g = maximize ? -grad : grad
+ *   if weight_decay != 0:
+ *       if decoupled:  param = param * decay
+ *       else:          g = fma(weight_decay, param, g)
+ *   exp_avg = lerp(exp_avg, g, 1 - beta1)
+ *   s = beta2 * exp_avg_sq;  t = (1 - beta2) * g;  exp_avg_sq = fma(t, g, s)
+ *   if rectified:  param = fma(-step_size, exp_avg / (sqrt(exp_avg_sq) + eps), param)
+ *   else:          param = fma(-step_size, exp_avg, param)
+ * (eps is added to the uncorrected sqrt(exp_avg_sq), as in PyTorch.) */
+LOSSOPT_API lossopt_status lossopt_radam_step_f32(float *param, const float *grad,
+                                                  float *exp_avg, float *exp_avg_sq, size_t n,
+                                                  const lossopt_radam_config *cfg, int64_t step);
+
+/* --- Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms") */
+
+typedef struct lossopt_lion_config {
+    double lr, beta1, beta2;
+    double weight_decay;         /* decoupled: the parameter decays             */
+    bool maximize;
+} lossopt_lion_config;
+
+/* Defaults: lr 1e-4, betas (0.9, 0.99), weight decay 0. */
+LOSSOPT_API lossopt_lion_config lossopt_lion_defaults(void);
+
+/* One Lion step; state: exp_avg. Coefficients: (float)lr, 1 - beta1,
+ * 1 - beta2, decay = 1 - lr * weight_decay. Lion has no step counter (step
+ * is still validated and seeds stochastic rounding). Per element:
+ *   g = maximize ? -grad : grad
+ *   c = lerp(exp_avg, g, 1 - beta1)
+ *   if weight_decay != 0:  param = param * decay
+ *   param = fma(-lr, sign(c), param)
+ *   exp_avg = lerp(exp_avg, g, 1 - beta2)
+ * sign(c) is exactly +1 for c > 0 and -1 for c < 0, however small |c| (a
+ * subnormal c steps by lr), and c itself for +-0 (no step) and NaN. */
+LOSSOPT_API lossopt_status lossopt_lion_step_f32(float *param, const float *grad,
+                                                 float *exp_avg, size_t n,
+                                                 const lossopt_lion_config *cfg, int64_t step);
+
+/* --- LAMB (You et al. 2020; NVIDIA apex FusedLAMB's formula) -------------- */
+
+typedef struct lossopt_lamb_config {
+    double lr, beta1, beta2, eps, weight_decay;
+    double max_trust_ratio; /* > 0: the trust ratio is clamped to it; 0 = off   */
+    bool bias_correction;   /* divide the moments by 1 - beta^step              */
+    bool always_adapt;      /* use the trust ratio also when weight_decay == 0  */
+    bool maximize;
+} lossopt_lamb_config;
+
+/* apex FusedLAMB defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-6,
+ * weight_decay 0.01, bias_correction true, max_trust_ratio 0,
+ * always_adapt false. (apex's own global grad-norm clipping is the engine
+ * step's max_grad_norm option here.) */
+LOSSOPT_API lossopt_lamb_config lossopt_lamb_defaults(void);
+
+/* One LAMB step; states: exp_avg, exp_avg_sq. Two passes over each tensor
+ * (a whole buffer for the _f32 call). Coefficients, in double:
+ *   bc1 = bias_correction ? 1 - beta1^step : 1
+ *   bc2_sqrt = bias_correction ? sqrt(1 - beta2^step) : 1
+ * Pass 1, per element:
+ *   g = maximize ? -grad : grad
+ *   exp_avg = lerp(exp_avg, g, 1 - beta1)
+ *   s = beta2 * exp_avg_sq;  t = (1 - beta2) * g;  exp_avg_sq = fma(t, g, s)
+ *   u = (exp_avg / bc1) / (sqrt(exp_avg_sq) / bc2_sqrt + eps)
+ *   if weight_decay != 0:  u = fma(weight_decay, param, u)
+ * and the two sums of squares p2 = sum of param * param and u2 = sum of
+ * u * u (each square rounded to float), in the canonical order over each
+ * task range and in double over a tensor's ranges in order, exactly as the
+ * statistics pass of "The engine step" sums grads: the same bits on every
+ * ISA and thread count. The trust ratio of the tensor, in double:
+ *   r = 1                                  when weight_decay == 0 and not always_adapt
+ *   r = p2 > 0 && u2 > 0 ? sqrt(p2) / sqrt(u2) : 1      otherwise (a NaN sum gives 1,
+ *                                          an inf one inf or NaN: data, never an error)
+ *   if max_trust_ratio > 0 and r > max_trust_ratio:  r = max_trust_ratio
+ * Pass 2, per element, with u recomputed from the stored states and param:
+ *   param = fma(-(float)(lr * r), u, param)
+ * param (and the param copy) is written in pass 2 only; ||param|| is the
+ * norm before the update. */
+LOSSOPT_API lossopt_status lossopt_lamb_step_f32(float *param, const float *grad,
+                                                 float *exp_avg, float *exp_avg_sq, size_t n,
+                                                 const lossopt_lamb_config *cfg, int64_t step);
+
+/* The tensor-list forms (rules of "The engine step"). NAdam takes one
+ * mu_product per tensor (count entries, NULL -> LOSSOPT_ERR_NULL when
+ * count > 0), each validated before anything is written and, when the step
+ * is not skipped, multiplied by its tensor's mu (for its own step). */
+LOSSOPT_API lossopt_status lossopt_adagrad_step(const lossopt_adagrad_config *cfg,
+                                                lossopt_tensor *t, size_t count, int64_t step,
+                                                const lossopt_step_options *opt,
+                                                lossopt_step_report *report);
+LOSSOPT_API lossopt_status lossopt_adamax_step(const lossopt_adamax_config *cfg,
+                                               lossopt_tensor *t, size_t count, int64_t step,
+                                               const lossopt_step_options *opt,
+                                               lossopt_step_report *report);
+LOSSOPT_API lossopt_status lossopt_nadam_step(const lossopt_nadam_config *cfg,
+                                              double *mu_products, lossopt_tensor *t,
+                                              size_t count, int64_t step,
+                                              const lossopt_step_options *opt,
+                                              lossopt_step_report *report);
+LOSSOPT_API lossopt_status lossopt_radam_step(const lossopt_radam_config *cfg,
+                                              lossopt_tensor *t, size_t count, int64_t step,
+                                              const lossopt_step_options *opt,
+                                              lossopt_step_report *report);
+LOSSOPT_API lossopt_status lossopt_lion_step(const lossopt_lion_config *cfg, lossopt_tensor *t,
+                                             size_t count, int64_t step,
+                                             const lossopt_step_options *opt,
+                                             lossopt_step_report *report);
+LOSSOPT_API lossopt_status lossopt_lamb_step(const lossopt_lamb_config *cfg, lossopt_tensor *t,
+                                             size_t count, int64_t step,
+                                             const lossopt_step_options *opt,
+                                             lossopt_step_report *report);
 
 #ifdef __cplusplus
 }

@@ -63,6 +63,66 @@ typedef struct lossopt_adam_coefficients {
     bool amsgrad;
 } lossopt_adam_coefficients;
 
+/* ---- the 0.2 optimizers (include/lossopt.h, "More optimizers") ---------- */
+
+typedef struct lossopt_adagrad_coefficients {
+    float negative_clr;          /* -(float)(lr / (1 + (step - 1) lr_decay))   */
+    float weight_decay;
+    float eps;
+    bool maximize;
+    bool use_weight_decay;
+} lossopt_adagrad_coefficients;
+
+typedef struct lossopt_adamax_coefficients {
+    float negative_clr;          /* -(float)(lr / (1 - beta1^step))            */
+    lossopt_lerp_coefficients exp_avg_lerp; /* w = (float)(1 - beta1)          */
+    float beta2;
+    float eps;
+    float weight_decay;
+    bool maximize;
+    bool use_weight_decay;
+} lossopt_adamax_coefficients;
+
+/* NAdam and RAdam share Adam's moment updates and decay options. */
+typedef struct lossopt_nadam_coefficients {
+    float grad_coefficient;      /* (float)c_grad (negative)                   */
+    float exp_avg_coefficient;   /* (float)c_avg (negative)                    */
+    float bias_correction2_sqrt;
+    lossopt_lerp_coefficients exp_avg_lerp;
+    float beta2, one_minus_beta2, eps;
+    float weight_decay;          /* L2                                         */
+    float decay_factor;          /* decoupled                                  */
+    bool maximize, use_l2_weight_decay, use_decoupled_decay;
+} lossopt_nadam_coefficients;
+
+typedef struct lossopt_radam_coefficients {
+    float negative_step_size;    /* -(float)step_size (include/lossopt.h)      */
+    lossopt_lerp_coefficients exp_avg_lerp;
+    float beta2, one_minus_beta2, eps;
+    float weight_decay, decay_factor;
+    bool maximize, use_l2_weight_decay, use_decoupled_decay;
+    bool rectified;              /* rho_t > 5                                  */
+} lossopt_radam_coefficients;
+
+typedef struct lossopt_lion_coefficients {
+    float negative_lr;
+    lossopt_lerp_coefficients update_lerp;  /* w = (float)(1 - beta1)          */
+    lossopt_lerp_coefficients exp_avg_lerp; /* w = (float)(1 - beta2)          */
+    float decay_factor;          /* (float)(1 - lr * weight_decay)             */
+    bool maximize, use_decay;
+} lossopt_lion_coefficients;
+
+typedef struct lossopt_lamb_coefficients {
+    lossopt_lerp_coefficients exp_avg_lerp;
+    float beta2, one_minus_beta2, eps;
+    float bias_correction1;      /* (float)(1 - beta1^step), or 1              */
+    float bias_correction2_sqrt; /* (float)sqrt(1 - beta2^step), or 1          */
+    float weight_decay;
+    bool maximize, use_weight_decay;
+    bool adapt;                  /* weight_decay != 0 or always_adapt: the
+                                    moments pass sums the squares              */
+} lossopt_lamb_coefficients;
+
 /* ---- the engine step (0.2): one segment of one tensor --------------------
  * dispatch/ cuts the tasks of a tensor-list call into segments (a range of
  * one tensor within which the stochastic-rounding index's high half is
@@ -193,6 +253,27 @@ typedef void lossopt_rmsprop_segment_fn(const lossopt_step_segment *s,
                                         const lossopt_rmsprop_coefficients *c);
 typedef void lossopt_adam_segment_fn(const lossopt_step_segment *s, const lossopt_adam_coefficients *c);
 
+/* The 0.2 optimizers have segment kernels only: their _f32 calls are the
+ * tensor-list call on one tensor (dispatch/api_step.c). LAMB's two passes:
+ * lamb_moments updates exp_avg and exp_avg_sq and, when c->adapt, returns in
+ * sums[0], sums[1] the canonical sums of param^2 and u^2 over the segment
+ * (else -0, -0); lamb_apply writes param = fma(negative_factor, u, param)
+ * with u recomputed from the stored states. */
+typedef void lossopt_adagrad_segment_fn(const lossopt_step_segment *s,
+                                        const lossopt_adagrad_coefficients *c);
+typedef void lossopt_adamax_segment_fn(const lossopt_step_segment *s,
+                                       const lossopt_adamax_coefficients *c);
+typedef void lossopt_nadam_segment_fn(const lossopt_step_segment *s,
+                                      const lossopt_nadam_coefficients *c);
+typedef void lossopt_radam_segment_fn(const lossopt_step_segment *s,
+                                      const lossopt_radam_coefficients *c);
+typedef void lossopt_lion_segment_fn(const lossopt_step_segment *s,
+                                     const lossopt_lion_coefficients *c);
+typedef void lossopt_lamb_moments_fn(const lossopt_step_segment *s,
+                                     const lossopt_lamb_coefficients *c, double sums[2]);
+typedef void lossopt_lamb_apply_fn(const lossopt_step_segment *s,
+                                   const lossopt_lamb_coefficients *c, float negative_factor);
+
 /* The statistics pass over n grads of one dtype: returns the canonical sum
  * (include/lossopt.h) of the squares g * g rounded to float. */
 typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size_t n);
@@ -213,6 +294,13 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(rmsprop_segment, lossopt_rmsprop_segment_fn)    \
     X(adam_segment, lossopt_adam_segment_fn)          \
     X(grad_sumsq, lossopt_grad_sumsq_fn)              \
+    X(adagrad_segment, lossopt_adagrad_segment_fn)    \
+    X(adamax_segment, lossopt_adamax_segment_fn)      \
+    X(nadam_segment, lossopt_nadam_segment_fn)        \
+    X(radam_segment, lossopt_radam_segment_fn)        \
+    X(lion_segment, lossopt_lion_segment_fn)          \
+    X(lamb_moments, lossopt_lamb_moments_fn)          \
+    X(lamb_apply, lossopt_lamb_apply_fn)              \
     X(mse_f32, lossopt_elementwise_fn)                \
     X(l1_f32, lossopt_elementwise_fn)                 \
     X(huber_f32, lossopt_elementwise_fn)              \

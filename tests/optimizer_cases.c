@@ -25,6 +25,37 @@ lossopt_status optimizer_case_run(const optimizer_case *c, bool public_api,
                                                   &c->adam, c->step)
                           : lossopt_adam_step_f32_with_table(table, param, grad, state[0], state[1],
                                                       state[2], n, &c->adam, c->step);
+    case FAMILY_ADAGRAD:
+        return public_api ? lossopt_adagrad_step_f32(param, grad, state[0], n, &c->adagrad, c->step)
+                          : lossopt_adagrad_step_f32_with_table(table, param, grad, state[0], n,
+                                                                &c->adagrad, c->step);
+    case FAMILY_ADAMAX:
+        return public_api ? lossopt_adamax_step_f32(param, grad, state[0], state[1], n, &c->adamax,
+                                                    c->step)
+                          : lossopt_adamax_step_f32_with_table(table, param, grad, state[0],
+                                                               state[1], n, &c->adamax, c->step);
+    case FAMILY_NADAM: {
+        double mu_product = c->mu_product; /* the case stays as it is */
+        return public_api ? lossopt_nadam_step_f32(param, grad, state[0], state[1], &mu_product, n,
+                                                   &c->nadam, c->step)
+                          : lossopt_nadam_step_f32_with_table(table, param, grad, state[0],
+                                                              state[1], &mu_product, n, &c->nadam,
+                                                              c->step);
+    }
+    case FAMILY_RADAM:
+        return public_api ? lossopt_radam_step_f32(param, grad, state[0], state[1], n, &c->radam,
+                                                   c->step)
+                          : lossopt_radam_step_f32_with_table(table, param, grad, state[0],
+                                                              state[1], n, &c->radam, c->step);
+    case FAMILY_LION:
+        return public_api ? lossopt_lion_step_f32(param, grad, state[0], n, &c->lion, c->step)
+                          : lossopt_lion_step_f32_with_table(table, param, grad, state[0], n,
+                                                             &c->lion, c->step);
+    case FAMILY_LAMB:
+        return public_api ? lossopt_lamb_step_f32(param, grad, state[0], state[1], n, &c->lamb,
+                                                  c->step)
+                          : lossopt_lamb_step_f32_with_table(table, param, grad, state[0],
+                                                             state[1], n, &c->lamb, c->step);
     }
     return LOSSOPT_ERR_ARG;
 }
@@ -36,13 +67,28 @@ unsigned optimizer_case_used_state(const optimizer_case *c)
     case FAMILY_RMSPROP:
         return 1u | (c->rmsprop.centered ? 2u : 0u) | (c->rmsprop.momentum != 0.0 ? 4u : 0u);
     case FAMILY_ADAM: return 3u | (c->adam.amsgrad ? 4u : 0u);
+    case FAMILY_ADAGRAD:
+    case FAMILY_LION: return 1u;
+    case FAMILY_ADAMAX:
+    case FAMILY_NADAM:
+    case FAMILY_RADAM:
+    case FAMILY_LAMB: return 3u;
     }
     return 0;
 }
 
 bool optimizer_case_state_is_square(const optimizer_case *c, int i)
 {
-    return (c->family == FAMILY_RMSPROP && i == 0) || (c->family == FAMILY_ADAM && i >= 1);
+    switch (c->family) {
+    case FAMILY_RMSPROP: return i == 0;
+    case FAMILY_ADAM: return i >= 1;
+    case FAMILY_ADAGRAD: return i == 0;
+    case FAMILY_ADAMAX: /* exp_inf */
+    case FAMILY_NADAM:
+    case FAMILY_RADAM:
+    case FAMILY_LAMB: return i == 1;
+    default: return false;
+    }
 }
 
 const char *optimizer_case_describe(const optimizer_case *c)
@@ -66,6 +112,42 @@ const char *optimizer_case_describe(const optimizer_case *c)
                  c->adam.lr, c->adam.beta1, c->adam.beta2, c->adam.eps, c->adam.weight_decay,
                  c->adam.decoupled_weight_decay ? " decoupled" : "",
                  c->adam.amsgrad ? " amsgrad" : "", c->adam.maximize ? " maximize" : "",
+                 (long long)c->step);
+        break;
+    case FAMILY_ADAGRAD:
+        snprintf(text, sizeof text, "adagrad lr=%g lr_decay=%g wd=%g eps=%g%s step=%lld",
+                 c->adagrad.lr, c->adagrad.lr_decay, c->adagrad.weight_decay, c->adagrad.eps,
+                 c->adagrad.maximize ? " maximize" : "", (long long)c->step);
+        break;
+    case FAMILY_ADAMAX:
+        snprintf(text, sizeof text, "adamax lr=%g betas=(%g,%g) eps=%g wd=%g%s step=%lld",
+                 c->adamax.lr, c->adamax.beta1, c->adamax.beta2, c->adamax.eps,
+                 c->adamax.weight_decay, c->adamax.maximize ? " maximize" : "", (long long)c->step);
+        break;
+    case FAMILY_NADAM:
+        snprintf(text, sizeof text,
+                 "nadam lr=%g betas=(%g,%g) eps=%g wd=%g psi=%g%s%s mu_product=%g step=%lld",
+                 c->nadam.lr, c->nadam.beta1, c->nadam.beta2, c->nadam.eps, c->nadam.weight_decay,
+                 c->nadam.momentum_decay, c->nadam.decoupled_weight_decay ? " decoupled" : "",
+                 c->nadam.maximize ? " maximize" : "", c->mu_product, (long long)c->step);
+        break;
+    case FAMILY_RADAM:
+        snprintf(text, sizeof text, "radam lr=%g betas=(%g,%g) eps=%g wd=%g%s%s step=%lld",
+                 c->radam.lr, c->radam.beta1, c->radam.beta2, c->radam.eps, c->radam.weight_decay,
+                 c->radam.decoupled_weight_decay ? " decoupled" : "",
+                 c->radam.maximize ? " maximize" : "", (long long)c->step);
+        break;
+    case FAMILY_LION:
+        snprintf(text, sizeof text, "lion lr=%g betas=(%g,%g) wd=%g%s step=%lld", c->lion.lr,
+                 c->lion.beta1, c->lion.beta2, c->lion.weight_decay,
+                 c->lion.maximize ? " maximize" : "", (long long)c->step);
+        break;
+    case FAMILY_LAMB:
+        snprintf(text, sizeof text,
+                 "lamb lr=%g betas=(%g,%g) eps=%g wd=%g max_trust=%g%s%s%s step=%lld", c->lamb.lr,
+                 c->lamb.beta1, c->lamb.beta2, c->lamb.eps, c->lamb.weight_decay,
+                 c->lamb.max_trust_ratio, c->lamb.bias_correction ? "" : " no-bias-correction",
+                 c->lamb.always_adapt ? " always_adapt" : "", c->lamb.maximize ? " maximize" : "",
                  (long long)c->step);
         break;
     }
@@ -207,4 +289,134 @@ size_t optimizer_cases_all(const optimizer_case **cases)
         enumerate();
     *cases = all_cases;
     return case_count;
+}
+
+/* ---- the 0.2 optimizers ---- */
+
+#define MAX_MORE_CASES 256
+static optimizer_case more_cases[MAX_MORE_CASES];
+static size_t more_count;
+
+static void add_more(optimizer_case c)
+{
+    if (more_count < MAX_MORE_CASES)
+        more_cases[more_count++] = c;
+}
+
+static void enumerate_more(void)
+{
+    static const double lrs[] = {1e-2, 0.37, 0.0071, 2e-3, 0.13};
+    static const double weight_decays[] = {0.01, 0.013, 0.7, 3e-4};
+    static const double beta1s[] = {0.9, 0.45, 0.83, 0.3}; /* 0.45, 0.3: lerp's second branch */
+    static const double beta2s[] = {0.999, 0.95, 0.37, 0.9993};
+    static const double epss[] = {1e-8, 1.3e-3, 7e-6, 0.0};
+    size_t k = 0;
+    for (int wd = 0; wd < 2; wd++)
+    for (int maximize = 0; maximize < 2; maximize++)
+    for (int decay = 0; decay < 2; decay++)
+    for (int s = 0; s < 2; s++, k++) {
+        optimizer_case c = {.family = FAMILY_ADAGRAD, .step = s ? 7 : 1};
+        c.adagrad = lossopt_adagrad_defaults();
+        c.adagrad.lr = PICK(lrs, k);
+        c.adagrad.weight_decay = wd ? PICK(weight_decays, k) : 0.0;
+        c.adagrad.maximize = maximize;
+        c.adagrad.lr_decay = decay ? 0.013 : 0.0;
+        c.adagrad.eps = s ? PICK(epss, k) : 1e-10;
+        c.adagrad.initial_accumulator_value = 0.1;
+        add_more(c);
+    }
+    for (int wd = 0; wd < 2; wd++)
+    for (int maximize = 0; maximize < 2; maximize++)
+    for (int betas = 0; betas < 2; betas++)
+    for (int s = 0; s < 2; s++, k++) {
+        optimizer_case c = {.family = FAMILY_ADAMAX, .step = s ? 9 : 1};
+        c.adamax = lossopt_adamax_defaults();
+        c.adamax.lr = PICK(lrs, k);
+        c.adamax.weight_decay = wd ? PICK(weight_decays, k) : 0.0;
+        c.adamax.maximize = maximize;
+        if (betas) {
+            c.adamax.beta1 = s ? 0.0 : PICK(beta1s, k + 1);
+            c.adamax.beta2 = PICK(beta2s, k);
+            c.adamax.eps = PICK(epss, k);
+        }
+        add_more(c);
+    }
+    for (int decay = 0; decay < 3; decay++)
+    for (int maximize = 0; maximize < 2; maximize++)
+    for (int betas = 0; betas < 2; betas++)
+    for (int s = 0; s < 2; s++, k++) {
+        optimizer_case c = {.family = FAMILY_NADAM, .step = s ? 30 : 1, .mu_product = 1.0};
+        c.nadam = lossopt_nadam_defaults();
+        c.nadam.lr = PICK(lrs, k);
+        c.nadam.weight_decay = decay ? PICK(weight_decays, k) : 0.0;
+        c.nadam.decoupled_weight_decay = decay == 2;
+        c.nadam.maximize = maximize;
+        if (s) /* the product of 29 earlier mus, roughly */
+            c.mu_product = 0.0417;
+        if (betas) {
+            c.nadam.beta1 = PICK(beta1s, k + 1);
+            c.nadam.beta2 = PICK(beta2s, k);
+            c.nadam.eps = PICK(epss, k);
+            c.nadam.momentum_decay = s ? 0.07 : 0.0;
+        }
+        add_more(c);
+    }
+    /* RAdam: beta2 0.999 rectifies from step 6 on (rho_t 4.99 at step 5, 5.99 at 6) */
+    static const int64_t radam_steps[] = {1, 5, 6, 1000};
+    for (int decay = 0; decay < 3; decay++)
+    for (int maximize = 0; maximize < 2; maximize++)
+    for (int s = 0; s < 4; s++, k++) {
+        optimizer_case c = {.family = FAMILY_RADAM, .step = radam_steps[s]};
+        c.radam = lossopt_radam_defaults();
+        c.radam.lr = PICK(lrs, k);
+        c.radam.weight_decay = decay ? PICK(weight_decays, k) : 0.0;
+        c.radam.decoupled_weight_decay = decay == 2;
+        c.radam.maximize = maximize;
+        if ((k % 3) == 1) {
+            c.radam.beta1 = PICK(beta1s, k + 1);
+            c.radam.eps = PICK(epss, k);
+        }
+        add_more(c);
+    }
+    for (int wd = 0; wd < 2; wd++)
+    for (int maximize = 0; maximize < 2; maximize++)
+    for (int betas = 0; betas < 2; betas++, k++) {
+        optimizer_case c = {.family = FAMILY_LION, .step = 3};
+        c.lion = lossopt_lion_defaults();
+        c.lion.lr = PICK(lrs, k);
+        c.lion.weight_decay = wd ? PICK(weight_decays, k) : 0.0;
+        c.lion.maximize = maximize;
+        if (betas) { /* both lerps on their second branch, then beta1 = 0 */
+            c.lion.beta1 = maximize ? 0.0 : 0.2;
+            c.lion.beta2 = 0.45;
+        }
+        add_more(c);
+    }
+    for (int wd = 0; wd < 2; wd++)
+    for (int adapt = 0; adapt < 2; adapt++)
+    for (int bias = 0; bias < 2; bias++)
+    for (int clamp = 0; clamp < 2; clamp++, k++) {
+        optimizer_case c = {.family = FAMILY_LAMB, .step = bias ? 4 : 1};
+        c.lamb = lossopt_lamb_defaults();
+        c.lamb.lr = PICK(lrs, k);
+        c.lamb.weight_decay = wd ? PICK(weight_decays, k) : 0.0;
+        c.lamb.always_adapt = adapt;
+        c.lamb.bias_correction = !bias || (k % 2);
+        c.lamb.max_trust_ratio = clamp ? 0.5 : 0.0;
+        c.lamb.maximize = (k % 3) == 0;
+        if (clamp && bias) {
+            c.lamb.beta1 = PICK(beta1s, k);
+            c.lamb.beta2 = PICK(beta2s, k);
+            c.lamb.eps = PICK(epss, k + 1);
+        }
+        add_more(c);
+    }
+}
+
+size_t optimizer_cases_more(const optimizer_case **cases)
+{
+    if (more_count == 0)
+        enumerate_more();
+    *cases = more_cases;
+    return more_count;
 }

@@ -12,12 +12,18 @@
 
 struct lossopt_kernel_table; /* kernels/kernel_table.h */
 
-typedef enum optimizer_family { FAMILY_SGD, FAMILY_RMSPROP, FAMILY_ADAM } optimizer_family;
+typedef enum optimizer_family {
+    FAMILY_SGD, FAMILY_RMSPROP, FAMILY_ADAM,
+    /* 0.2 (optimizer_cases_more) */
+    FAMILY_ADAGRAD, FAMILY_ADAMAX, FAMILY_NADAM, FAMILY_RADAM, FAMILY_LION, FAMILY_LAMB
+} optimizer_family;
 
 /* Up to three state buffers, in this order:
  *   SGD:     momentum_buf
  *   RMSprop: square_avg, grad_avg, momentum_buf
- *   Adam:    exp_avg, exp_avg_sq, max_exp_avg_sq */
+ *   Adam:    exp_avg, exp_avg_sq, max_exp_avg_sq
+ *   Adagrad: sum;  Adamax: exp_avg, exp_inf;  Lion: exp_avg
+ *   NAdam, RAdam, LAMB: exp_avg, exp_avg_sq */
 #define MAX_STATE_BUFFERS 3
 
 typedef struct optimizer_case {
@@ -25,7 +31,14 @@ typedef struct optimizer_case {
     lossopt_sgd_config sgd;
     lossopt_rmsprop_config rmsprop;
     lossopt_adam_config adam;
-    int64_t step; /* SGD and Adam */
+    lossopt_adagrad_config adagrad;
+    lossopt_adamax_config adamax;
+    lossopt_nadam_config nadam;
+    lossopt_radam_config radam;
+    lossopt_lion_config lion;
+    lossopt_lamb_config lamb;
+    double mu_product; /* NAdam: the mu_product passed in (a copy is updated) */
+    int64_t step; /* every family but RMSprop */
 } optimizer_case;
 
 /* Run with one kernel table through the internal entry point (NULL table ->
@@ -47,7 +60,11 @@ bool optimizer_case_state_is_square(const optimizer_case *c, int i);
 const char *optimizer_case_describe(const optimizer_case *c);
 
 /* Every option combination (valid configurations only), with a few
- * learning rates and steps. Returns the count; cases points to static storage. */
+ * learning rates and steps, of SGD, RMSprop and Adam. Returns the count;
+ * cases points to static storage. */
 size_t optimizer_cases_all(const optimizer_case **cases);
+
+/* The same for the 0.2 optimizers (Adagrad ... LAMB). */
+size_t optimizer_cases_more(const optimizer_case **cases);
 
 #endif /* LOSSOPT_OPTIMIZER_CASES_H */

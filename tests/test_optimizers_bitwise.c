@@ -185,8 +185,14 @@ int main(void)
                    "dispatcher chose %s, expected %s", lossopt_isa_name(lossopt_active_isa()),
                    expected);
 
-    const optimizer_case *cases;
-    size_t case_count = optimizer_cases_all(&cases);
+    /* SGD, RMSprop and Adam, then the 0.2 optimizers (their seeds follow) */
+    const optimizer_case *classic, *more;
+    size_t classic_count = optimizer_cases_all(&classic);
+    size_t more_count = optimizer_cases_more(&more);
+    size_t case_count = classic_count + more_count;
+    optimizer_case *cases = malloc(case_count * sizeof *cases);
+    memcpy(cases, classic, classic_count * sizeof *cases);
+    memcpy(cases + classic_count, more, more_count * sizeof *cases);
     variant variants[TEST_MAX_VARIANTS];
     size_t variant_count = test_variants(variants);
     printf("%zu option combinations; variants:", case_count);
@@ -229,13 +235,22 @@ int main(void)
             }
         }
         if (!quick) {
-            /* a few large buffers, one per family */
-            for (size_t k = 0; k < case_count; k += case_count / 3) {
+            /* a few large buffers: one per classic family, and LAMB's two
+             * passes over many task ranges */
+            for (size_t k = 0; k < case_count; k += k < classic_count ? classic_count / 3 : case_count) {
                 test_seed_case("optimizer large", k, 0, 0);
                 run_one(&cases[k], &variants[v], 1000000 + test_random_below(1000), INPUT_MODERATE,
                         2, false, "large");
             }
         }
     }
+    if (!quick) {
+        for (size_t v = 0; v < variant_count; v++) {
+            test_seed_case("optimizer large lamb", 0, 0, 0);
+            run_one(&more[more_count - 1], &variants[v], 300000 + test_random_below(1000),
+                    INPUT_MODERATE, 2, false, "large");
+        }
+    }
+    free(cases);
     return test_finish();
 }

@@ -16,15 +16,6 @@
 #include "scalar/scalar_kernels.h"
 #include "scalar/step_io_scalar.h"
 
-/* PyTorch's lerp(a, b, w): a + w (b - a) for w < 0.5, else b - (b - a)(1 - w);
- * coefficient is w or w - 1 (kernel_table.h), so both are one fma. */
-static float lerp_two_branch(float a, float b, const lossopt_lerp_coefficients *lerp)
-{
-    if (lerp->from_end)
-        return fmaf(lerp->coefficient, b - a, b);
-    return fmaf(lerp->coefficient, b - a, a);
-}
-
 /* ---- SGD: state[0] = momentum_buf ---- */
 
 void ORACLE_NAME(sgd_segment)(const lossopt_step_segment *s, const lossopt_sgd_coefficients *c)
@@ -79,7 +70,7 @@ void ORACLE_NAME(rmsprop_segment)(const lossopt_step_segment *s,
 
         float mean_square = square_avg;
         if (c->centered) {
-            float grad_avg = lerp_two_branch(oracle_load(s, GRAD_AVG, i), g, &c->grad_avg_lerp);
+            float grad_avg = oracle_lerp(oracle_load(s, GRAD_AVG, i), g, &c->grad_avg_lerp);
             grad_avg = oracle_store(s, GRAD_AVG, i, grad_avg);
             mean_square = fmaf(-grad_avg, grad_avg, square_avg);
         }
@@ -117,7 +108,7 @@ void ORACLE_NAME(adam_segment)(const lossopt_step_segment *s, const lossopt_adam
         if (c->use_l2_weight_decay)
             g = fmaf(c->weight_decay, p, g);
 
-        float m = lerp_two_branch(oracle_load(s, EXP_AVG, i), g, &c->exp_avg_lerp);
+        float m = oracle_lerp(oracle_load(s, EXP_AVG, i), g, &c->exp_avg_lerp);
         m = oracle_store(s, EXP_AVG, i, m);
 
         float kept = c->beta2 * oracle_load(s, EXP_AVG_SQ, i);

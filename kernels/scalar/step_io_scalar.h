@@ -6,6 +6,7 @@
 #ifndef LOSSOPT_STEP_IO_SCALAR_H
 #define LOSSOPT_STEP_IO_SCALAR_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,15 @@ static inline void oracle_store_param(const lossopt_step_segment *s, size_t i, f
     float stored = oracle_store(s, LOSSOPT_BUFFER_PARAM, i, p);
     if (s->buffer[LOSSOPT_BUFFER_COPY] != NULL)
         (void)oracle_store_as(s, LOSSOPT_BUFFER_COPY, i, stored, false);
+}
+
+/* PyTorch's lerp(a, b, w): a + w (b - a) for w < 0.5, else b - (b - a)(1 - w);
+ * coefficient is w or w - 1 (kernel_table.h), so both are one fma. */
+static inline float oracle_lerp(float a, float b, const lossopt_lerp_coefficients *lerp)
+{
+    if (lerp->from_end)
+        return fmaf(lerp->coefficient, b - a, b);
+    return fmaf(lerp->coefficient, b - a, a);
 }
 
 #endif /* LOSSOPT_STEP_IO_SCALAR_H */

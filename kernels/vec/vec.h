@@ -117,40 +117,44 @@ LOSSOPT_KERNEL_LIST(LOSSOPT_DECLARE_VECTOR_KERNEL)
  * A kernel passes its option bits here and its always-inline loop receives
  * them as a constant, so every combination compiles to its own branch-free
  * loop (unused paths vanish) instead of testing options per vector. */
-#define VEC_SPECIALIZE_OPTIONS(options, CALL)                                 \
+#define VEC_SPECIALIZE_OPTIONS(options, CALL) VEC_SPECIALIZE_OPTIONS_BELOW(options, 32u, CALL)
+
+/* The same for kernels with fewer option bits: only the combinations below
+ * count (a constant power of two <= 32) are compiled; options < count. */
+#define VEC_SPECIALIZE_OPTIONS_BELOW(options, count, CALL)                    \
     switch ((options) & 31u) {                                                 \
-    case 0: CALL(0); break;                                                   \
-    case 1: CALL(1); break;                                                   \
-    case 2: CALL(2); break;                                                   \
-    case 3: CALL(3); break;                                                   \
-    case 4: CALL(4); break;                                                   \
-    case 5: CALL(5); break;                                                   \
-    case 6: CALL(6); break;                                                   \
-    case 7: CALL(7); break;                                                   \
-    case 8: CALL(8); break;                                                   \
-    case 9: CALL(9); break;                                                   \
-    case 10: CALL(10); break;                                                 \
-    case 11: CALL(11); break;                                                 \
-    case 12: CALL(12); break;                                                 \
-    case 13: CALL(13); break;                                                 \
-    case 14: CALL(14); break;                                                 \
-    case 15: CALL(15); break;                                                 \
-    case 16: CALL(16); break;                                                 \
-    case 17: CALL(17); break;                                                 \
-    case 18: CALL(18); break;                                                 \
-    case 19: CALL(19); break;                                                 \
-    case 20: CALL(20); break;                                                 \
-    case 21: CALL(21); break;                                                 \
-    case 22: CALL(22); break;                                                 \
-    case 23: CALL(23); break;                                                 \
-    case 24: CALL(24); break;                                                 \
-    case 25: CALL(25); break;                                                 \
-    case 26: CALL(26); break;                                                 \
-    case 27: CALL(27); break;                                                 \
-    case 28: CALL(28); break;                                                 \
-    case 29: CALL(29); break;                                                 \
-    case 30: CALL(30); break;                                                 \
-    case 31: CALL(31); break;                                                 \
+    case 0: if (0u < (count)) CALL(0); break;                                \
+    case 1: if (1u < (count)) CALL(1); break;                                \
+    case 2: if (2u < (count)) CALL(2); break;                                \
+    case 3: if (3u < (count)) CALL(3); break;                                \
+    case 4: if (4u < (count)) CALL(4); break;                                \
+    case 5: if (5u < (count)) CALL(5); break;                                \
+    case 6: if (6u < (count)) CALL(6); break;                                \
+    case 7: if (7u < (count)) CALL(7); break;                                \
+    case 8: if (8u < (count)) CALL(8); break;                                \
+    case 9: if (9u < (count)) CALL(9); break;                                \
+    case 10: if (10u < (count)) CALL(10); break;                             \
+    case 11: if (11u < (count)) CALL(11); break;                             \
+    case 12: if (12u < (count)) CALL(12); break;                             \
+    case 13: if (13u < (count)) CALL(13); break;                             \
+    case 14: if (14u < (count)) CALL(14); break;                             \
+    case 15: if (15u < (count)) CALL(15); break;                             \
+    case 16: if (16u < (count)) CALL(16); break;                             \
+    case 17: if (17u < (count)) CALL(17); break;                             \
+    case 18: if (18u < (count)) CALL(18); break;                             \
+    case 19: if (19u < (count)) CALL(19); break;                             \
+    case 20: if (20u < (count)) CALL(20); break;                             \
+    case 21: if (21u < (count)) CALL(21); break;                             \
+    case 22: if (22u < (count)) CALL(22); break;                             \
+    case 23: if (23u < (count)) CALL(23); break;                             \
+    case 24: if (24u < (count)) CALL(24); break;                             \
+    case 25: if (25u < (count)) CALL(25); break;                             \
+    case 26: if (26u < (count)) CALL(26); break;                             \
+    case 27: if (27u < (count)) CALL(27); break;                             \
+    case 28: if (28u < (count)) CALL(28); break;                             \
+    case 29: if (29u < (count)) CALL(29); break;                             \
+    case 30: if (30u < (count)) CALL(30); break;                             \
+    case 31: if (31u < (count)) CALL(31); break;                             \
     }
 
 /* The same for 16 combinations, as an expression call with a result:
