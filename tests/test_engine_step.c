@@ -38,14 +38,26 @@ static bool quick, guards;
 
 /* ---- optimizer configurations ---------------------------------------------- */
 
-enum { SGD, RMSPROP, ADAM };
+enum { SGD, RMSPROP, ADAM, ADAGRAD, ADAMAX, NADAM, RADAM, LION, LAMB };
 typedef struct opt_case {
     int kind;
     const char *name;
     lossopt_sgd_config sgd;
     lossopt_rmsprop_config rmsprop;
     lossopt_adam_config adam;
+    lossopt_adagrad_config adagrad;
+    lossopt_adamax_config adamax;
+    lossopt_nadam_config nadam;
+    lossopt_radam_config radam;
+    lossopt_lion_config lion;
+    lossopt_lamb_config lamb;
+    int64_t step_bias; /* added to the call's step (RAdam: past its rectification) */
 } opt_case;
+
+/* NAdam's mu_products: tensor i starts from nadam_mu_product(i); each call
+ * passes a fresh copy (the update of the copy is tested in
+ * test_more_optimizer_rules). */
+static double nadam_mu_product(size_t i) { return i % 3 == 0 ? 1.0 : 0.9 / (double)(i + 1); }
 
 static opt_case sgd_case(const char *name, double lr, double momentum, double dampening,
                          double wd, bool nesterov, bool maximize)
@@ -71,7 +83,8 @@ static opt_case adam_case(const char *name, double lr, double beta1, double beta
     return o;
 }
 
-#define OPT_CASES 7
+#define OPT_CASES 14
+#define LAMB_CASE 12 /* LAMB, weight decay: its norms in the threads check */
 static opt_case opt_cases[OPT_CASES];
 static void make_opt_cases(void)
 {
@@ -82,6 +95,21 @@ static void make_opt_cases(void)
     opt_cases[4] = adam_case("adam", 1e-3, 0.9, 0.999, 1e-8, 0, false, false, false);
     opt_cases[5] = adam_case("adamw-amsgrad", 1e-2, 0.9, 0.99, 1e-8, 0.1, true, true, false);
     opt_cases[6] = adam_case("adam-l2-lerp2-max", 1e-2, 0.4, 0.95, 1e-6, 0.01, false, false, true);
+    /* the 0.2 optimizers */
+    opt_cases[7] = (opt_case){.kind = ADAGRAD, .name = "adagrad-wd-decay",
+                              .adagrad = {0.03, 0.01, 0.02, 0.1, 1e-10, false}};
+    opt_cases[8] = (opt_case){.kind = ADAMAX, .name = "adamax-wd-max",
+                              .adamax = {2e-3, 0.9, 0.999, 1e-8, 0.013, true}};
+    opt_cases[9] = (opt_case){.kind = NADAM, .name = "nadamw",
+                              .nadam = {2e-3, 0.9, 0.999, 1e-8, 0.01, 4e-3, true, false}};
+    opt_cases[10] = (opt_case){.kind = RADAM, .name = "radam-l2-rectified",
+                               .radam = {1e-3, 0.9, 0.99, 1e-8, 0.01, false, false}, .step_bias = 20};
+    opt_cases[11] = (opt_case){.kind = LION, .name = "lion-wd-lerp2",
+                               .lion = {1e-4, 0.9, 0.4, 0.1, false}};
+    opt_cases[LAMB_CASE] = (opt_case){.kind = LAMB, .name = "lamb-clamp",
+                                      .lamb = {1e-3, 0.9, 0.999, 1e-6, 0.01, 0.8, true, false, false}};
+    opt_cases[13] = (opt_case){.kind = LAMB, .name = "lamb-adapt-nobias-max",
+                               .lamb = {1e-2, 0.45, 0.95, 1e-6, 0.0, 0.0, false, true, true}};
 }
 
 static unsigned states_used(const opt_case *o)
@@ -89,7 +117,10 @@ static unsigned states_used(const opt_case *o)
     switch (o->kind) {
     case SGD: return o->sgd.momentum != 0 ? 1u : 0u;
     case RMSPROP: return 1u | (o->rmsprop.centered ? 2u : 0u) | (o->rmsprop.momentum != 0 ? 4u : 0u);
-    default: return 3u | (o->adam.amsgrad ? 4u : 0u);
+    case ADAM: return 3u | (o->adam.amsgrad ? 4u : 0u);
+    case ADAGRAD:
+    case LION: return 1u;
+    default: return 3u;
     }
 }
 
@@ -104,9 +135,35 @@ static lossopt_status call_step(const variant *v, const opt_case *o, lossopt_ten
     case RMSPROP:
         return v->public_api ? lossopt_rmsprop_step(&o->rmsprop, t, count, step, opt, r)
                              : lossopt_rmsprop_step_with_table(v->table, &o->rmsprop, t, count, step, opt, r);
-    default:
+    case ADAM:
         return v->public_api ? lossopt_adam_step(&o->adam, t, count, step, opt, r)
                              : lossopt_adam_step_with_table(v->table, &o->adam, t, count, step, opt, r);
+    }
+    if (step >= 1) /* invalid steps stay invalid */
+        step += o->step_bias;
+    switch (o->kind) {
+    case ADAGRAD:
+        return v->public_api ? lossopt_adagrad_step(&o->adagrad, t, count, step, opt, r)
+                             : lossopt_adagrad_step_with_table(v->table, &o->adagrad, t, count, step, opt, r);
+    case ADAMAX:
+        return v->public_api ? lossopt_adamax_step(&o->adamax, t, count, step, opt, r)
+                             : lossopt_adamax_step_with_table(v->table, &o->adamax, t, count, step, opt, r);
+    case NADAM: {
+        double mu[MAX_TENSORS];
+        for (size_t i = 0; i < count && i < MAX_TENSORS; i++)
+            mu[i] = nadam_mu_product(i);
+        return v->public_api ? lossopt_nadam_step(&o->nadam, mu, t, count, step, opt, r)
+                             : lossopt_nadam_step_with_table(v->table, &o->nadam, mu, t, count, step, opt, r);
+    }
+    case RADAM:
+        return v->public_api ? lossopt_radam_step(&o->radam, t, count, step, opt, r)
+                             : lossopt_radam_step_with_table(v->table, &o->radam, t, count, step, opt, r);
+    case LION:
+        return v->public_api ? lossopt_lion_step(&o->lion, t, count, step, opt, r)
+                             : lossopt_lion_step_with_table(v->table, &o->lion, t, count, step, opt, r);
+    default:
+        return v->public_api ? lossopt_lamb_step(&o->lamb, t, count, step, opt, r)
+                             : lossopt_lamb_step_with_table(v->table, &o->lamb, t, count, step, opt, r);
     }
 }
 
@@ -430,12 +487,19 @@ static void check_f32_equivalence(void)
                 memcpy(b[k], pr.input[i][k], n * 4);
             }
             lossopt_status s;
-            if (o->kind == SGD)
-                s = lossopt_sgd_step_f32(b[0], b[4], b[1], n, &o->sgd, step);
-            else if (o->kind == RMSPROP)
-                s = lossopt_rmsprop_step_f32(b[0], b[4], b[1], b[2], b[3], n, &o->rmsprop);
-            else
-                s = lossopt_adam_step_f32(b[0], b[4], b[1], b[2], b[3], n, &o->adam, step);
+            int64_t own = (pr.step[i] != 0 ? pr.step[i] : step) + (pr.step[i] != 0 ? 0 : o->step_bias);
+            double mu = nadam_mu_product(i);
+            switch (o->kind) {
+            case SGD: s = lossopt_sgd_step_f32(b[0], b[4], b[1], n, &o->sgd, own); break;
+            case RMSPROP: s = lossopt_rmsprop_step_f32(b[0], b[4], b[1], b[2], b[3], n, &o->rmsprop); break;
+            case ADAM: s = lossopt_adam_step_f32(b[0], b[4], b[1], b[2], b[3], n, &o->adam, own); break;
+            case ADAGRAD: s = lossopt_adagrad_step_f32(b[0], b[4], b[1], n, &o->adagrad, own); break;
+            case ADAMAX: s = lossopt_adamax_step_f32(b[0], b[4], b[1], b[2], n, &o->adamax, own); break;
+            case NADAM: s = lossopt_nadam_step_f32(b[0], b[4], b[1], b[2], &mu, n, &o->nadam, own); break;
+            case RADAM: s = lossopt_radam_step_f32(b[0], b[4], b[1], b[2], n, &o->radam, own); break;
+            case LION: s = lossopt_lion_step_f32(b[0], b[4], b[1], n, &o->lion, own); break;
+            default: s = lossopt_lamb_step_f32(b[0], b[4], b[1], b[2], n, &o->lamb, own); break;
+            }
             test_check(s == LOSSOPT_OK, "%s: _f32 status", o->name);
             for (int k = 0; k < BUFFERS; k++) {
                 size_t at = test_first_difference(b[k], (const float *)list.data[i][k], n);
@@ -734,7 +798,9 @@ static void check_threads(void)
             if (!isfinite(load_value(pr.input[i][B_GRAD], LOSSOPT_BF16, e)))
                 store_value(pr.input[i][B_GRAD], LOSSOPT_BF16, e, 0.5f);
     lossopt_step_options options = {.max_grad_norm = 0.1, .skip_nonfinite = true, .loss_scale = 4.0};
-    for (int oc = 4; oc < OPT_CASES; oc += 2) { /* two Adam configs */
+    static const int thread_cases[] = {4, 6, LAMB_CASE}; /* two Adam configs; LAMB's norms */
+    for (size_t tc = 0; tc < sizeof thread_cases / sizeof thread_cases[0]; tc++) {
+        int oc = thread_cases[tc];
         outputs want = run_problem(&pr, &api, &opt_cases[oc], 3, &options);
         test_check(want.status == LOSSOPT_OK && !want.report.skipped, "no-pool run");
         static const unsigned sizes[] = {1, 2, 3, 8, 16};
@@ -757,7 +823,9 @@ static void check_threads(void)
         options.parallel = &reversed;
         outputs got = run_problem(&pr, &api, &opt_cases[oc], 3, &options);
         same_outputs(&pr, &want, &got, "tasks in reverse order");
-        test_check(reverse.calls == 2, "the custom pool ran both passes (%u calls)", reverse.calls);
+        unsigned passes = opt_cases[oc].kind == LAMB ? 3 : 2; /* statistics, (moments,) update */
+        test_check(reverse.calls == passes, "the custom pool ran all %u passes (%u calls)", passes,
+                   reverse.calls);
         outputs_free(&got, pr.count);
         options.parallel = NULL;
         outputs_free(&want, pr.count);

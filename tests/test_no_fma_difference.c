@@ -105,7 +105,7 @@ typedef struct group {
     size_t count, capacity;
 } group;
 
-#define MAX_GROUPS 192
+#define MAX_GROUPS 320
 static group groups[MAX_GROUPS];
 static size_t group_count;
 
@@ -722,6 +722,117 @@ static void run_engine_step(const lossopt_kernel_table *t)
     }
 }
 
+/* The 0.2 optimizers (no exp/log: bit-identical, so named "engine ..."),
+ * one config each with its options on, through the tensor-list call: all
+ * f32 without options (the _f32 path), then bf16 grads with f32 master,
+ * bf16 states rounded stochastically, a bf16 copy, unscaling and clipping;
+ * three steps, tensors of 70001 (several task ranges: LAMB's norms), 777
+ * and 5 elements. */
+enum { MORE_OPTIMIZERS = 6 };
+static const char *const more_names[MORE_OPTIMIZERS] = {"adagrad", "adamax", "nadam",
+                                                        "radam", "lion", "lamb"};
+
+static lossopt_status more_step(const lossopt_kernel_table *t, int which, lossopt_tensor *tensors,
+                                size_t count, int64_t step, const lossopt_step_options *opt,
+                                lossopt_step_report *report, double *mu_products)
+{
+    switch (which) {
+    case 0: {
+        lossopt_adagrad_config c = lossopt_adagrad_defaults();
+        c.lr_decay = 0.01, c.weight_decay = 0.02, c.maximize = true;
+        return lossopt_adagrad_step_with_table(t, &c, tensors, count, step, opt, report);
+    }
+    case 1: {
+        lossopt_adamax_config c = lossopt_adamax_defaults();
+        c.weight_decay = 0.013, c.beta1 = 0.3;
+        return lossopt_adamax_step_with_table(t, &c, tensors, count, step, opt, report);
+    }
+    case 2: {
+        lossopt_nadam_config c = lossopt_nadam_defaults();
+        c.weight_decay = 0.01, c.decoupled_weight_decay = true;
+        return lossopt_nadam_step_with_table(t, &c, mu_products, tensors, count, step, opt, report);
+    }
+    case 3: {
+        lossopt_radam_config c = lossopt_radam_defaults();
+        c.weight_decay = 0.003, c.beta2 = 0.9; /* rectified from step 6 */
+        return lossopt_radam_step_with_table(t, &c, tensors, count, step + 4, opt, report);
+    }
+    case 4: {
+        lossopt_lion_config c = lossopt_lion_defaults();
+        c.weight_decay = 0.1, c.beta2 = 0.45;
+        return lossopt_lion_step_with_table(t, &c, tensors, count, step, opt, report);
+    }
+    default: {
+        lossopt_lamb_config c = lossopt_lamb_defaults();
+        c.max_trust_ratio = 5.0;
+        return lossopt_lamb_step_with_table(t, &c, tensors, count, step, opt, report);
+    }
+    }
+}
+
+static void run_more_optimizers(const lossopt_kernel_table *t)
+{
+    enum { TENSORS = 3 };
+    static const size_t sizes[TENSORS] = {70001, 777, 5};
+    const lossopt_precision precisions[2] = {
+        {LOSSOPT_F32, LOSSOPT_F32, LOSSOPT_F32, LOSSOPT_F32, LOSSOPT_ROUND_NEAREST, 0},
+        {LOSSOPT_F32, LOSSOPT_BF16, LOSSOPT_BF16, LOSSOPT_BF16, LOSSOPT_ROUND_STOCHASTIC, 17}};
+    static const char *const combo_names[2] = {"f32", "bf16 grads+states sr, bf16 copy, clip"};
+    static const char *const names[6] = {"param", "state0", "state1", "state2", "grad", "copy"};
+    for (int which = 0; which < MORE_OPTIMIZERS; which++)
+        for (int k = 0; k < 2; k++) {
+            const lossopt_precision *p = &precisions[k];
+            const lossopt_dtype dtypes[6] = {p->param, p->state, p->state, p->state, p->grad,
+                                             p->param_copy};
+            void *buffers[TENSORS][6];
+            lossopt_tensor tensors[TENSORS];
+            double mu_products[TENSORS] = {1.0, 1.0, 0.5};
+            test_seed_case("more optimizers", (uint64_t)which, (uint64_t)k, 0);
+            for (size_t i = 0; i < TENSORS; i++) {
+                for (int b = 0; b < 6; b++) {
+                    size_t width = dtypes[b] == LOSSOPT_F32 ? 4 : 2;
+                    buffers[i][b] = xmalloc(sizes[i] * width + 4);
+                    for (size_t e = 0; e < sizes[i]; e++) {
+                        float v = b >= 1 && b <= 3 ? 0.0f : test_random_uniform(-2.0f, 2.0f);
+                        if (width == 4)
+                            memcpy((float *)buffers[i][b] + e, &v, 4);
+                        else /* inputs may truncate */
+                            ((uint16_t *)buffers[i][b])[e] = lossopt_f32_to_bf16_nearest(v);
+                    }
+                }
+                tensors[i] = (lossopt_tensor){.param = buffers[i][0], .grad = buffers[i][4],
+                                              .state = {buffers[i][1], buffers[i][2], buffers[i][3]},
+                                              .param_copy = k ? buffers[i][5] : NULL, .n = sizes[i]};
+            }
+            lossopt_step_options options = {.precision = p};
+            if (k == 1)
+                options.loss_scale = 64.0, options.max_grad_norm = 2.0;
+            for (int64_t step = 1; step <= 3; step++) {
+                lossopt_step_report report;
+                char name[160];
+                expect_ok(more_step(t, which, tensors, TENSORS, step, &options, &report, mu_products),
+                          more_names[which]);
+                for (size_t i = 0; i < TENSORS; i++)
+                    for (int b = 0; b < 6; b++) {
+                        if (b == 4 || (b == 5 && k == 0) || b == 3)
+                            continue; /* grads never written; no copy; no third state */
+                        snprintf(name, sizeof name, "engine %s %s %s", more_names[which],
+                                 combo_names[k], names[b]);
+                        record_buffer(name, buffers[i][b], dtypes[b], sizes[i]);
+                    }
+                float mu[TENSORS];
+                for (size_t i = 0; i < TENSORS; i++)
+                    mu[i] = (float)mu_products[i]; /* the double update, seen through a float */
+                snprintf(name, sizeof name, "engine %s %s mu_product", more_names[which], combo_names[k]);
+                if (which == 2)
+                    record(name, mu, TENSORS, NULL);
+            }
+            for (size_t i = 0; i < TENSORS; i++)
+                for (int b = 0; b < 6; b++)
+                    free(buffers[i][b]);
+        }
+}
+
 static void run_workload(const lossopt_kernel_table *t)
 {
     run_elementwise(t);
@@ -730,6 +841,7 @@ static void run_workload(const lossopt_kernel_table *t)
     run_multi_margin(t);
     run_optimizers(t);
     run_engine_step(t);
+    run_more_optimizers(t);
 }
 
 /* ---- the reference file -----------------------------------------------------
@@ -903,6 +1015,24 @@ static void run_special_values(const lossopt_kernel_table *t)
         record_named(names[k], "state0", s1, N, NULL);
         record_named(names[k], "state1", s2, N, NULL);
         record_named(names[k], "state2", s3, N, NULL);
+    }
+    for (int which = 0; which < MORE_OPTIMIZERS; which++) {
+        test_seed_case("bits special more optimizers", (uint64_t)which, 0, 0);
+        for (size_t i = 0; i < N; i++) {
+            x[i] = test_random_special();
+            y[i] = test_random_special();
+            s1[i] = test_random_special();
+            s2[i] = fabsf(test_random_special());
+        }
+        lossopt_tensor tensor = {.param = x, .grad = y, .state = {s1, s2, NULL}, .n = N};
+        double mu = 0.8;
+        expect_ok(more_step(t, which, &tensor, 1, 2, NULL, NULL, &mu), "special more optimizers");
+        char name[64];
+        snprintf(name, sizeof name, "special %s", more_names[which]);
+        record_named(name, "param", x, N, NULL);
+        record_named(name, "state0", s1, N, NULL);
+        if (which != 0 && which != 4)
+            record_named(name, "state1", s2, N, NULL);
     }
 }
 
