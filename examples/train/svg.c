@@ -5,7 +5,9 @@
 #include <stdio.h>
 
 static const char *const COLORS[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                     "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+                                     "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                                     "#bcbd22", "#7f7f7f", "#000000", "#aec7e8",
+                                     "#ff9896", "#98df8a"};
 #define NCOLORS (int)(sizeof COLORS / sizeof COLORS[0])
 
 static void esc(FILE *f, const char *s)

@@ -189,9 +189,12 @@ static const char *const LOSS_NAME[L_COUNT] = {
 #define HUBER_DELTA 1.35f   /* the classic 95%-efficiency constant, in target std units */
 #define SMOOTH_L1_BETA 1.0f /* PyTorch's default                                       */
 
-enum optk { O_GD, O_SGD, O_MOMENTUM, O_NESTEROV, O_RMSPROP, O_ADAM, O_ADAMW, O_COUNT };
-static const char *const OPT_NAME[O_COUNT] = {"gd-fullbatch", "sgd",  "momentum", "nesterov",
-                                              "rmsprop",      "adam", "adamw"};
+enum optk { O_GD, O_SGD, O_MOMENTUM, O_NESTEROV, O_RMSPROP, O_ADAM, O_ADAMW,
+            O_ADAGRAD, O_ADAMAX, O_NADAM, O_RADAM, O_LION, O_LAMB, O_COUNT };
+static const char *const OPT_NAME[O_COUNT] = {"gd-fullbatch", "sgd",   "momentum", "nesterov",
+                                              "rmsprop",      "adam",  "adamw",    "adagrad",
+                                              "adamax",       "nadam", "radam",    "lion",
+                                              "lamb"};
 /* learning-rate grid per optimizer (digits) */
 static const float LR_GRID[O_COUNT][3] = {
     {0.3f, 1.0f, 3.0f},       /* full-batch GD: one step per epoch  */
@@ -201,6 +204,12 @@ static const float LR_GRID[O_COUNT][3] = {
     {1e-3f, 3e-3f, 1e-2f},    /* RMSprop                            */
     {1e-3f, 3e-3f, 1e-2f},    /* Adam                               */
     {1e-3f, 3e-3f, 1e-2f},    /* AdamW, weight decay 1e-2           */
+    {0.01f, 0.03f, 0.1f},     /* Adagrad                            */
+    {2e-3f, 6e-3f, 2e-2f},    /* Adamax                             */
+    {1e-3f, 3e-3f, 1e-2f},    /* NAdam                              */
+    {1e-3f, 3e-3f, 1e-2f},    /* RAdam                              */
+    {1e-4f, 3e-4f, 1e-3f},    /* Lion (sign steps: ~10x smaller lr)  */
+    {1e-3f, 3e-3f, 1e-2f},    /* LAMB, weight decay 1e-2 (apex)     */
 };
 #define NLR 3
 #define BATCH 32
@@ -465,6 +474,16 @@ static void train(const run_t *r, result_t *res)
         adam.decoupled_weight_decay = true;
         adam.weight_decay = 1e-2f;
     }
+    /* the 0.2 optimizers: defaults, this run's lr; NAdam's mu products (one
+     * double per tensor of the list call, one for the flat _f32 buffer) */
+    lossopt_adagrad_config adagrad = lossopt_adagrad_defaults();
+    lossopt_adamax_config adamax = lossopt_adamax_defaults();
+    lossopt_nadam_config nadam = lossopt_nadam_defaults();
+    lossopt_radam_config radam = lossopt_radam_defaults();
+    lossopt_lion_config lion = lossopt_lion_defaults();
+    lossopt_lamb_config lamb = lossopt_lamb_defaults();
+    adagrad.lr = adamax.lr = nadam.lr = radam.lr = lion.lr = lamb.lr = r->lr;
+    double mu_products[4] = {1.0, 1.0, 1.0, 1.0};
     int64_t step = 0;
     for (int e = 0; e < r->epochs; e++) {
         if (bmax < n) rng_shuffle(&order, idx, n);
@@ -495,6 +514,14 @@ static void train(const run_t *r, result_t *res)
                 case O_RMSPROP: st = lossopt_rmsprop_step_f32(w, g, s1, NULL, NULL, nw, &rms); break;
                 case O_ADAM:
                 case O_ADAMW: st = lossopt_adam_step_f32(w, g, s1, s2, NULL, nw, &adam, step); break;
+                case O_ADAGRAD: st = lossopt_adagrad_step_f32(w, g, s1, nw, &adagrad, step); break;
+                case O_ADAMAX: st = lossopt_adamax_step_f32(w, g, s1, s2, nw, &adamax, step); break;
+                case O_NADAM:
+                    st = lossopt_nadam_step_f32(w, g, s1, s2, &mu_products[0], nw, &nadam, step);
+                    break;
+                case O_RADAM: st = lossopt_radam_step_f32(w, g, s1, s2, nw, &radam, step); break;
+                case O_LION: st = lossopt_lion_step_f32(w, g, s1, nw, &lion, step); break;
+                case O_LAMB: st = lossopt_lamb_step_f32(w, g, s1, s2, nw, &lamb, step); break;
                 default:
                     st = lossopt_sgd_step_f32(w, g, sgd.momentum > 0 ? s1 : NULL, nw, &sgd, step);
                 }
@@ -511,6 +538,12 @@ static void train(const run_t *r, result_t *res)
                 case O_RMSPROP: st = lossopt_rmsprop_step(&rms, ts, nt, step, &so, NULL); break;
                 case O_ADAM:
                 case O_ADAMW: st = lossopt_adam_step(&adam, ts, nt, step, &so, NULL); break;
+                case O_ADAGRAD: st = lossopt_adagrad_step(&adagrad, ts, nt, step, &so, NULL); break;
+                case O_ADAMAX: st = lossopt_adamax_step(&adamax, ts, nt, step, &so, NULL); break;
+                case O_NADAM: st = lossopt_nadam_step(&nadam, mu_products, ts, nt, step, &so, NULL); break;
+                case O_RADAM: st = lossopt_radam_step(&radam, ts, nt, step, &so, NULL); break;
+                case O_LION: st = lossopt_lion_step(&lion, ts, nt, step, &so, NULL); break;
+                case O_LAMB: st = lossopt_lamb_step(&lamb, ts, nt, step, &so, NULL); break;
                 default: st = lossopt_sgd_step(&sgd, ts, nt, step, &so, NULL);
                 }
                 if (e == r->epochs - 1)
