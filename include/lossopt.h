@@ -837,9 +837,11 @@ LOSSOPT_API lossopt_nadam_config lossopt_nadam_defaults(void);
 /* One NAdam step; states: exp_avg, exp_avg_sq. *mu_product is the product of
  * the momentum coefficients of the earlier steps, a double the caller keeps
  * (1.0 before the first step; PyTorch keeps it per parameter); it must be
- * finite and in (0, 1] (else LOSSOPT_ERR_ARG) and NULL is LOSSOPT_ERR_NULL,
- * also with n == 0. A successful step replaces it by P below; a failed or
- * skipped one leaves it. Coefficients, in double (t = step):
+ * in [0, 1] (else LOSSOPT_ERR_ARG: NaN, inf, negative, > 1) and NULL is
+ * LOSSOPT_ERR_NULL, also with n == 0. 0 is valid: beta1 = 0 makes it 0
+ * after step 1, and a long run's product underflows to 0 (beta1 0.5: step
+ * 556); PyTorch carries on with 1 - 0 = 1, and so does this. A successful
+ * step replaces it by P below; a failed or skipped one leaves it. Coefficients, in double (t = step):
  *   mu      = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay))
  *   mu_next = beta1 * (1 - 0.5 * 0.96^((t + 1) * momentum_decay))
  *   P = *mu_product * mu;   P_next = P * mu_next

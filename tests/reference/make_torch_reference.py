@@ -50,22 +50,14 @@
 import numpy as np
 import torch
 
-from reference_writer import generate, hex32, hex64
+from reference_writer import GRAD_SCALES, PARAM_SCALES, generate, hex32, hex64, hex_of
 
 N = 67          # four 16-wide vectors plus a 3-element tail (and 8-wide ones)
 STEPS = 12
 SEED = 20261126
 
 
-def hex_of(x):
-    """The 16 hex digits of the double x: the library receives doubles."""
-    return hex64([x])
 
-
-# Magnitudes cycle with periods coprime to the option loops, so every option
-# combination meets several scales (1e-3 .. 10) for params and gradients.
-PARAM_SCALES = [1.0, 1e-3, 10.0, 0.1, 1e-2]
-GRAD_SCALES = [0.1, 10.0, 1e-3, 1.0, 1e-2, 3.0, 0.3]
 
 
 def sgd_configs():

@@ -33,6 +33,18 @@ def hex64(values):
     return " ".join("%016x" % int(b) for b in bits)
 
 
+def hex_of(x):
+    """The 16 hex digits of the double x: the library receives doubles."""
+    return hex64([x])
+
+
+# The optimizer generators' magnitudes, cycled with periods coprime to their
+# option loops, so configurations meet several scales (1e-3 .. 10) for
+# params and gradients.
+PARAM_SCALES = [1.0, 1e-3, 10.0, 0.1, 1e-2]
+GRAD_SCALES = [0.1, 10.0, 1e-3, 1.0, 1e-2, 3.0, 0.3]
+
+
 def write_values(out, keyword, values, digits=32):
     out.write("%s %s\n" % (keyword, hex32(values) if digits == 32 else hex64(values)))
 
