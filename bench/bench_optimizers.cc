@@ -2,9 +2,12 @@
 // updates (DESIGN.md section 7, SPEC.md section 3).
 //
 // Benchmarks, registered programmatically, named <config>/<variant>/<n>:
-//   config   sgd, sgd_momentum, rmsprop, adam, adamw, adam_amsgrad
+//   config   sgd, sgd_momentum, rmsprop, adam, adamw, adam_amsgrad, and the
+//            0.2 optimizers adagrad, adamax, nadam, radam, lion, lamb (their
+//            _f32 calls, library defaults with lr 1e-4)
 //   variant  every ISA in lossopt_supported_isas() (internal _isa entry
-//            points), public (the dispatched API), plain_O3 and plain_native
+//            points; the 0.2 optimizers' _with_table calls on that ISA's
+//            table), public (the dispatched API), plain_O3 and plain_native
 //            (bench/plain_loops.c at -O3 and -O3 -march=native), and
 //            plain_native_noerrno when built with LOSSOPT_BENCH_PLAIN_NOERRNO
 //   n        4096, 65536, 1<<20, 16<<20 floats per buffer (--lossopt_quick:
@@ -82,7 +85,10 @@ Buffer make_buffer(size_t n, Fill kind, size_t offset)
 
 // ---- configurations ----------------------------------------------------------
 
-enum class Config { sgd, sgd_momentum, rmsprop, adam, adamw, adam_amsgrad };
+enum class Config {
+    sgd, sgd_momentum, rmsprop, adam, adamw, adam_amsgrad,
+    adagrad, adamax, nadam, radam, lion, lamb
+};
 
 struct ConfigInfo {
     Config config;
@@ -90,6 +96,15 @@ struct ConfigInfo {
     int bytes_per_element;  // SPEC.md section 3
 };
 
+// Bytes per element as SPEC.md section 3 counts them: 4 per f32 buffer read
+// plus 4 per buffer written (in place), no write-allocate traffic.
+//   adagrad 20: p, g, sum read; p, sum written (like sgd_momentum)
+//   adamax, nadam, radam 28: p, g and two states read; p and the states written
+//   lion 20: p, g, exp_avg read; p, exp_avg written
+//   lamb 40: two passes over the buffer, as the library moves them (and the
+//        plain loop): pass 1 reads p, g, m, v and writes m, v (24), pass 2
+//        reads p, m, v and writes p (16). LAMB cannot be one pass: the trust
+//        ratio needs both norms before any parameter moves.
 const ConfigInfo kConfigs[] = {
     {Config::sgd, "sgd", 12},
     {Config::sgd_momentum, "sgd_momentum", 20},
@@ -97,6 +112,12 @@ const ConfigInfo kConfigs[] = {
     {Config::adam, "adam", 28},
     {Config::adamw, "adamw", 28},
     {Config::adam_amsgrad, "adam_amsgrad", 36},
+    {Config::adagrad, "adagrad", 20},
+    {Config::adamax, "adamax", 28},
+    {Config::nadam, "nadam", 28},
+    {Config::radam, "radam", 28},
+    {Config::lion, "lion", 20},
+    {Config::lamb, "lamb", 40},
 };
 
 // Small learning rates keep parameters bounded over ~10^6 steps; values never
@@ -131,6 +152,61 @@ lossopt_adam_config adam_config(Config c)
         cfg.amsgrad = true;
     return cfg;
 }
+
+// The 0.2 optimizers: the library defaults (include/lossopt.h, "More
+// optimizers"), lr kLr like the rows above and torch_compare.py (Lion's
+// default is already 1e-4). LAMB keeps weight_decay 0.01, so its trust
+// ratio is computed every step.
+lossopt_adagrad_config adagrad_config()
+{
+    lossopt_adagrad_config cfg = lossopt_adagrad_defaults();
+    cfg.lr = kLr;
+    return cfg;
+}
+
+lossopt_adamax_config adamax_config()
+{
+    lossopt_adamax_config cfg = lossopt_adamax_defaults();
+    cfg.lr = kLr;
+    return cfg;
+}
+
+lossopt_nadam_config nadam_config()
+{
+    lossopt_nadam_config cfg = lossopt_nadam_defaults();
+    cfg.lr = kLr;
+    return cfg;
+}
+
+lossopt_radam_config radam_config()
+{
+    lossopt_radam_config cfg = lossopt_radam_defaults();
+    cfg.lr = kLr;
+    return cfg;
+}
+
+lossopt_lion_config lion_config()
+{
+    lossopt_lion_config cfg = lossopt_lion_defaults();
+    cfg.lr = kLr;
+    return cfg;
+}
+
+lossopt_lamb_config lamb_config()
+{
+    lossopt_lamb_config cfg = lossopt_lamb_defaults();
+    cfg.lr = kLr;
+    return cfg;
+}
+
+// NAdam's call multiplies *mu_product by this step's mu (~0.45-0.9), so over
+// 10^5-10^6 timed steps the running product would reach 0 after ~1000 and
+// stay there. Each timed call instead starts from this fixed product (one
+// store before the call, in the lambda, for lossopt and the plain loop
+// alike): a mid-training value in (0, 1], 1 - P ~ 1 as in training, the
+// same coefficients work every step, and nothing depends on how many
+// iterations Google Benchmark chose.
+constexpr double kNadamMuProduct = 1e-6;
 
 // ---- steps -------------------------------------------------------------------
 
@@ -220,6 +296,119 @@ StepFn make_step(Config config, const Variant &v, State &st, size_t n)
             return lossopt_adam_step_f32_isa(isa, p, g, s1, s2, max_sq, n, &cfg, step);
         };
     }
+    // The 0.2 optimizers: the public _f32 call, or the same call on one ISA's
+    // kernel table (lossopt_*_step_f32_with_table: the same validation and
+    // driver as the public call, dispatch/api_more_optimizers.c).
+    case Config::adagrad: {
+        lossopt_adagrad_config cfg = adagrad_config();
+        if (plain) {
+            auto fn = PLAIN_PICK(kind, plain_adagrad_step);
+            return [=](int64_t step) {
+                fn(p, g, s1, n, cfg.lr, cfg.lr_decay, cfg.eps, step);
+                return LOSSOPT_OK;
+            };
+        }
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) { return lossopt_adagrad_step_f32(p, g, s1, n, &cfg, step); };
+        const lossopt_kernel_table *table = lossopt_kernel_table_for(isa);
+        return [=](int64_t step) {
+            return lossopt_adagrad_step_f32_with_table(table, p, g, s1, n, &cfg, step);
+        };
+    }
+    case Config::adamax: {
+        lossopt_adamax_config cfg = adamax_config();
+        if (plain) {
+            auto fn = PLAIN_PICK(kind, plain_adamax_step);
+            return [=](int64_t step) {
+                fn(p, g, s1, s2, n, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, step);
+                return LOSSOPT_OK;
+            };
+        }
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) {
+                return lossopt_adamax_step_f32(p, g, s1, s2, n, &cfg, step);
+            };
+        const lossopt_kernel_table *table = lossopt_kernel_table_for(isa);
+        return [=](int64_t step) {
+            return lossopt_adamax_step_f32_with_table(table, p, g, s1, s2, n, &cfg, step);
+        };
+    }
+    case Config::nadam: {
+        lossopt_nadam_config cfg = nadam_config();
+        if (plain) {
+            auto fn = PLAIN_PICK(kind, plain_nadam_step);
+            return [=](int64_t step) {
+                double mu_product = kNadamMuProduct;
+                benchmark::DoNotOptimize(fn(p, g, s1, s2, n, cfg.lr, cfg.beta1, cfg.beta2,
+                                            cfg.eps, cfg.momentum_decay, mu_product, step));
+                return LOSSOPT_OK;
+            };
+        }
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) {
+                double mu_product = kNadamMuProduct;
+                return lossopt_nadam_step_f32(p, g, s1, s2, &mu_product, n, &cfg, step);
+            };
+        const lossopt_kernel_table *table = lossopt_kernel_table_for(isa);
+        return [=](int64_t step) {
+            double mu_product = kNadamMuProduct;
+            return lossopt_nadam_step_f32_with_table(table, p, g, s1, s2, &mu_product, n, &cfg,
+                                                     step);
+        };
+    }
+    case Config::radam: {
+        lossopt_radam_config cfg = radam_config();
+        if (plain) {
+            auto fn = PLAIN_PICK(kind, plain_radam_step);
+            return [=](int64_t step) {
+                fn(p, g, s1, s2, n, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, step);
+                return LOSSOPT_OK;
+            };
+        }
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) {
+                return lossopt_radam_step_f32(p, g, s1, s2, n, &cfg, step);
+            };
+        const lossopt_kernel_table *table = lossopt_kernel_table_for(isa);
+        return [=](int64_t step) {
+            return lossopt_radam_step_f32_with_table(table, p, g, s1, s2, n, &cfg, step);
+        };
+    }
+    case Config::lion: {
+        lossopt_lion_config cfg = lion_config();
+        if (plain) {
+            auto fn = PLAIN_PICK(kind, plain_lion_step);
+            return [=](int64_t) {
+                fn(p, g, s1, n, cfg.lr, cfg.beta1, cfg.beta2);
+                return LOSSOPT_OK;
+            };
+        }
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) { return lossopt_lion_step_f32(p, g, s1, n, &cfg, step); };
+        const lossopt_kernel_table *table = lossopt_kernel_table_for(isa);
+        return [=](int64_t step) {
+            return lossopt_lion_step_f32_with_table(table, p, g, s1, n, &cfg, step);
+        };
+    }
+    case Config::lamb: {
+        lossopt_lamb_config cfg = lamb_config();
+        if (plain) {
+            auto fn = PLAIN_PICK(kind, plain_lamb_step);
+            return [=](int64_t step) {
+                fn(p, g, s1, s2, n, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay,
+                   step);
+                return LOSSOPT_OK;
+            };
+        }
+        if (kind == Kind::dispatched)
+            return [=](int64_t step) {
+                return lossopt_lamb_step_f32(p, g, s1, s2, n, &cfg, step);
+            };
+        const lossopt_kernel_table *table = lossopt_kernel_table_for(isa);
+        return [=](int64_t step) {
+            return lossopt_lamb_step_f32_with_table(table, p, g, s1, s2, n, &cfg, step);
+        };
+    }
     }
     return nullptr;
 }
@@ -245,6 +434,19 @@ State make_state(Config config, size_t n)
         st.s2 = make_buffer(n, Fill::square_avg, 3);
         if (config == Config::adam_amsgrad)
             st.s3 = make_buffer(n, Fill::square_avg, 4);
+        break;
+    case Config::adagrad:  // sum: positive, ~g^2 (a few steps in)
+        st.s1 = make_buffer(n, Fill::square_avg, 2);
+        break;
+    case Config::adamax:  // exp_inf: positive; the first step lifts it to |g| + eps
+    case Config::nadam:
+    case Config::radam:
+    case Config::lamb:
+        st.s1 = make_buffer(n, Fill::first_moment, 2);
+        st.s2 = make_buffer(n, Fill::square_avg, 3);
+        break;
+    case Config::lion:
+        st.s1 = make_buffer(n, Fill::first_moment, 2);
         break;
     }
     return st;

@@ -34,6 +34,25 @@ extern "C" {
                                           float *exp_avg_sq, float *max_exp_avg_sq,        \
                                           size_t n, float lr, float beta1, float beta2,    \
                                           float eps, int64_t step);                \
+    void plain_adagrad_step_##suffix(float *param, const float *grad, float *sum,         \
+                                     size_t n, float lr, float lr_decay, float eps,        \
+                                     int64_t step);                                        \
+    void plain_adamax_step_##suffix(float *param, const float *grad, float *exp_avg,       \
+                                    float *exp_inf, size_t n, float lr, float beta1,       \
+                                    float beta2, float eps, int64_t step);                 \
+    double plain_nadam_step_##suffix(float *param, const float *grad, float *exp_avg,      \
+                                     float *exp_avg_sq, size_t n, float lr, float beta1,   \
+                                     float beta2, float eps, float momentum_decay,         \
+                                     double mu_product, int64_t step);                     \
+    void plain_radam_step_##suffix(float *param, const float *grad, float *exp_avg,        \
+                                   float *exp_avg_sq, size_t n, float lr, float beta1,     \
+                                   float beta2, float eps, int64_t step);                  \
+    void plain_lion_step_##suffix(float *param, const float *grad, float *exp_avg,         \
+                                  size_t n, float lr, float beta1, float beta2);           \
+    void plain_lamb_step_##suffix(float *param, const float *grad, float *exp_avg,         \
+                                  float *exp_avg_sq, size_t n, float lr, float beta1,      \
+                                  float beta2, float eps, float weight_decay,              \
+                                  int64_t step);                                           \
     float plain_mse_loss_##suffix(const float *input, const float *target, float *grad,   \
                                   size_t n);                                               \
     float plain_l1_loss_##suffix(const float *input, const float *target, float *grad,    \

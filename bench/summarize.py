@@ -35,6 +35,13 @@ of bench/torch_compare.py (variant "torch"). Columns, per kernel and size:
                <= 1.5; ns/elem of the same element count, so a ratio of times)
 Only ratios within one run mean anything on a shared machine.
 
+The 0.2 optimizers (adagrad, adamax, nadam, radam, lion, lamb; adam as the
+reference row when present) also get a table of their own: per size the
+public call's ns/elem and, as "ns (x ratio)" cells, the plain loops at -O3,
+-O3 -march=native and -O3 -march=native -fno-math-errno (plain_native_noerrno,
+when the bench was built with -DLOSSOPT_BENCH_PLAIN_NOERRNO=ON) and PyTorch
+foreach (none for Lion and LAMB), plus % triad+WA.
+
 The engine step's rows (bench_engine_step.cc, names step_*/<variant>/<tensors>x
 <elements> and the references step_stream_*/<variant>/<n>; torch_compare.py's
 step_list_adam_f32/torch/1000x4096) get their own tables: per row ns/elem,
@@ -52,7 +59,12 @@ import sys
 
 VARIANT_ORDER = ["scalar", "avx2", "avx512", "neon", "public",
                  "plain_O3", "plain_native", "plain_native_noerrno", "torch"]
-OPTIMIZERS = ["sgd", "sgd_momentum", "rmsprop", "adam", "adamw", "adam_amsgrad"]
+OPTIMIZERS = ["sgd", "sgd_momentum", "rmsprop", "adam", "adamw", "adam_amsgrad",
+              "adagrad", "adamax", "nadam", "radam", "lion", "lamb"]
+# The 0.2 optimizers (include/lossopt.h, "More optimizers"): a table of their
+# own with the public call against every plain loop, PyTorch and the stream.
+MORE_OPTIMIZERS = ["adagrad", "adamax", "nadam", "radam", "lion", "lamb"]
+NO_TORCH = {"lion": "PyTorch has no Lion", "lamb": "PyTorch has no LAMB"}
 LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
 BANDWIDTH_BOUND_LOSSES = ["mse", "l1", "huber", "hinge"]
 TRANSCENDENTAL_LOSSES = ["bce", "bce_logits"]
@@ -194,6 +206,63 @@ def row_rows(r, kernel):
                 "x_exp_pass": r.ns[k] / exp_ns if exp_ns else None,
             })
     return rows
+
+
+def more_optimizer_rows(r):
+    """The 0.2 optimizers' rows (and adam's, the reference): per kernel and
+    size, the public call against the plain loops, PyTorch and the triad."""
+    rows = []
+    for kernel in [k for k in ["adam"] + MORE_OPTIMIZERS if k in r.kernels]:
+        for n in r.sizes:
+            k = (kernel, "public", n)
+            if k not in r.ns:
+                continue
+            ns = r.ns[k]
+            triad = r.triad(n)
+            row = {"kernel": kernel, "n": n, "bytes_per_element": r.gbs[k] * ns,
+                   "ns_per_element": ns, "gb_per_s": r.gbs[k],
+                   "pct_triad_wa": 100 * r.gbs[k] / (triad * 16 / 12) if triad else None}
+            for v in ("plain_O3", "plain_native", "plain_native_noerrno", "torch"):
+                other = r.ns.get((kernel, v, n))
+                row[f"{v}_ns"] = other
+                row[f"x_{v}"] = other / ns if other else None
+            rows.append(row)
+    return rows
+
+
+def more_optimizers_markdown(r):
+    rows = more_optimizer_rows(r)
+    if not any(row["kernel"] in MORE_OPTIMIZERS for row in rows):
+        return []
+    lines = []
+    p = lines.append
+    p("### 0.2 optimizers: the public call vs the plain loops, PyTorch and the stream\n")
+    p("lossopt = the public _f32 call (dispatched), ns/elem; other cells: that baseline's "
+      "ns/elem (its time / lossopt's time, > 1 = lossopt faster). plain = "
+      "bench/plain_loops.c compiled -O3, -O3 -march=native, and -O3 -march=native "
+      "-fno-math-errno ('-' when the bench was built without it); PyTorch = "
+      "torch.optim foreach, one thread (" + "; ".join(NO_TORCH.values()) + "). "
+      "% triad+WA = lossopt's GB/s over the same-run triad counting its write-allocate "
+      "read (16 B/elem), the fair reference for an in-place update beyond the caches. "
+      "Bytes per element: adagrad 20, adamax/nadam/radam 28, lion 20, lamb 40 (two passes: "
+      "24 + 16); adam (28) is the reference row.\n")
+    p("| optimizer | n | B/elem | lossopt ns/elem | plain -O3 | plain native "
+      "| plain native -fno-math-errno | PyTorch foreach | % triad+WA |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+
+    def cell(row, v):
+        ns, x = row[f"{v}_ns"], row[f"x_{v}"]
+        if ns is None:
+            return "-"
+        return f"{ns:.3f} ({x:.2f}x)"
+
+    for row in rows:
+        p(f"| {row['kernel']} | {size_name(row['n'])} | {row['bytes_per_element']:.0f} "
+          f"| {row['ns_per_element']:.3f} | {cell(row, 'plain_O3')} "
+          f"| {cell(row, 'plain_native')} | {cell(row, 'plain_native_noerrno')} "
+          f"| {cell(row, 'torch')} | {fmt(row['pct_triad_wa'], '.0f')} |")
+    p("")
+    return lines
 
 
 def fmt(x, spec):
@@ -540,6 +609,8 @@ def markdown(r, ctx, torch_ctx, torch_note):
                   f"| {fmt(row['x_exp_pass'], '.2f')} |")
             p("")
 
+    lines += more_optimizers_markdown(r)
+
     p("### Best lossopt variant (vector ISAs and public) per kernel\n")
     p("cells: x plain_native / x scalar / x PyTorch (time ratios, > 1 = lossopt faster); "
       "exp_pass: ns/elem of one SLEEF AVX2 exp pass, and the loss's time in exp passes\n")
@@ -716,6 +787,7 @@ def main(argv):
         json.dump({"context": ctx, "torch_context": torch_ctx,
                    "torch_note": None if torch_ctx else args.torch_note,
                    "stream": stream, "results": rows, "targets": tg,
+                   "more_optimizers": more_optimizer_rows(r),
                    "engine_results": engine.table(ENGINE_KERNELS) + engine.table(ENGINE_STREAMS),
                    "engine_targets": etg}, f, indent=1)
     chart_n = args.chart_size if args.chart_size in r.sizes else max(

@@ -5,11 +5,15 @@ Usage:
     python3 bench/torch_compare.py --out torch.json [--sizes 65536,16777216]
                                    [--shapes auto|64x1000,4x32000,...]
                                    [--list 1000x4096] [--min-time 0.1]
+                                   [--kernels adam,adagrad,...]
 
 Times, with torch.set_num_threads(1):
   optimizers  torch.optim SGD (momentum 0 and 0.9), RMSprop, Adam, AdamW
-              (weight_decay 1e-2), Adam(amsgrad=True), foreach=True, lr 1e-4,
-              one flat parameter of n floats: one optimizer.step()
+              (weight_decay 1e-2), Adam(amsgrad=True), and the 0.2 optimizers
+              Adagrad, Adamax, NAdam, RAdam (defaults otherwise: lossopt's
+              configs in bench_optimizers.cc), foreach=True, lr 1e-4, one
+              flat parameter of n floats: one optimizer.step() (PyTorch has
+              no Lion or LAMB: those rows compare with the plain loop only)
   losses      torch.nn.functional mse_loss, l1_loss, huber_loss(delta=1),
               smooth_l1_loss(beta=1), binary_cross_entropy,
               binary_cross_entropy_with_logits, reduction mean, and the hinge
@@ -45,7 +49,11 @@ except Exception as exc:  # ImportError, or a broken install
     sys.exit(2)
 
 OPT_BYTES = {"sgd": 12, "sgd_momentum": 20, "rmsprop": 20, "adam": 28, "adamw": 28,
-             "adam_amsgrad": 36}
+             "adam_amsgrad": 36,
+             # 0.2 (bench_optimizers.cc's kConfigs): Adagrad p, g, sum read and
+             # p, sum written; the others p, g and two states read, p and the
+             # states written.
+             "adagrad": 20, "adamax": 28, "nadam": 28, "radam": 28}
 LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
 # Row-wise losses and their bytes per element (as bench_rowwise.cc: logits
 # read + grad written; the soft targets add a read).
@@ -68,8 +76,18 @@ def make_optimizer(name, n, gen):
         opt = torch.optim.Adam(params, lr=LR, foreach=True)
     elif name == "adamw":
         opt = torch.optim.AdamW(params, lr=LR, weight_decay=1e-2, foreach=True)
-    else:
+    elif name == "adam_amsgrad":
         opt = torch.optim.Adam(params, lr=LR, amsgrad=True, foreach=True)
+    elif name == "adagrad":
+        opt = torch.optim.Adagrad(params, lr=LR, foreach=True)
+    elif name == "adamax":
+        opt = torch.optim.Adamax(params, lr=LR, foreach=True)
+    elif name == "nadam":
+        opt = torch.optim.NAdam(params, lr=LR, foreach=True)
+    elif name == "radam":
+        opt = torch.optim.RAdam(params, lr=LR, foreach=True)
+    else:
+        raise ValueError(f"unknown optimizer {name}")
     return opt.step
 
 
@@ -170,6 +188,9 @@ def main():
                     help="tensors x elements of the foreach Adam tensor-list row "
                          "(step_list_adam_f32/torch/...); empty: skip it")
     ap.add_argument("--min-time", type=float, default=0.1)
+    ap.add_argument("--kernels", default="",
+                    help="comma-separated optimizers and elementwise losses to time (default: "
+                         "all); the row-wise losses and the list row follow --shapes and --list")
     args = ap.parse_args()
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -183,6 +204,12 @@ def main():
            "benchmarks": []}
     work = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
     work += [(name, 12, make_loss) for name in LOSSES]
+    if args.kernels:
+        wanted = args.kernels.split(",")
+        unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES]
+        if unknown:
+            ap.error(f"unknown --kernels {','.join(unknown)}")
+        work = [w for w in work if w[0] in wanted]
     for n in sizes:
         for name, bytes_per_element, make in work:
             with torch.no_grad() if make is make_optimizer else torch.enable_grad():
