@@ -165,6 +165,15 @@ static void grad_statistics(const lossopt_kernel_table *table, const lossopt_ten
 
 /* ---- the step pass ------------------------------------------------------------ */
 
+/* The coefficients of one tensor's step; tensors with their own step (or
+ * NAdam's own mu_product) reuse the last computation of the task
+ * (validation has computed each once, so none fails here). */
+typedef struct coefficient_cache {
+    int64_t step;
+    double mu_product;
+    any_coefficients c;
+} coefficient_cache;
+
 typedef struct step_context {
     const lossopt_kernel_table *table;
     const step_optimizer *o;
@@ -178,22 +187,15 @@ typedef struct step_context {
     step_pass_kind pass;      /* the pass the tasks run */
     double (*range_sums)[2];  /* LAMB's moments pass with a pool: per range */
     const float *factors;     /* LAMB's apply pass with a pool: per tensor  */
+    coefficient_cache validated; /* the last per-tensor coefficients validation
+                                    computed: every task's cache starts there */
 } step_context;
-
-/* The coefficients of one tensor's step; tensors with their own step (or
- * NAdam's own mu_product) reuse the last computation of the task
- * (validation has computed each once, so none fails here). */
-typedef struct coefficient_cache {
-    int64_t step;
-    double mu_product;
-    any_coefficients c;
-} coefficient_cache;
 
 static const any_coefficients *coefficients_for(const step_context *x, size_t i, int64_t step,
                                                 coefficient_cache *cache)
 {
     double mu_product = x->o->mu_products != NULL ? x->o->mu_products[i] : 1.0;
-    if (step == x->step && mu_product == 1.0)
+    if (step == x->step && x->o->mu_products == NULL)
         return x->call_coefficients;
     if (cache->step != step || cache->mu_product != mu_product) {
         (void)x->o->coefficients(x->o->cfg, step, mu_product, &cache->c);
@@ -264,7 +266,7 @@ static void step_range(const step_context *x, size_t i, size_t begin, size_t end
 
 static void step_one_task(const step_context *x, const step_task *task)
 {
-    coefficient_cache cache = {0};
+    coefficient_cache cache = x->validated;
     for (size_t j = 0; j < task->tensor_count; j++) {
         size_t begin, end, i = task->first_tensor + j;
         step_task_range(task, x->t, j, &begin, &end);
@@ -328,7 +330,7 @@ static void add_range_sums(double tensor_sums[2], const double range_sums[2])
  * range of the tensor, its factor, then the apply pass. Allocates nothing. */
 static void run_two_pass_serial(step_context *x, size_t count)
 {
-    coefficient_cache cache = {0};
+    coefficient_cache cache = x->validated;
     for (size_t i = 0; i < count; i++) {
         const lossopt_tensor *tensor = &x->t[i];
         double sums[2] = {0.0, 0.0};
@@ -404,7 +406,8 @@ static void run_two_pass(step_context *x, size_t count, const lossopt_parallel *
 
 /* ---- validation and the call ----------------------------------------------- */
 
-static lossopt_status validate(const lossopt_kernel_table *table, const step_optimizer *o,
+static lossopt_status validate(coefficient_cache *validated, const lossopt_kernel_table *table,
+                               const step_optimizer *o,
                                const lossopt_tensor *t, size_t count, int64_t step,
                                const lossopt_step_options *opt, const lossopt_precision *p,
                                any_coefficients *call_coefficients)
@@ -433,7 +436,11 @@ static lossopt_status validate(const lossopt_kernel_table *table, const step_opt
      * stochastic-rounding stream uses it) */
     if (step < 1)
         return LOSSOPT_ERR_ARG;
-    lossopt_status status = o->coefficients(o->cfg, step, 1.0, call_coefficients);
+    /* NAdam's call-level check uses mu_product 0, whose coefficients are the
+     * smallest of any valid product: the config is checked, and a
+     * coefficient too large for a float is found per tensor below, with the
+     * tensor's own product (1.0 here would refuse valid calls) */
+    lossopt_status status = o->coefficients(o->cfg, step, o->mu != NULL ? 0.0 : 1.0, call_coefficients);
     if (status != LOSSOPT_OK)
         return status;
     if (!factor_valid(opt->loss_scale) || !factor_valid(opt->grad_multiplier) ||
@@ -456,16 +463,19 @@ static lossopt_status validate(const lossopt_kernel_table *table, const step_opt
              * after step 1; the product of ~1000 mus underflows) */
             if (!(mu_product >= 0.0 && mu_product <= 1.0))
                 return LOSSOPT_ERR_ARG;
-            any_coefficients c;
-            status = o->coefficients(o->cfg, t[i].step != 0 ? t[i].step : step, mu_product, &c);
+            int64_t own = t[i].step != 0 ? t[i].step : step;
+            status = o->coefficients(o->cfg, own, mu_product, &validated->c);
             if (status != LOSSOPT_OK)
                 return status;
+            validated->step = own;
+            validated->mu_product = mu_product;
         } else if (t[i].step != 0 && t[i].step != checked) {
-            any_coefficients c;
-            status = o->coefficients(o->cfg, t[i].step, 1.0, &c);
+            status = o->coefficients(o->cfg, t[i].step, 1.0, &validated->c);
             if (status != LOSSOPT_OK)
                 return status;
             checked = t[i].step;
+            validated->step = checked;
+            validated->mu_product = 1.0;
         }
     }
     return LOSSOPT_OK;
@@ -481,7 +491,9 @@ lossopt_status lossopt_step_call(const lossopt_kernel_table *table, const step_o
         opt = &no_options;
     const lossopt_precision *precision = opt->precision != NULL ? opt->precision : &all_f32;
     any_coefficients call_coefficients;
-    lossopt_status status = validate(table, o, t, count, step, opt, precision, &call_coefficients);
+    coefficient_cache validated = {0}; /* step 0: nothing cached */
+    lossopt_status status =
+        validate(&validated, table, o, t, count, step, opt, precision, &call_coefficients);
     if (status != LOSSOPT_OK)
         return status;
 
@@ -508,7 +520,8 @@ lossopt_status lossopt_step_call(const lossopt_kernel_table *table, const step_o
     float multiplier = (float)(grad_multiplier / loss_scale * clip_coef);
 
     step_context x = {table, o, t, step, &call_coefficients, *precision,
-                      multiplier != 1.0f, multiplier, NULL, STEP_PASS_UPDATE, NULL, NULL};
+                      multiplier != 1.0f, multiplier, NULL, STEP_PASS_UPDATE, NULL, NULL,
+                      validated};
     if (o->negative_factor != NULL)
         run_two_pass(&x, count, opt->parallel);
     else

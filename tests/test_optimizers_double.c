@@ -14,53 +14,11 @@
 
 #include "lossopt_internal.h"
 #include "optimizer_cases.h"
+#include "rounding_bounds.h"
 #include "test_support.h"
 
 #define N 257
 
-/* A double-precision value with a first-order bound on the error that float
- * evaluation of the same expression may carry: every float operation rounds
- * once, by at most UNIT_ROUNDOFF relative to its result, and propagates the
- * errors of its operands. The oracle must land within twice this bound
- * (second-order terms) of the double value. A misplaced eps, a wrong bias
- * correction or a missing term is off by orders of magnitude more. */
-typedef struct approx {
-    double v, err;
-} approx;
-
-#define UNIT_ROUNDOFF 0x1p-24
-#define DENORMAL_SLACK 0x1p-149
-
-static approx exact(double v) { return (approx){v, 0}; }
-static approx rounded(double v) { return (approx){v, UNIT_ROUNDOFF * fabs(v)}; } /* a float coefficient */
-static approx round_result(double v, double err) { return (approx){v, err + UNIT_ROUNDOFF * fabs(v)}; }
-static approx add(approx a, approx b) { return round_result(a.v + b.v, a.err + b.err); }
-static approx sub(approx a, approx b) { return round_result(a.v - b.v, a.err + b.err); }
-static approx mul(approx a, approx b)
-{
-    return round_result(a.v * b.v, a.err * fabs(b.v) + b.err * fabs(a.v));
-}
-static approx fused(approx a, approx b, approx c) /* a*b + c, one rounding */
-{
-    return round_result(a.v * b.v + c.v, a.err * fabs(b.v) + b.err * fabs(a.v) + c.err);
-}
-static approx quotient(approx a, approx b)
-{
-    return round_result(a.v / b.v, a.err / fabs(b.v) + b.err * fabs(a.v) / (b.v * b.v));
-}
-static approx root(approx a) { return round_result(sqrt(a.v), a.v > 0 ? a.err / (2 * sqrt(a.v)) : 0); }
-static approx negate(approx a) { return (approx){-a.v, a.err}; }
-/* PyTorch's lerp(a, b, w) = a + w (b - a) in exact math; in float the
- * rounding error of b - a reaches the result times w on the first branch
- * (w < 0.5) and times 1 - w on the second (b - (b - a)(1 - w)). */
-static approx interpolate(approx a, approx b, approx w)
-{
-    approx difference = sub(b, a);
-    double carried = w.v < 0.5 ? w.v : 1.0 - w.v;
-    return round_result(a.v + w.v * (b.v - a.v),
-                        carried * difference.err + (w.v < 0.5 ? a.err : b.err) +
-                            w.err * fabs(b.v - a.v));
-}
 
 /* Reference results for element i: out[0] = param, out[1 + s] = state s.
  * Written from the math of SPEC 1.5 / PyTorch, with the per-call scalars
