@@ -114,6 +114,13 @@ static const double fuzz_hyper_doubles[] = {
 };
 #define FUZZ_HYPER_DOUBLE_COUNT (sizeof fuzz_hyper_doubles / sizeof fuzz_hyper_doubles[0])
 
+static double bits_to_double(uint64_t bits)
+{
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
 /* One optimizer hyper-parameter (a double): mostly a float of the table or a
  * double of the list, else raw 32 or 64 bits. */
 static double rd_hyper(fuzz_reader *r)
@@ -122,10 +129,212 @@ static double rd_hyper(fuzz_reader *r)
     if (sel < 160) return (double)bits_to_float(fuzz_hyper_bits[sel % FUZZ_HYPER_COUNT]);
     if (sel < 224) return fuzz_hyper_doubles[sel % FUZZ_HYPER_DOUBLE_COUNT];
     if (sel < 240) return (double)bits_to_float(rd_u32(r));
-    uint64_t bits = rd_u64(r);
-    double d;
-    memcpy(&d, &bits, sizeof d);
-    return d;
+    return bits_to_double(rd_u64(r));
+}
+
+/* The 0.2 optimizers' hyper-parameters (Adagrad, Adamax, NAdam, RAdam, Lion,
+ * LAMB): rd_hyper's mapping, except that selectors 224..239 pick one of 16
+ * more doubles (their defaults as Python floats: NAdam's momentum_decay
+ * 4e-3, Adagrad's eps 1e-10, Lion's lr 1e-4, LAMB's weight_decay 0.01; a
+ * trust-ratio cap 10; edges: the largest float below 1 and the double just
+ * above 1, a double subnormal, the largest double that rounds to FLT_MAX)
+ * instead of raw 32 bits (raw 64 bits stay). rd_hyper is kept as it is for
+ * sgd/rmsprop/adam so that their committed inputs keep their meaning. */
+static const double fuzz_hyper_more_doubles[16] = {
+    4e-3, 1e-10, 10.0, 2e-3, 1e-4, 0.95, 0.98, 1e-2,
+    1e-6, 0.1, 5.0, 0x1p-149, 1.0 - 0x1p-24, 1.0 + 0x1p-52, 1e-320, 0x1.fffffefffffffp127,
+};
+
+__attribute__((unused)) static double rd_hyper_more(fuzz_reader *r)
+{
+    uint8_t sel = rd_u8(r);
+    if (sel < 160) return (double)bits_to_float(fuzz_hyper_bits[sel % FUZZ_HYPER_COUNT]);
+    if (sel < 224) return fuzz_hyper_doubles[sel % FUZZ_HYPER_DOUBLE_COUNT];
+    if (sel < 240) return fuzz_hyper_more_doubles[sel - 224];
+    return bits_to_double(rd_u64(r));
+}
+
+/* NAdam's mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) in double, the expression
+ * of include/lossopt.h (and of PyTorch's Python). */
+__attribute__((unused)) static double fuzz_nadam_mu(const lossopt_nadam_config *cfg, int64_t step)
+{
+    return cfg->beta1 * (1.0 - 0.5 * pow(0.96, (double)step * cfg->momentum_decay));
+}
+
+/* A NAdam mu_product (the product of mu_1 .. mu_(step-1), kept by the
+ * caller): selector < 96: 1.0 (a first step); < 160: the product a caller
+ * that started at step 1 holds before `step` (steps past 2000 take 2000's);
+ * < 224: a table of valid and invalid values (in [0, 1] is valid: 0, -0,
+ * the smallest subnormal, 1 - ulp; negative, > 1, 1 + ulp, NaN, +-inf are
+ * not); else raw 64 bits. */
+__attribute__((unused)) static double rd_mu_product(fuzz_reader *r, const lossopt_nadam_config *cfg,
+                                                    int64_t step)
+{
+    static const double table[16] = {1.0, 0.5, 0.9, 0.45, 1e-300, 0x1p-1074, 1.0 - 0x1p-53,
+                                     1.0 + 0x1p-52, 0.0, -0.0, -0.5, NAN, INFINITY, -INFINITY,
+                                     2.0, 0x1p-60};
+    uint8_t sel = rd_u8(r);
+    if (sel < 96) return 1.0;
+    if (sel < 160) {
+        int64_t last = step < 1 ? 1 : step > 2000 ? 2000 : step;
+        double product = 1.0;
+        for (int64_t k = 1; k < last; k++) product *= fuzz_nadam_mu(cfg, k);
+        return product;
+    }
+    if (sel < 224) return table[sel % 16];
+    return bits_to_double(rd_u64(r));
+}
+
+/* The config checks include/lossopt.h ("More optimizers") states for the
+ * 0.2 optimizers, which the harness decides on its own (true -> the call
+ * must return LOSSOPT_ERR_ARG once NULL and SIZE pass): a NaN or infinite
+ * field; lr, eps, weight_decay, lr_decay, momentum_decay,
+ * initial_accumulator_value or max_trust_ratio < 0; beta1 or beta2 outside
+ * [0, 1). A derived coefficient that is not a finite float may still fail. */
+__attribute__((unused)) static bool fuzz_nonneg(double x) { return isfinite(x) && x >= 0.0; }
+__attribute__((unused)) static bool fuzz_unit_half_open(double x) { return x >= 0.0 && x < 1.0; }
+
+__attribute__((unused)) static bool fuzz_adagrad_config_bad(const lossopt_adagrad_config *c)
+{
+    return !fuzz_nonneg(c->lr) || !fuzz_nonneg(c->lr_decay) || !fuzz_nonneg(c->weight_decay) ||
+           !fuzz_nonneg(c->initial_accumulator_value) || !fuzz_nonneg(c->eps);
+}
+
+__attribute__((unused)) static bool fuzz_adamax_config_bad(const lossopt_adamax_config *c)
+{
+    return !fuzz_nonneg(c->lr) || !fuzz_unit_half_open(c->beta1) ||
+           !fuzz_unit_half_open(c->beta2) || !fuzz_nonneg(c->eps) || !fuzz_nonneg(c->weight_decay);
+}
+
+__attribute__((unused)) static bool fuzz_nadam_config_bad(const lossopt_nadam_config *c)
+{
+    return !fuzz_nonneg(c->lr) || !fuzz_unit_half_open(c->beta1) ||
+           !fuzz_unit_half_open(c->beta2) || !fuzz_nonneg(c->eps) ||
+           !fuzz_nonneg(c->weight_decay) || !fuzz_nonneg(c->momentum_decay);
+}
+
+__attribute__((unused)) static bool fuzz_radam_config_bad(const lossopt_radam_config *c)
+{
+    return !fuzz_nonneg(c->lr) || !fuzz_unit_half_open(c->beta1) ||
+           !fuzz_unit_half_open(c->beta2) || !fuzz_nonneg(c->eps) || !fuzz_nonneg(c->weight_decay);
+}
+
+__attribute__((unused)) static bool fuzz_lion_config_bad(const lossopt_lion_config *c)
+{
+    return !fuzz_nonneg(c->lr) || !fuzz_unit_half_open(c->beta1) ||
+           !fuzz_unit_half_open(c->beta2) || !fuzz_nonneg(c->weight_decay);
+}
+
+__attribute__((unused)) static bool fuzz_lamb_config_bad(const lossopt_lamb_config *c)
+{
+    return !fuzz_nonneg(c->lr) || !fuzz_unit_half_open(c->beta1) ||
+           !fuzz_unit_half_open(c->beta2) || !fuzz_nonneg(c->eps) ||
+           !fuzz_nonneg(c->weight_decay) || !fuzz_nonneg(c->max_trust_ratio);
+}
+
+/* A valid NAdam mu_product: in [0, 1] (include/lossopt.h since 00313a7: 0
+ * is reached by valid runs; NaN, +-inf, negative and > 1 are not valid; -0
+ * compares equal to 0 and counts as in [0, 1]). */
+__attribute__((unused)) static bool fuzz_mu_product_valid(double m)
+{
+    return m >= 0.0 && m <= 1.0;
+}
+
+/* Whether every per-call coefficient include/lossopt.h lists for a 0.2
+ * optimizer (computed in double from the config, the step and NAdam's
+ * mu_product, rounded once to float) is a finite float, for a config and
+ * step that pass the visible checks above: 1 -> the call must return OK,
+ * 0 -> LOSSOPT_ERR_ARG, -1 -> either (LAMB's lr when it is no float: its
+ * header names only lr * r, a datum, while the common rule refuses a
+ * hyper-parameter that is no float). Only the coefficients the
+ * configuration uses count (weight_decay 0: no decay factor; no bias
+ * correction: no bc1 or bc2_sqrt). The expressions are the header's, left
+ * to right, in double. */
+__attribute__((unused)) static bool fuzz_is_float(double v) { return isfinite((float)v); }
+
+enum { FUZZ_MORE_ADAGRAD, FUZZ_MORE_ADAMAX, FUZZ_MORE_NADAM, FUZZ_MORE_RADAM, FUZZ_MORE_LION,
+       FUZZ_MORE_LAMB };
+
+/* decay = 1 - lr * weight_decay (decoupled) or weight_decay itself (L2),
+ * when weight_decay != 0 */
+__attribute__((unused)) static bool fuzz_decay_is_float(double lr, double weight_decay, bool decoupled)
+{
+    if (weight_decay == 0.0) return true;
+    return decoupled ? fuzz_is_float(1.0 - lr * weight_decay) : fuzz_is_float(weight_decay);
+}
+
+/* which: FUZZ_MORE_*; config: that optimizer's config. */
+__attribute__((unused)) static int fuzz_more_coefficients_finite(int which, const void *config,
+                                                                 int64_t step, double mu_product)
+{
+    double t = (double)step;
+    switch (which) {
+    case FUZZ_MORE_ADAGRAD: {
+        const lossopt_adagrad_config *c = config;
+        return fuzz_is_float(c->lr / (1.0 + (double)(step - 1) * c->lr_decay)) &&
+               fuzz_is_float(c->eps) && fuzz_decay_is_float(c->lr, c->weight_decay, false);
+    }
+    case FUZZ_MORE_ADAMAX: {
+        const lossopt_adamax_config *c = config;
+        return fuzz_is_float(c->lr / (1.0 - pow(c->beta1, t))) && fuzz_is_float(1.0 - c->beta1) &&
+               fuzz_is_float(c->beta2) && fuzz_is_float(c->eps) &&
+               fuzz_decay_is_float(c->lr, c->weight_decay, false);
+    }
+    case FUZZ_MORE_NADAM: {
+        const lossopt_nadam_config *c = config;
+        double mu = fuzz_nadam_mu(c, step);
+        double mu_next = c->beta1 * (1.0 - 0.5 * pow(0.96, (t + 1.0) * c->momentum_decay));
+        double product = mu_product * mu, product_next = product * mu_next;
+        return fuzz_is_float(-c->lr * (1.0 - mu) / (1.0 - product)) &&
+               fuzz_is_float(-c->lr * mu_next / (1.0 - product_next)) &&
+               fuzz_is_float(sqrt(1.0 - pow(c->beta2, t))) && fuzz_is_float(1.0 - c->beta1) &&
+               fuzz_is_float(c->beta2) && fuzz_is_float(1.0 - c->beta2) && fuzz_is_float(c->eps) &&
+               fuzz_decay_is_float(c->lr, c->weight_decay, c->decoupled_weight_decay);
+    }
+    case FUZZ_MORE_RADAM: {
+        const lossopt_radam_config *c = config;
+        double bc1 = 1.0 - pow(c->beta1, t), beta2_t = pow(c->beta2, t), bc2 = 1.0 - beta2_t;
+        double rho_inf = 2.0 / (1.0 - c->beta2) - 1.0;
+        double rho_t = rho_inf - 2.0 * t * beta2_t / bc2;
+        double step_size = c->lr / bc1;
+        if (rho_t > 5.0) {
+            double rect = sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf /
+                               ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t));
+            step_size = c->lr * rect * sqrt(bc2) / bc1;
+        }
+        return fuzz_is_float(step_size) && fuzz_is_float(1.0 - c->beta1) &&
+               fuzz_is_float(c->beta2) && fuzz_is_float(1.0 - c->beta2) && fuzz_is_float(c->eps) &&
+               fuzz_decay_is_float(c->lr, c->weight_decay, c->decoupled_weight_decay);
+    }
+    case FUZZ_MORE_LION: {
+        const lossopt_lion_config *c = config;
+        return fuzz_is_float(c->lr) && fuzz_is_float(1.0 - c->beta1) &&
+               fuzz_is_float(1.0 - c->beta2) && fuzz_decay_is_float(c->lr, c->weight_decay, true);
+    }
+    default: {
+        const lossopt_lamb_config *c = config;
+        bool ok = fuzz_is_float(1.0 - c->beta1) && fuzz_is_float(c->beta2) &&
+                  fuzz_is_float(1.0 - c->beta2) && fuzz_is_float(c->eps) &&
+                  fuzz_decay_is_float(c->lr, c->weight_decay, false);
+        if (c->bias_correction)
+            ok = ok && fuzz_is_float(1.0 - pow(c->beta1, t)) &&
+                 fuzz_is_float(sqrt(1.0 - pow(c->beta2, t)));
+        if (!ok) return 0;
+        return fuzz_is_float(c->lr) ? 1 : -1;
+    }
+    }
+}
+
+/* Same bits, or both NaN. */
+__attribute__((unused)) static bool fuzz_same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Exactly the same bits (NaN payloads included). */
+__attribute__((unused)) static bool fuzz_identical_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
 }
 
 /* Data values worth hitting exactly. */

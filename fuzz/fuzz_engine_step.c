@@ -1,7 +1,10 @@
 /* fuzz/fuzz_engine_step.c - differential libFuzzer target for the engine step
- * (include/lossopt.h, "The engine step (0.2)"): the tensor-list
- * lossopt_sgd_step / lossopt_rmsprop_step / lossopt_adam_step and
- * lossopt_grad_stats. The input picks the optimizer and every config field,
+ * (include/lossopt.h, "The engine step (0.2)" and "More optimizers"): the
+ * tensor-list lossopt_sgd_step / lossopt_rmsprop_step / lossopt_adam_step,
+ * the 0.2 optimizers' lossopt_adagrad_step / _adamax_ / _nadam_ / _radam_ /
+ * _lion_ / _lamb_step, and lossopt_grad_stats. The input picks the optimizer
+ * and every config field (NAdam: mu_products NULL or, per tensor, 1, the
+ * product a run holds before the tensor's step, 0, > 1, NaN, inf, raw bits),
  * the call's step, the options (loss_scale, grad_multiplier, max_grad_norm:
  * off, valid, boundary or invalid; skip_nonfinite; opt, precision and report
  * NULL), the dtypes of param/grad/state/param_copy and the rounding (values
@@ -25,17 +28,22 @@
  *   - a failing call, or a skipped step, changed any byte of any tensor; a
  *     failing call wrote the report;
  *   - a grad, an unused state buffer (or anything before a buffer) changed;
+ *   - NAdam's mu_products (their own guard page) differ bitwise from the
+ *     oracle's on OK, or changed on a failing or skipped call;
  *   - the pool is handed another task count than the documented cut, or
- *     runs more than the two passes (none for a failing call: everything is
- *     validated before either pass);
+ *     runs more than the two passes (LAMB: three, the statistics pass, its
+ *     moments-and-norms pass and its update pass; none for a failing call:
+ *     everything is validated before any pass);
  *   - lossopt_grad_stats (run after each step on the same tensors) differs
  *     from the oracle's, or writes on error.
  * and, on the oracle alone, on contract rules the harness can decide by
  * itself: the status class (NULL before SIZE before the harness-visible ARG
- * causes), skipped / nonfinite / grad_norm NaN against the grads' bits,
- * grad_norm = sqrt(grad_stats sum) * grad_multiplier / loss_scale, and an
- * all-f32 step whose multiplier is exactly 1 == the _f32 calls tensor by
- * tensor. */
+ * causes, the 0.2 optimizers' config rules and NAdam's mu_products in
+ * [0, 1] among them), skipped / nonfinite / grad_norm NaN against the grads'
+ * bits, grad_norm = sqrt(grad_stats sum) * grad_multiplier / loss_scale,
+ * NAdam's mu_products[i] replaced by exactly mu_products[i] * mu_t of the
+ * tensor's step, and an all-f32 step whose multiplier is exactly 1 == the
+ * _f32 calls tensor by tensor (NAdam: the _f32 call's *mu_product too). */
 #include "fuzz_common.h"
 
 #include "scalar/storage16_scalar.h"
@@ -47,12 +55,23 @@
 #define NBUF 6
 
 enum { B_PARAM, B_GRAD, B_STATE0, B_STATE1, B_STATE2, B_COPY };
-enum { OPT_SGD, OPT_RMSPROP, OPT_ADAM };
-static const char *const opt_names[] = {"sgd", "rmsprop", "adam"};
-static const char *const buf_names[3][NBUF] = {
+enum {
+    OPT_SGD, OPT_RMSPROP, OPT_ADAM, /* the optimizer byte % OPT_COUNT: 0..2 as before */
+    OPT_ADAGRAD, OPT_ADAMAX, OPT_NADAM, OPT_RADAM, OPT_LION, OPT_LAMB,
+    OPT_COUNT
+};
+static const char *const opt_names[OPT_COUNT] = {"sgd", "rmsprop", "adam", "adagrad", "adamax",
+                                                 "nadam", "radam", "lion", "lamb"};
+static const char *const buf_names[OPT_COUNT][NBUF] = {
     {"param", "grad", "momentum_buf", "state1(unused)", "state2(unused)", "param_copy"},
     {"param", "grad", "square_avg", "grad_avg", "momentum_buf", "param_copy"},
     {"param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "param_copy"},
+    {"param", "grad", "sum", "state1(unused)", "state2(unused)", "param_copy"},
+    {"param", "grad", "exp_avg", "exp_inf", "state2(unused)", "param_copy"},
+    {"param", "grad", "exp_avg", "exp_avg_sq", "state2(unused)", "param_copy"},
+    {"param", "grad", "exp_avg", "exp_avg_sq", "state2(unused)", "param_copy"},
+    {"param", "grad", "exp_avg", "state1(unused)", "state2(unused)", "param_copy"},
+    {"param", "grad", "exp_avg", "exp_avg_sq", "state2(unused)", "param_copy"},
 };
 
 /* ---- guard-page slots: one per (tensor, buffer) ------------------------------ */
@@ -106,6 +125,41 @@ static void slot_check_canary(int i, int b, const char *what)
                       (int)k - (int)FUZZ_CANARY_BYTES);
 }
 
+/* NAdam's mu_products: up to MAX_TENSORS doubles ending at a guard page of
+ * their own, a canary before them. */
+static unsigned char *mu_guard;
+static double *mu_data;
+
+static void mu_slot_init(void)
+{
+    if (mu_guard) return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *base = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                               -1, 0);
+    if (base == MAP_FAILED || mprotect(base + page, page, PROT_NONE) != 0) {
+        fprintf(stderr, "fuzz: mmap/mprotect failed\n");
+        abort();
+    }
+    mu_guard = base + page;
+}
+
+static double *mu_place(const double *src, size_t count)
+{
+    mu_data = (double *)(void *)(mu_guard - count * sizeof(double));
+    memset((unsigned char *)mu_data - FUZZ_CANARY_BYTES, FUZZ_CANARY, FUZZ_CANARY_BYTES);
+    if (count) memcpy(mu_data, src, count * sizeof(double));
+    return mu_data;
+}
+
+static void mu_check_canary(void)
+{
+    const unsigned char *c = (const unsigned char *)mu_data - FUZZ_CANARY_BYTES;
+    for (unsigned k = 0; k < FUZZ_CANARY_BYTES; k++)
+        if (c[k] != FUZZ_CANARY)
+            fuzz_fail("mu_products: byte %d before the array was written",
+                      (int)k - (int)FUZZ_CANARY_BYTES);
+}
+
 /* ---- the decoded input ------------------------------------------------------- */
 
 typedef struct tensor_case {
@@ -114,6 +168,7 @@ typedef struct tensor_case {
     bool is_null[NBUF]; /* B_COPY: no param copy */
     int64_t step;
     uint64_t stream, offset;
+    double mu_product; /* NAdam: its entry of mu_products */
 } tensor_case;
 
 static struct {
@@ -122,6 +177,13 @@ static struct {
     lossopt_sgd_config sgd;
     lossopt_rmsprop_config rms;
     lossopt_adam_config adam;
+    lossopt_adagrad_config adagrad;
+    lossopt_adamax_config adamax;
+    lossopt_nadam_config nadam;
+    lossopt_radam_config radam;
+    lossopt_lion_config lion;
+    lossopt_lamb_config lamb;
+    bool mu_null; /* NAdam: mu_products NULL */
     int64_t step;
     lossopt_step_options options;
     lossopt_precision precision;
@@ -137,6 +199,7 @@ static struct {
 } in;
 
 static unsigned char initial[MAX_TENSORS][NBUF][SLOT_BYTES];
+static double mu_initial[MAX_TENSORS], mu_want[MAX_TENSORS];
 static unsigned char want[MAX_TENSORS][NBUF][SLOT_BYTES];
 static float scratch[MAX_N];
 
@@ -282,7 +345,7 @@ static void decode(const uint8_t *data, size_t size)
 {
     fuzz_reader rd = {data, size, 0};
     memset(&in, 0, sizeof in);
-    in.opt = rd_u8(&rd) % 3;
+    in.opt = rd_u8(&rd) % OPT_COUNT;
     uint8_t flags = rd_u8(&rd);
     uint8_t call = rd_u8(&rd);
     in.cfg_null = (flags & 0xF0) == 0xF0;         /* 1/16 */
@@ -309,7 +372,7 @@ static void decode(const uint8_t *data, size_t size)
         in.rms.maximize = flags & 2;
         in.states_used = 1u | (in.rms.centered ? 2u : 0u) | (in.rms.momentum != 0.0 ? 4u : 0u);
         break;
-    default:
+    case OPT_ADAM:
         in.adam.lr = rd_hyper(&rd);
         in.adam.beta1 = rd_hyper(&rd);
         in.adam.beta2 = rd_hyper(&rd);
@@ -319,6 +382,66 @@ static void decode(const uint8_t *data, size_t size)
         in.adam.amsgrad = flags & 2;
         in.adam.maximize = flags & 4;
         in.states_used = 3u | (in.adam.amsgrad ? 4u : 0u);
+        break;
+    case OPT_ADAGRAD:
+        in.adagrad.lr = rd_hyper_more(&rd);
+        in.adagrad.lr_decay = rd_hyper_more(&rd);
+        in.adagrad.weight_decay = rd_hyper_more(&rd);
+        in.adagrad.initial_accumulator_value = rd_hyper_more(&rd);
+        in.adagrad.eps = rd_hyper_more(&rd);
+        in.adagrad.maximize = flags & 1;
+        in.states_used = 1u;
+        break;
+    case OPT_ADAMAX:
+        in.adamax.lr = rd_hyper_more(&rd);
+        in.adamax.beta1 = rd_hyper_more(&rd);
+        in.adamax.beta2 = rd_hyper_more(&rd);
+        in.adamax.eps = rd_hyper_more(&rd);
+        in.adamax.weight_decay = rd_hyper_more(&rd);
+        in.adamax.maximize = flags & 1;
+        in.states_used = 3u;
+        break;
+    case OPT_NADAM:
+        in.nadam.lr = rd_hyper_more(&rd);
+        in.nadam.beta1 = rd_hyper_more(&rd);
+        in.nadam.beta2 = rd_hyper_more(&rd);
+        in.nadam.eps = rd_hyper_more(&rd);
+        in.nadam.weight_decay = rd_hyper_more(&rd);
+        in.nadam.momentum_decay = rd_hyper_more(&rd);
+        in.nadam.decoupled_weight_decay = flags & 1;
+        in.nadam.maximize = flags & 2;
+        in.mu_null = rd_u8(&rd) >= 240; /* 1/16; each tensor's value follows its flags */
+        in.states_used = 3u;
+        break;
+    case OPT_RADAM:
+        in.radam.lr = rd_hyper_more(&rd);
+        in.radam.beta1 = rd_hyper_more(&rd);
+        in.radam.beta2 = rd_hyper_more(&rd);
+        in.radam.eps = rd_hyper_more(&rd);
+        in.radam.weight_decay = rd_hyper_more(&rd);
+        in.radam.decoupled_weight_decay = flags & 1;
+        in.radam.maximize = flags & 2;
+        in.states_used = 3u;
+        break;
+    case OPT_LION:
+        in.lion.lr = rd_hyper_more(&rd);
+        in.lion.beta1 = rd_hyper_more(&rd);
+        in.lion.beta2 = rd_hyper_more(&rd);
+        in.lion.weight_decay = rd_hyper_more(&rd);
+        in.lion.maximize = flags & 1;
+        in.states_used = 1u;
+        break;
+    default:
+        in.lamb.lr = rd_hyper_more(&rd);
+        in.lamb.beta1 = rd_hyper_more(&rd);
+        in.lamb.beta2 = rd_hyper_more(&rd);
+        in.lamb.eps = rd_hyper_more(&rd);
+        in.lamb.weight_decay = rd_hyper_more(&rd);
+        in.lamb.max_trust_ratio = rd_hyper_more(&rd);
+        in.lamb.bias_correction = flags & 1;
+        in.lamb.always_adapt = flags & 2;
+        in.lamb.maximize = flags & 4;
+        in.states_used = 3u;
         break;
     }
     /* every optimizer takes the call's step (RMSprop for the SR stream only) */
@@ -377,6 +500,9 @@ static void decode(const uint8_t *data, size_t size)
             uint8_t mask = rd_u8(&rd);
             for (int b = 0; b < NBUF; b++) tc->is_null[b] |= (mask >> b) & 1;
         }
+        if (in.opt == OPT_NADAM)
+            tc->mu_product = rd_mu_product(&rd, &in.nadam, tc->step != 0 ? tc->step : in.step);
+        mu_initial[i] = tc->mu_product;
     }
     for (size_t i = 0; i < in.count && !in.t_null; i++)
         for (int b = 0; b < NBUF; b++)
@@ -424,7 +550,8 @@ static bool grads_nonfinite(void)
  * config decides between OK and ARG. */
 static int expected_class(void)
 {
-    bool null = in.cfg_null || (in.count > 0 && in.t_null);
+    bool null = in.cfg_null || (in.count > 0 && in.t_null) ||
+                (in.opt == OPT_NADAM && in.count > 0 && in.mu_null);
     bool size = false;
     for (size_t i = 0; i < in.count && !in.t_null; i++) {
         const tensor_case *tc = &in.t[i];
@@ -439,6 +566,19 @@ static int expected_class(void)
     if (size) return LOSSOPT_ERR_SIZE;
     bool arg = in.step < 1;
     for (size_t i = 0; i < in.count; i++) arg |= in.t[i].step < 0;
+    /* the 0.2 optimizers' config rules, and NAdam's mu_products in (0, 1] */
+    switch (in.opt) {
+    case OPT_ADAGRAD: arg |= fuzz_adagrad_config_bad(&in.adagrad); break;
+    case OPT_ADAMAX: arg |= fuzz_adamax_config_bad(&in.adamax); break;
+    case OPT_NADAM:
+        arg |= fuzz_nadam_config_bad(&in.nadam);
+        for (size_t i = 0; i < in.count; i++) arg |= !fuzz_mu_product_valid(in.t[i].mu_product);
+        break;
+    case OPT_RADAM: arg |= fuzz_radam_config_bad(&in.radam); break;
+    case OPT_LION: arg |= fuzz_lion_config_bad(&in.lion); break;
+    case OPT_LAMB: arg |= fuzz_lamb_config_bad(&in.lamb); break;
+    default: break;
+    }
     if (!in.opt_null) {
         const lossopt_step_options *o = &in.options;
         arg |= !(isfinite(o->loss_scale) && o->loss_scale >= 0.0) ||
@@ -455,6 +595,37 @@ static int expected_class(void)
         }
     }
     return arg ? LOSSOPT_ERR_ARG : -1;
+}
+
+/* For the 0.2 optimizers, once expected_class() leaves OK or ARG to the
+ * config: whether every coefficient the header lists is a finite float for
+ * the call's step and each tensor's own step (fuzz_common.h). 1 -> OK,
+ * 0 -> ARG, -1 -> either: LAMB's lr that is no float, and a NAdam call
+ * whose step no tensor takes, when its coefficients are finite floats for
+ * mu_product 0 (the smallest of any valid product: what the library checks)
+ * but not for 1 (the header does not say which product "the call's step"
+ * means then). -1 for sgd/rmsprop/adam. */
+static int expected_more_status(void)
+{
+    if (in.opt < OPT_ADAGRAD) return -1;
+    static const void *const configs[] = {&in.adagrad, &in.adamax, &in.nadam,
+                                          &in.radam,   &in.lion,   &in.lamb};
+    int which = in.opt - OPT_ADAGRAD;
+    const void *config = configs[which];
+    bool nadam = in.opt == OPT_NADAM;
+    int result = fuzz_more_coefficients_finite(which, config, in.step, nadam ? 0.0 : 1.0);
+    if (result == 0) return 0;
+    bool call_step_taken = false;
+    for (size_t i = 0; i < in.count && !in.t_null; i++) {
+        int64_t step = in.t[i].step != 0 ? in.t[i].step : in.step;
+        call_step_taken |= step == in.step;
+        int r = fuzz_more_coefficients_finite(which, config, step, nadam ? in.t[i].mu_product : 1.0);
+        if (r == 0) return 0;
+        if (r < 0) result = -1;
+    }
+    if (nadam && !call_step_taken && fuzz_more_coefficients_finite(which, config, in.step, 1.0) != 1)
+        result = -1;
+    return result;
 }
 
 static int expected_stats_class(void)
@@ -488,7 +659,7 @@ static void run_reversed(void *pool, size_t task_count, lossopt_task_fn *fn, voi
 /* ---- statistics (FUZZ_STATS=1) ------------------------------------------------ */
 
 static unsigned long stat_updates, stat_skipped, stat_stochastic, stat_16bit, stat_big,
-    stat_pool_calls, stat_f32_equivalence;
+    stat_pool_calls, stat_f32_equivalence, stat_opt_inputs[OPT_COUNT], stat_opt_updates[OPT_COUNT];
 
 static void print_engine_stats(void)
 {
@@ -496,6 +667,10 @@ static void print_engine_stats(void)
                     "big-tensor=%lu pool-calls=%lu f32-equivalence=%lu\n",
             stat_updates, stat_skipped, stat_stochastic, stat_16bit, stat_big, stat_pool_calls,
             stat_f32_equivalence);
+    fprintf(stderr, "fuzz engine stats per optimizer (updates / inputs):");
+    for (int o = 0; o < OPT_COUNT; o++)
+        fprintf(stderr, " %s %lu/%lu", opt_names[o], stat_opt_updates[o], stat_opt_inputs[o]);
+    fputc('\n', stderr);
 }
 
 /* FUZZ_VERBOSE=1: one line per input with what it decoded to (to read a
@@ -505,7 +680,7 @@ static void print_input(void)
     const lossopt_precision *p = &in.precision;
     fprintf(stderr, "input: %s%s step %" PRId64 " opt%s {ls %g gm %g max %g skip %d} precision%s "
                     "{%d %d %d %d round %d seed %#" PRIx64 "} report%s count %zu%s stats_dtype %d\n",
-            opt_names[in.opt], in.cfg_null ? " (cfg NULL)" : "", in.step, in.opt_null ? " NULL" : "",
+            opt_names[in.opt], in.cfg_null ? " (cfg NULL)" : in.mu_null ? " (mu_products NULL)" : "", in.step, in.opt_null ? " NULL" : "",
             in.options.loss_scale, in.options.grad_multiplier, in.options.max_grad_norm,
             in.options.skip_nonfinite, in.precision_null ? " NULL" : "", (int)p->param, (int)p->grad,
             (int)p->state, (int)p->param_copy, (int)p->rounding, p->seed,
@@ -513,8 +688,10 @@ static void print_input(void)
             (int)in.stats_dtype);
     for (size_t i = 0; i < in.count; i++) {
         const tensor_case *tc = &in.t[i];
-        fprintf(stderr, "  tensor %zu: n %zu step %" PRId64 " stream %#" PRIx64 " offset %#" PRIx64
-                        " NULL:", i, tc->n, tc->step, tc->stream, tc->offset);
+        fprintf(stderr, "  tensor %zu: n %zu step %" PRId64 " stream %#" PRIx64 " offset %#" PRIx64,
+                i, tc->n, tc->step, tc->stream, tc->offset);
+        if (in.opt == OPT_NADAM) fprintf(stderr, " mu_product %a", tc->mu_product);
+        fprintf(stderr, " NULL:");
         for (int b = 0; b < NBUF; b++)
             if (tc->is_null[b]) fprintf(stderr, " %s", buf_names[in.opt][b]);
         fputc('\n', stderr);
@@ -533,10 +710,17 @@ typedef struct run_result {
 
 static const lossopt_step_report report_sentinel = {-0x1.5p-7, true, true};
 
-static lossopt_status call_step(const fuzz_impl *impl, lossopt_tensor *t,
+static lossopt_status call_step(const fuzz_impl *impl, lossopt_tensor *t, double *mu,
                                 const lossopt_step_options *opt, lossopt_step_report *report)
 {
     const lossopt_kernel_table *table = impl->table;
+#define MORE_STEP(name, config)                                                                  \
+    do {                                                                                         \
+        const lossopt_##name##_config *cfg = in.cfg_null ? NULL : &in.config;                    \
+        return table ? lossopt_##name##_step_with_table(table, cfg, t, in.count, in.step, opt,   \
+                                                        report)                                  \
+                     : lossopt_##name##_step(cfg, t, in.count, in.step, opt, report);            \
+    } while (0)
     switch (in.opt) {
     case OPT_SGD: {
         const lossopt_sgd_config *cfg = in.cfg_null ? NULL : &in.sgd;
@@ -548,12 +732,24 @@ static lossopt_status call_step(const fuzz_impl *impl, lossopt_tensor *t,
         return table ? lossopt_rmsprop_step_with_table(table, cfg, t, in.count, in.step, opt, report)
                      : lossopt_rmsprop_step(cfg, t, in.count, in.step, opt, report);
     }
-    default: {
+    case OPT_ADAM: {
         const lossopt_adam_config *cfg = in.cfg_null ? NULL : &in.adam;
         return table ? lossopt_adam_step_with_table(table, cfg, t, in.count, in.step, opt, report)
                      : lossopt_adam_step(cfg, t, in.count, in.step, opt, report);
     }
+    case OPT_ADAGRAD: MORE_STEP(adagrad, adagrad);
+    case OPT_ADAMAX: MORE_STEP(adamax, adamax);
+    case OPT_NADAM: {
+        const lossopt_nadam_config *cfg = in.cfg_null ? NULL : &in.nadam;
+        return table ? lossopt_nadam_step_with_table(table, cfg, mu, t, in.count, in.step, opt,
+                                                     report)
+                     : lossopt_nadam_step(cfg, mu, t, in.count, in.step, opt, report);
     }
+    case OPT_RADAM: MORE_STEP(radam, radam);
+    case OPT_LION: MORE_STEP(lion, lion);
+    default: MORE_STEP(lamb, lamb);
+    }
+#undef MORE_STEP
 }
 
 static bool same_element(const unsigned char *a, const unsigned char *b, lossopt_dtype d, size_t e)
@@ -613,6 +809,7 @@ static void check_f32_equivalence(const fuzz_impl *oracle, const run_result *r)
         for (int k = 0; k < B_COPY; k++)
             b[k] = in.t[i].is_null[k] ? NULL : slot_place(i, k, initial[i][k], n * 4);
         int64_t step = in.t[i].step != 0 ? in.t[i].step : in.step;
+        double mu = in.t[i].mu_product;
         lossopt_status st;
         switch (in.opt) {
         case OPT_SGD:
@@ -624,14 +821,42 @@ static void check_f32_equivalence(const fuzz_impl *oracle, const run_result *r)
                                                      b[B_STATE0], b[B_STATE1], b[B_STATE2], n,
                                                      &in.rms);
             break;
-        default:
+        case OPT_ADAM:
             st = lossopt_adam_step_f32_with_table(oracle->table, b[B_PARAM], b[B_GRAD],
                                                   b[B_STATE0], b[B_STATE1], b[B_STATE2], n,
                                                   &in.adam, step);
             break;
+        case OPT_ADAGRAD:
+            st = lossopt_adagrad_step_f32_with_table(oracle->table, b[B_PARAM], b[B_GRAD],
+                                                     b[B_STATE0], n, &in.adagrad, step);
+            break;
+        case OPT_ADAMAX:
+            st = lossopt_adamax_step_f32_with_table(oracle->table, b[B_PARAM], b[B_GRAD],
+                                                    b[B_STATE0], b[B_STATE1], n, &in.adamax, step);
+            break;
+        case OPT_NADAM:
+            st = lossopt_nadam_step_f32_with_table(oracle->table, b[B_PARAM], b[B_GRAD],
+                                                   b[B_STATE0], b[B_STATE1], &mu, n, &in.nadam,
+                                                   step);
+            break;
+        case OPT_RADAM:
+            st = lossopt_radam_step_f32_with_table(oracle->table, b[B_PARAM], b[B_GRAD],
+                                                   b[B_STATE0], b[B_STATE1], n, &in.radam, step);
+            break;
+        case OPT_LION:
+            st = lossopt_lion_step_f32_with_table(oracle->table, b[B_PARAM], b[B_GRAD],
+                                                  b[B_STATE0], n, &in.lion, step);
+            break;
+        default:
+            st = lossopt_lamb_step_f32_with_table(oracle->table, b[B_PARAM], b[B_GRAD],
+                                                  b[B_STATE0], b[B_STATE1], n, &in.lamb, step);
+            break;
         }
         if (st != LOSSOPT_OK)
             fuzz_fail("f32 equivalence: tensor %d: the list call is OK, the _f32 call %d", i, (int)st);
+        if (in.opt == OPT_NADAM && !fuzz_identical_double(mu, mu_want[i]))
+            fuzz_fail("f32 equivalence: tensor %d: *mu_product %a, the list call's %a (from %a)", i,
+                      mu, mu_want[i], mu_initial[i]);
         for (int k = 0; k < B_COPY; k++) {
             if (!b[k]) continue;
             bool used = k == B_PARAM || (k != B_GRAD && ((in.states_used >> (k - B_STATE0)) & 1));
@@ -665,11 +890,12 @@ static void run_one(const fuzz_impl *impl, bool reversed, uint8_t public_choice,
     lossopt_step_options options = in.options;
     options.parallel = reversed ? &parallel : NULL;
     if (impl->table == NULL) fuzz_select_public_isa(public_choice);
+    double *mu = in.opt == OPT_NADAM && !in.mu_null ? mu_place(mu_initial, in.count) : NULL;
 
     run_result r;
     memset(&r, 0, sizeof r);
     r.report = report_sentinel;
-    r.status = call_step(impl, in.t_null ? NULL : t, in.opt_null ? NULL : &options,
+    r.status = call_step(impl, in.t_null ? NULL : t, mu, in.opt_null ? NULL : &options,
                          in.report_null ? NULL : &r.report);
     unsigned step_calls = pool.calls;
 
@@ -694,11 +920,26 @@ static void run_one(const fuzz_impl *impl, bool reversed, uint8_t public_choice,
                       r.report.grad_norm, r.report.nonfinite, r.report.skipped, w->grad_norm,
                       w->nonfinite, w->skipped);
     }
-    if (reversed && step_calls > (r.status == LOSSOPT_OK ? 2u : 0u))
+    /* the statistics pass and the step; LAMB's step is two passes (moments
+     * and norms, then the update: only the first reads the grads) */
+    unsigned max_calls = in.opt == OPT_LAMB ? 3u : 2u;
+    if (reversed && step_calls > (r.status == LOSSOPT_OK ? max_calls : 0u))
         fuzz_fail("%s: the pool ran %u passes (status %d)", opt, step_calls, (int)r.status);
     if (reversed && r.status == LOSSOPT_OK && in.skip && step_calls > 1)
         fuzz_fail("%s: a skipped step ran %u passes", opt, step_calls);
 
+    if (mu) { /* NAdam's doubles: bit for bit; untouched by a failing or skipped call */
+        mu_check_canary();
+        for (size_t i = 0; i < in.count; i++) {
+            if (!wrote && !fuzz_identical_double(mu[i], mu_initial[i]))
+                fuzz_fail("%s (status %d, skipped %d): mu_products[%zu] changed from %a to %a", opt,
+                          (int)r.status, in.skip, i, mu_initial[i], mu[i]);
+            if (wrote && is_oracle) mu_want[i] = mu[i];
+            if (wrote && !is_oracle && !fuzz_identical_double(mu[i], mu_want[i]))
+                fuzz_fail("%s: mu_products[%zu] %a, oracle %a (from %a)", opt, i, mu[i], mu_want[i],
+                          mu_initial[i]);
+        }
+    }
     for (int i = 0; i < (int)in.count && !in.t_null; i++)
         for (int b = 0; b < NBUF; b++) {
             if (!placed(i, b)) continue;
@@ -752,6 +993,8 @@ static void run_one(const fuzz_impl *impl, bool reversed, uint8_t public_choice,
     if (is_oracle) {
         *oracle_result = r;
         stat_updates += wrote;
+        stat_opt_inputs[in.opt]++;
+        stat_opt_updates[in.opt] += wrote;
         stat_skipped += r.status == LOSSOPT_OK && r.report.skipped;
     }
     if (reversed) stat_pool_calls += step_calls;
@@ -767,6 +1010,11 @@ static void check_oracle_contract(const fuzz_impl *oracle, const run_result *r)
                   cls, in.step);
     if (cls < 0 && r->status != LOSSOPT_OK && r->status != LOSSOPT_ERR_ARG)
         fuzz_fail("%s: status %d where only the config can fail (ARG)", opt, (int)r->status);
+    int more = cls < 0 ? expected_more_status() : -1;
+    if (more >= 0 && r->status != (more ? LOSSOPT_OK : LOSSOPT_ERR_ARG))
+        fuzz_fail("%s step %" PRId64 ": status %d, but the header's coefficients for the call's "
+                  "and the tensors' steps are %s", opt, in.step, (int)r->status,
+                  more ? "all finite floats (OK)" : "not all finite floats (ARG)");
     int stats_cls = expected_stats_class();
     if ((int)r->stats_status != stats_cls)
         fuzz_fail("grad_stats: status %d, the contract says %d", (int)r->stats_status, stats_cls);
@@ -777,6 +1025,15 @@ static void check_oracle_contract(const fuzz_impl *oracle, const run_result *r)
         if (!in.stats_sum_null && !(r->sum >= 0.0) && !isnan(r->sum))
             fuzz_fail("grad_stats: sum %a", r->sum);
     }
+    /* NAdam: each mu_product becomes exactly mu_product * mu_t of its tensor's step */
+    if (r->status == LOSSOPT_OK && !in.skip && in.opt == OPT_NADAM && !in.mu_null)
+        for (size_t i = 0; i < in.count; i++) {
+            int64_t step = in.t[i].step != 0 ? in.t[i].step : in.step;
+            double want_mu = mu_initial[i] * fuzz_nadam_mu(&in.nadam, step);
+            if (!fuzz_identical_double(mu_want[i], want_mu))
+                fuzz_fail("nadam: mu_products[%zu] %a, the header's %a * mu_%" PRId64 " = %a", i,
+                          mu_want[i], mu_initial[i], step, want_mu);
+        }
     if (r->status != LOSSOPT_OK || in.report_null) return;
     const lossopt_step_report *rep = &r->report;
     if (!in.stats_pass) {
@@ -806,6 +1063,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_impls_init();
     slots_init();
+    mu_slot_init();
     static bool stats_registered;
     if (!stats_registered) {
         stats_registered = true;

@@ -2,9 +2,17 @@
 """fuzz/gen_corpus.py - writes the small committed seed corpus of each fuzzer
 (fuzz/corpus/<fuzzer>/seed_*). The byte layouts are those read by
 fuzz/fuzz_*.c: selectors < 224 pick from the tables in fuzz/fuzz_common.h
-(hyper-parameters: 0 -> 0, 2 -> 1e-3, 5 -> 0.5, 6 -> 0.9, 8 -> 0.999,
-9 -> 1, 13 -> 1e-8, 19 -> NaN, 23 -> -1; steps: 0 -> 1, 1 -> 2, 5 -> 10,
-9 -> 0, 11 -> INT64_MAX)."""
+(hyper-parameters: 0 -> 0, 2 -> 1e-3, 3 -> 1e-2 (float), 4 -> 0.1 (float),
+5 -> 0.5, 6 -> 0.9, 7 -> 0.99, 8 -> 0.999, 9 -> 1, 13 -> 1e-8, 19 -> NaN,
+23 -> -1; the 0.2 optimizers' reader rd_hyper_more also maps 224 + k to
+fuzz_hyper_more_doubles[k]: 224 -> 4e-3, 225 -> 1e-10, 226 -> 10,
+227 -> 2e-3, 228 -> 1e-4, 231 -> 0.01, 232 -> 1e-6; steps: 0 -> 1, 1 -> 2,
+2 -> 3, 5 -> 10, 7 -> 1000, 9 -> 0, 11 -> INT64_MAX; NAdam mu_product
+selectors: < 96 -> 1.0, 96..159 -> the product a run holds before the
+step, 160 + k -> table[k] (8 -> 0.0, 11 -> NaN, 14 -> 2.0)).
+
+Only seeds are added over time; the existing ones stay byte for byte (the
+fuzzers read optimizer bytes 0..2 as sgd/rmsprop/adam as before)."""
 import os
 import struct
 
@@ -27,11 +35,14 @@ def write(fuzzer, name, blob):
         f.write(blob)
 
 
-def opt_seed(opt, flags, n, hypers, step_sel, modes):
-    head = bytes([opt, flags, 0, 1]) + struct.pack("<H", n) + bytes(hypers)
+def opt_seed(opt, flags, n, hypers, step_sel, modes, extra=b"", null_mask=0):
+    # opt: 0 sgd, 1 rmsprop, 2 adam, 3 adagrad, 4 adamax, 5 nadam, 6 radam,
+    # 7 lion, 8 lamb. extra: NAdam's mu_product selector, Lion's tiny-c byte
+    # (bits 0-1: 1 cancel, 2 scale by 2^-(100 + bits 2-7), 3 both).
+    head = bytes([opt, flags, null_mask, 1]) + struct.pack("<H", n) + bytes(hypers)
     if opt != 1:
         head += bytes([step_sel])
-    return head + b"".join(floats(m, 1000 + i) for i, m in enumerate(modes))
+    return head + extra + b"".join(floats(m, 1000 + i) for i, m in enumerate(modes))
 
 
 fz = "fuzz_optimizers"
@@ -42,6 +53,27 @@ write(fz, "seed_adam_amsgrad", opt_seed(2, 2, 129, [2, 6, 8, 13, 3], 5, [3, 3, 3
 write(fz, "seed_adamw_specials", opt_seed(2, 1 | 4, 19, [2, 6, 8, 13, 3], 11, [1, 1, 1, 1, 1]))
 write(fz, "seed_adam_bad_beta", opt_seed(2, 0, 8, [2, 9, 8, 13, 0], 0, [3, 3, 3, 3, 3]))
 write(fz, "seed_sgd_step0", opt_seed(0, 0, 8, [3, 6, 0, 0], 9, [3, 3, 3, 3, 3]))
+# the 0.2 optimizers
+M3 = [3, 3, 3, 3, 3]
+write(fz, "seed_adagrad_lr_decay_iav", opt_seed(3, 2, 77, [3, 2, 0, 4, 225], 5, M3))  # sum = 0.1
+write(fz, "seed_adagrad_maximize_wd", opt_seed(3, 1, 300, [4, 0, 3, 0, 13], 1, [2, 2, 4, 3, 3]))
+write(fz, "seed_adamax", opt_seed(4, 0, 129, [227, 6, 8, 13, 0], 2, [3, 3, 3, 4, 3]))
+write(fz, "seed_adamax_specials", opt_seed(4, 1, 19, [227, 6, 8, 13, 3], 0, [1, 1, 1, 1, 1]))
+write(fz, "seed_nadam_run_product", opt_seed(5, 0, 100, [227, 6, 8, 13, 0, 224], 5, M3, bytes([100])))
+write(fz, "seed_nadamw_first_step", opt_seed(5, 1, 33, [227, 6, 8, 13, 3, 224], 0, M3, bytes([0])))
+write(fz, "seed_nadam_mu_zero", opt_seed(5, 2, 17, [227, 0, 8, 13, 0, 224], 1, M3, bytes([168])))
+write(fz, "seed_nadam_mu_nan", opt_seed(5, 0, 8, [227, 6, 8, 13, 0, 224], 1, M3, bytes([171])))
+write(fz, "seed_nadam_mu_above_1", opt_seed(5, 0, 8, [227, 6, 8, 13, 0, 224], 1, M3, bytes([174])))
+write(fz, "seed_nadam_mu_null", opt_seed(5, 0, 8, [227, 6, 8, 13, 0, 224], 1, M3, bytes([0]), 0xA0))
+write(fz, "seed_radam_rectified", opt_seed(6, 0, 200, [2, 6, 8, 13, 0], 5, M3))  # rho_t ~ 11
+write(fz, "seed_radamw_unrectified", opt_seed(6, 1 | 2, 65, [2, 6, 8, 13, 3], 2, M3))  # rho_t ~ 3
+write(fz, "seed_lion_tiny_cancel", opt_seed(7, 0, 64, [228, 6, 7, 0], 0, M3, bytes([1])))
+write(fz, "seed_lion_subnormal", opt_seed(7, 1, 40, [228, 6, 7, 231], 1, M3, bytes([2 | 40 << 2])))  # 2^-140
+write(fz, "seed_lion_from_end_tiny", opt_seed(7, 0, 33, [228, 5, 7, 0], 0, [1, 1, 1, 3, 3],
+                                              bytes([3 | 40 << 2])))  # 1 - beta1 = 0.5
+write(fz, "seed_lamb_defaults", opt_seed(8, 1, 257, [2, 6, 8, 232, 231, 0], 5, M3))
+write(fz, "seed_lamb_adapt_trust_cap", opt_seed(8, 1 | 2, 1000, [2, 6, 8, 232, 0, 226], 0, [3, 2, 3, 4, 3]))
+write(fz, "seed_lamb_no_bias_correction_max", opt_seed(8, 4, 31, [2, 6, 8, 13, 3, 9], 7, M3))
 
 fz = "fuzz_elementwise_losses"
 
@@ -108,18 +140,22 @@ def fac(k):  # valid factor k of the table
 
 
 def engine_seed(opt, flags, call, hypers, step_sel, factors, dtypes, rounding, seed_sel,
-                tensors, stats_flags=0, public=0, pool=0, mode=3, finite=0):
-    """tensors: list of (n_u16, tf, extra_bytes, null_mask or None)."""
-    head = bytes([public, pool, opt, flags, call]) + bytes(hypers) + bytes([step_sel])
+                tensors, stats_flags=0, public=0, pool=0, mode=3, finite=0, opt_extra=b""):
+    """tensors: list of (n_u16, tf, extra_bytes, null_mask or None[, NAdam's
+    mu_product selector]). opt_extra follows the hyper selectors (NAdam: the
+    mu_products-NULL byte, >= 240 NULL)."""
+    head = bytes([public, pool, opt, flags, call]) + bytes(hypers) + opt_extra + bytes([step_sel])
     head += bytes(factors) + bytes(dtypes)
     head += bytes([rounding, seed_sel, stats_flags, finite, len(tensors)])
     body = b""
     param, grad, state, copy = dtypes
     bufs = [param, grad, state, state, state, copy]
-    for i, (n, tf, extra, mask) in enumerate(tensors):
+    for i, (n, tf, extra, mask, *mu) in enumerate(tensors):
         head += struct.pack("<H", n) + bytes([tf]) + extra
         if tf & 0x80:
             head += bytes([mask])
+        if opt == 5:
+            head += bytes([mu[0] if mu else 0])
         if n >= 0xFF00:
             continue
         size = n if n < 0xFC00 else None
@@ -164,3 +200,35 @@ write(fz, "seed_adam_null_state_t2", engine_seed(
 write(fz, "seed_sgd_bad_dtype", engine_seed(
     0, 0, 0, [3, 0, 0, 0], 0, [OFF, fac(2), OFF], [F32, F32, 250, F32], 0, 0,
     [(20, 1, b"", None), (3, 0, b"", None)]))
+
+# the 0.2 optimizers' list calls (optimizer 3 adagrad .. 8 lamb)
+write(fz, "seed_adagrad_bf16_param_sr", engine_seed(
+    3, 0, 0, [3, 2, 0, 0, 225], 1, [OFF, OFF, OFF], [BF16, F32, F32, F32], 1, 2,
+    [(100, 1, b"", None), (0, 0, b"", None), (37, 0, b"", None)]))
+write(fz, "seed_adamax_f16_clip", engine_seed(
+    4, 0, 1, [227, 6, 8, 13, 0], 0, [fac(1), OFF, fac(3)], [F32, F16, F16, F32], 0, 0,
+    [(129, 1, b"", None), (65, 0, b"", None)], mode=2, finite=3))
+write(fz, "seed_nadam_mu_products", engine_seed(
+    5, 1, 0, [227, 6, 8, 13, 3, 224], 5, [OFF, OFF, OFF], [F32, F32, F32, F32], 0, 0,
+    [(50, 0, b"", None, 100),            # the product a run holds before step 10
+     (64, 0x02, bytes([1]), None, 100),  # own step 2
+     (7, 0, b"", None, 168),             # 0.0 (valid)
+     (20, 1, b"", None, 0)], finite=3, opt_extra=bytes([0])))
+write(fz, "seed_nadam_mu_products_null", engine_seed(
+    5, 0, 0, [227, 6, 8, 13, 0, 224], 0, [OFF, OFF, OFF], [F32, F32, F32, F32], 0, 0,
+    [(10, 0, b"", None, 0), (3, 0, b"", None, 0)], opt_extra=bytes([250])))
+write(fz, "seed_nadam_bad_mu_bf16", engine_seed(
+    5, 2, 0, [227, 6, 8, 13, 0, 224], 1, [OFF, OFF, OFF], [BF16, BF16, BF16, F32], 0, 0,
+    [(10, 0, b"", None, 0), (30, 0, b"", None, 174)], opt_extra=bytes([0])))  # 2.0 in tensor 1
+write(fz, "seed_radam_bf16_sr", engine_seed(
+    6, 1, 0, [2, 6, 8, 13, 3], 5, [OFF, OFF, OFF], [BF16, BF16, BF16, F16], 1, 3,
+    [(200, 1, b"", None), (300, 0x08, bytes([3]), None)]))
+write(fz, "seed_lion_bf16_table", engine_seed(
+    7, 0, 0, [228, 6, 7, 231], 0, [OFF, OFF, OFF], [BF16, BF16, BF16, BF16], 0, 0,
+    [(90, 1, b"", None), (33, 0, b"", None)], mode=1))
+write(fz, "seed_lamb_f32_lists", engine_seed(
+    8, 1, 0, [2, 6, 8, 232, 231, 0], 5, [OFF, OFF, OFF], [F32, F32, F32, F32], 0, 0,
+    [(257, 0, b"", None), (65, 1, b"", None), (1, 0, b"", None)], finite=3))
+write(fz, "seed_lamb_big_tensor_clip", engine_seed(
+    8, 1 | 2, 0, [2, 6, 8, 232, 231, 226], 1, [OFF, OFF, fac(0)], [F32, BF16, F32, BF16], 0, 0,
+    [(300, 1, b"", None), (0xFC06, 0, b"", None), (7, 0, b"", None)], pool=2, mode=2))
