@@ -186,6 +186,7 @@ lossopt_status lossopt_adam_coefficients_for(const lossopt_adam_config *cfg, int
     bool finite = true;
     c->negative_step_size = -coefficient(cfg->lr / bias_correction1, &finite);
     c->bias_correction2_sqrt = coefficient(sqrt(bias_correction2), &finite);
+    c->bias_correction2_sqrt_reciprocal = 1.0f / c->bias_correction2_sqrt; /* RN(1 / b) */
     c->exp_avg_lerp = lerp_for(1.0 - cfg->beta1, &finite);
     c->beta2 = coefficient(cfg->beta2, &finite);
     c->one_minus_beta2 = coefficient(1.0 - cfg->beta2, &finite);

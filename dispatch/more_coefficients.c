@@ -124,6 +124,7 @@ lossopt_status lossopt_nadam_coefficients_for(const lossopt_nadam_config *cfg, i
     c->grad_coefficient = coefficient(-cfg->lr * (1.0 - mu) / (1.0 - product), &finite);
     c->exp_avg_coefficient = coefficient(-cfg->lr * mu_next / (1.0 - product_next), &finite);
     c->bias_correction2_sqrt = coefficient(sqrt(1.0 - pow(cfg->beta2, t)), &finite);
+    c->bias_correction2_sqrt_reciprocal = 1.0f / c->bias_correction2_sqrt; /* RN(1 / b) */
     c->exp_avg_lerp = lerp_for(1.0 - cfg->beta1, &finite);
     c->beta2 = coefficient(cfg->beta2, &finite);
     c->one_minus_beta2 = coefficient(1.0 - cfg->beta2, &finite);
@@ -208,6 +209,7 @@ lossopt_status lossopt_lamb_coefficients_for(const lossopt_lamb_config *cfg, int
     c->bias_correction1 = cfg->bias_correction ? coefficient(1.0 - pow(cfg->beta1, t), &finite) : 1.0f;
     c->bias_correction2_sqrt =
         cfg->bias_correction ? coefficient(sqrt(1.0 - pow(cfg->beta2, t)), &finite) : 1.0f;
+    c->bias_correction2_sqrt_reciprocal = 1.0f / c->bias_correction2_sqrt; /* RN(1 / b) */
     c->maximize = cfg->maximize;
     c->use_weight_decay = cfg->weight_decay != 0.0;
     c->weight_decay = c->use_weight_decay ? coefficient(cfg->weight_decay, &finite) : 0.0f;

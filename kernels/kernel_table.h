@@ -51,6 +51,9 @@ typedef struct lossopt_rmsprop_coefficients {
 typedef struct lossopt_adam_coefficients {
     float negative_step_size;    /* -(float)(lr / (1 - beta1^step))            */
     float bias_correction2_sqrt; /* (float)sqrt(1 - beta2^step)                */
+    float bias_correction2_sqrt_reciprocal; /* (float)(1 / bias_correction2_sqrt):
+                                    the division by it without a divider
+                                    (vec_div_by_constant)                      */
     lossopt_lerp_coefficients exp_avg_lerp; /* w = (float)(1 - beta1)          */
     float beta2;
     float one_minus_beta2;       /* (float)(1 - beta2), in double              */
@@ -88,6 +91,7 @@ typedef struct lossopt_nadam_coefficients {
     float grad_coefficient;      /* (float)c_grad (negative)                   */
     float exp_avg_coefficient;   /* (float)c_avg (negative)                    */
     float bias_correction2_sqrt;
+    float bias_correction2_sqrt_reciprocal; /* vec_div_by_constant            */
     lossopt_lerp_coefficients exp_avg_lerp;
     float beta2, one_minus_beta2, eps;
     float weight_decay;          /* L2                                         */
@@ -117,6 +121,7 @@ typedef struct lossopt_lamb_coefficients {
     float beta2, one_minus_beta2, eps;
     float bias_correction1;      /* (float)(1 - beta1^step), or 1              */
     float bias_correction2_sqrt; /* (float)sqrt(1 - beta2^step), or 1          */
+    float bias_correction2_sqrt_reciprocal; /* vec_div_by_constant            */
     float weight_decay;
     bool maximize, use_weight_decay;
     bool adapt;                  /* weight_decay != 0 or always_adapt: the

@@ -23,7 +23,7 @@ enum { EXP_AVG = LOSSOPT_BUFFER_STATE0, EXP_AVG_SQ, MAX_EXP_AVG_SQ };
 
 /* The coefficients as vectors, broadcast once per call. */
 typedef struct adam_vectors {
-    vfloat negative_step_size, bias_correction2_sqrt, exp_avg_lerp, beta2, one_minus_beta2, eps,
+    vfloat negative_step_size, bias_correction2_sqrt, bias_correction2_sqrt_reciprocal, exp_avg_lerp, beta2, one_minus_beta2, eps,
         weight_decay, decay_factor;
 } adam_vectors;
 
@@ -51,7 +51,11 @@ LOSSOPT_ALWAYS_INLINE void adam_block(const step_io *io, size_t offset, size_t c
         v = step_store(io, MAX_EXP_AVG_SQ, offset, v, count, mode);
     }
 
-    vfloat denom = vec_add(vec_div(vec_sqrt(v), k->bias_correction2_sqrt), k->eps);
+    /* sqrt(v) / bc2_sqrt with the division done without the divider (the
+     * same bits): one division per element remains */
+    vfloat denom = vec_add(vec_div_by_constant(vec_sqrt(v), k->bias_correction2_sqrt,
+                                               k->bias_correction2_sqrt_reciprocal),
+                           k->eps);
     step_store_param(io, offset, vec_fma(k->negative_step_size, vec_div(m, denom), p), count, mode);
 }
 
@@ -71,6 +75,7 @@ LOSSOPT_ALWAYS_INLINE void adam_all(const step_io *io, size_t n, const lossopt_a
     /* Broadcast into locals: *c may alias the float buffers (see opt_sgd.c). */
     const adam_vectors k = {
         vec_set1(c->negative_step_size), vec_set1(c->bias_correction2_sqrt),
+        vec_set1(c->bias_correction2_sqrt_reciprocal),
         vec_set1(c->exp_avg_lerp.coefficient), vec_set1(c->beta2),
         vec_set1(c->one_minus_beta2),    vec_set1(c->eps),
         vec_set1(c->weight_decay),       vec_set1(c->decay_factor)};

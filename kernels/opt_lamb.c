@@ -15,7 +15,7 @@
 
 typedef struct lamb_vectors {
     adam_moments_vectors moments;
-    vfloat bias_correction1, bias_correction2_sqrt, eps, weight_decay;
+    vfloat bias_correction1, bias_correction2_sqrt, bias_correction2_sqrt_reciprocal, eps, weight_decay;
 } lamb_vectors;
 
 LOSSOPT_ALWAYS_INLINE lamb_vectors lamb_vectors_for(const lossopt_lamb_coefficients *c)
@@ -23,7 +23,8 @@ LOSSOPT_ALWAYS_INLINE lamb_vectors lamb_vectors_for(const lossopt_lamb_coefficie
     const lamb_vectors k = {
         {vec_set1(c->exp_avg_lerp.coefficient), vec_set1(c->beta2), vec_set1(c->one_minus_beta2),
          vec_set1(0.0f), vec_set1(1.0f)},
-        vec_set1(c->bias_correction1), vec_set1(c->bias_correction2_sqrt), vec_set1(c->eps),
+        vec_set1(c->bias_correction1), vec_set1(c->bias_correction2_sqrt),
+        vec_set1(c->bias_correction2_sqrt_reciprocal), vec_set1(c->eps),
         vec_set1(c->weight_decay)};
     return k;
 }
@@ -32,7 +33,9 @@ LOSSOPT_ALWAYS_INLINE lamb_vectors lamb_vectors_for(const lossopt_lamb_coefficie
 LOSSOPT_ALWAYS_INLINE vfloat lamb_update(const lamb_vectors *k, bool weight_decay, vfloat p,
                                          vfloat m, vfloat v)
 {
-    vfloat denom = vec_add(vec_div(vec_sqrt(v), k->bias_correction2_sqrt), k->eps);
+    vfloat denom = vec_add(vec_div_by_constant(vec_sqrt(v), k->bias_correction2_sqrt,
+                                               k->bias_correction2_sqrt_reciprocal),
+                           k->eps);
     vfloat u = vec_div(vec_div(m, k->bias_correction1), denom);
     return weight_decay ? vec_fma(k->weight_decay, p, u) : u;
 }

@@ -18,7 +18,7 @@ enum {
 
 typedef struct nadam_vectors {
     adam_moments_vectors moments;
-    vfloat grad_coefficient, exp_avg_coefficient, bias_correction2_sqrt, eps;
+    vfloat grad_coefficient, exp_avg_coefficient, bias_correction2_sqrt, bias_correction2_sqrt_reciprocal, eps;
 } nadam_vectors;
 
 LOSSOPT_ALWAYS_INLINE void nadam_block(const step_io *io, size_t offset, size_t count,
@@ -27,7 +27,9 @@ LOSSOPT_ALWAYS_INLINE void nadam_block(const step_io *io, size_t offset, size_t 
     adam_moments_flags f = {options & NADAM_MAXIMIZE, options & NADAM_L2_WEIGHT_DECAY,
                             options & NADAM_DECOUPLED_DECAY, options & NADAM_LERP_FROM_END};
     adam_moments r = adam_moments_update(io, offset, count, mode, &k->moments, f);
-    vfloat denom = vec_add(vec_div(vec_sqrt(r.exp_avg_sq), k->bias_correction2_sqrt), k->eps);
+    vfloat denom = vec_add(vec_div_by_constant(vec_sqrt(r.exp_avg_sq), k->bias_correction2_sqrt,
+                                               k->bias_correction2_sqrt_reciprocal),
+                           k->eps);
     vfloat p = vec_fma(k->grad_coefficient, vec_div(r.grad, denom), r.param);
     step_store_param(io, offset, vec_fma(k->exp_avg_coefficient, vec_div(r.exp_avg, denom), p),
                      count, mode);
@@ -41,7 +43,8 @@ LOSSOPT_ALWAYS_INLINE void nadam_all(const step_io *io, size_t n,
         {vec_set1(c->exp_avg_lerp.coefficient), vec_set1(c->beta2), vec_set1(c->one_minus_beta2),
          vec_set1(c->weight_decay), vec_set1(c->decay_factor)},
         vec_set1(c->grad_coefficient), vec_set1(c->exp_avg_coefficient),
-        vec_set1(c->bias_correction2_sqrt), vec_set1(c->eps)};
+        vec_set1(c->bias_correction2_sqrt), vec_set1(c->bias_correction2_sqrt_reciprocal),
+        vec_set1(c->eps)};
     unsigned options = (c->maximize ? NADAM_MAXIMIZE : 0u) |
                        (c->use_l2_weight_decay ? NADAM_L2_WEIGHT_DECAY : 0u) |
                        (c->use_decoupled_decay ? NADAM_DECOUPLED_DECAY : 0u) |
