@@ -54,26 +54,47 @@ void ORACLE_NAME(adamax_segment)(const lossopt_step_segment *s,
     }
 }
 
+/* ---- Adam's moment update, shared by NAdam, RAdam and LAMB ----
+ * (the twin of kernels/adam_moments.h): the grad's sign and weight decay,
+ * then exp_avg and exp_avg_sq, stored; returns them as stored, and p and g
+ * as the update continues with them. */
+typedef struct oracle_moments {
+    float p, g, m, v;
+} oracle_moments;
+
+static oracle_moments oracle_adam_moments(const lossopt_step_segment *s, size_t i, bool maximize,
+                                          bool decoupled, float decay_factor, bool l2,
+                                          float weight_decay, const lossopt_lerp_coefficients *lerp,
+                                          float beta2, float one_minus_beta2)
+{
+    oracle_moments r;
+    r.p = oracle_load(s, LOSSOPT_BUFFER_PARAM, i);
+    r.g = oracle_load_grad(s, i);
+    if (maximize)
+        r.g = -r.g;
+    if (decoupled)
+        r.p = r.p * decay_factor;
+    if (l2)
+        r.g = fmaf(weight_decay, r.p, r.g);
+    r.m = oracle_store(s, STATE0, i, oracle_lerp(oracle_load(s, STATE0, i), r.g, lerp));
+    float kept = beta2 * oracle_load(s, STATE1, i);
+    float scaled_g = one_minus_beta2 * r.g;
+    r.v = oracle_store(s, STATE1, i, fmaf(scaled_g, r.g, kept));
+    return r;
+}
+
 /* ---- NAdam: state[0..1] = exp_avg, exp_avg_sq ---- */
 
 void ORACLE_NAME(nadam_segment)(const lossopt_step_segment *s, const lossopt_nadam_coefficients *c)
 {
     for (size_t i = 0; i < s->n; i++) {
-        float p = oracle_load(s, LOSSOPT_BUFFER_PARAM, i);
-        float g = oracle_load_grad(s, i);
-        if (c->maximize)
-            g = -g;
-        if (c->use_decoupled_decay)
-            p = p * c->decay_factor;
-        if (c->use_l2_weight_decay)
-            g = fmaf(c->weight_decay, p, g);
-        float m = oracle_store(s, STATE0, i, oracle_lerp(oracle_load(s, STATE0, i), g, &c->exp_avg_lerp));
-        float kept = c->beta2 * oracle_load(s, STATE1, i);
-        float scaled_g = c->one_minus_beta2 * g;
-        float v = oracle_store(s, STATE1, i, fmaf(scaled_g, g, kept));
-        float denom = sqrtf(v) / c->bias_correction2_sqrt + c->eps;
-        p = fmaf(c->grad_coefficient, g / denom, p);
-        oracle_store_param(s, i, fmaf(c->exp_avg_coefficient, m / denom, p));
+        oracle_moments r = oracle_adam_moments(s, i, c->maximize, c->use_decoupled_decay,
+                                               c->decay_factor, c->use_l2_weight_decay,
+                                               c->weight_decay, &c->exp_avg_lerp, c->beta2,
+                                               c->one_minus_beta2);
+        float denom = sqrtf(r.v) / c->bias_correction2_sqrt + c->eps;
+        float p = fmaf(c->grad_coefficient, r.g / denom, r.p);
+        oracle_store_param(s, i, fmaf(c->exp_avg_coefficient, r.m / denom, p));
     }
 }
 
@@ -82,20 +103,12 @@ void ORACLE_NAME(nadam_segment)(const lossopt_step_segment *s, const lossopt_nad
 void ORACLE_NAME(radam_segment)(const lossopt_step_segment *s, const lossopt_radam_coefficients *c)
 {
     for (size_t i = 0; i < s->n; i++) {
-        float p = oracle_load(s, LOSSOPT_BUFFER_PARAM, i);
-        float g = oracle_load_grad(s, i);
-        if (c->maximize)
-            g = -g;
-        if (c->use_decoupled_decay)
-            p = p * c->decay_factor;
-        if (c->use_l2_weight_decay)
-            g = fmaf(c->weight_decay, p, g);
-        float m = oracle_store(s, STATE0, i, oracle_lerp(oracle_load(s, STATE0, i), g, &c->exp_avg_lerp));
-        float kept = c->beta2 * oracle_load(s, STATE1, i);
-        float scaled_g = c->one_minus_beta2 * g;
-        float v = oracle_store(s, STATE1, i, fmaf(scaled_g, g, kept));
-        float update = c->rectified ? m / (sqrtf(v) + c->eps) : m;
-        oracle_store_param(s, i, fmaf(c->negative_step_size, update, p));
+        oracle_moments r = oracle_adam_moments(s, i, c->maximize, c->use_decoupled_decay,
+                                               c->decay_factor, c->use_l2_weight_decay,
+                                               c->weight_decay, &c->exp_avg_lerp, c->beta2,
+                                               c->one_minus_beta2);
+        float update = c->rectified ? r.m / (sqrtf(r.v) + c->eps) : r.m;
+        oracle_store_param(s, i, fmaf(c->negative_step_size, update, r.p));
     }
 }
 
@@ -143,16 +156,11 @@ void ORACLE_NAME(lamb_moments)(const lossopt_step_segment *s, const lossopt_lamb
     canonical_start(&param_squares);
     canonical_start(&update_squares);
     for (size_t i = 0; i < s->n; i++) {
-        float p = oracle_load(s, LOSSOPT_BUFFER_PARAM, i);
-        float g = oracle_load_grad(s, i);
-        if (c->maximize)
-            g = -g;
-        float m = oracle_store(s, STATE0, i, oracle_lerp(oracle_load(s, STATE0, i), g, &c->exp_avg_lerp));
-        float kept = c->beta2 * oracle_load(s, STATE1, i);
-        float scaled_g = c->one_minus_beta2 * g;
-        float v = oracle_store(s, STATE1, i, fmaf(scaled_g, g, kept));
+        oracle_moments r = oracle_adam_moments(s, i, c->maximize, false, 1.0f, false, 0.0f,
+                                               &c->exp_avg_lerp, c->beta2, c->one_minus_beta2);
+        float p = r.p;
         if (c->adapt) {
-            float u = lamb_update(c, p, m, v);
+            float u = lamb_update(c, p, r.m, r.v);
             canonical_add(&param_squares, i, p * p);
             canonical_add(&update_squares, i, u * u);
         }
