@@ -130,6 +130,15 @@ const lossopt_kernel_table *lossopt_kernel_table_for(lossopt_isa isa)
     return is_supported(isa) ? built_table(isa) : NULL;
 }
 
+const lossopt_kernel_table *lossopt_kernel_table_avx512_zmm(void)
+{
+#ifdef LOSSOPT_HAVE_AVX512
+    return is_supported(LOSSOPT_ISA_AVX512) ? &lossopt_kernels_avx512_zmm : NULL;
+#else
+    return NULL;
+#endif
+}
+
 lossopt_status lossopt_set_isa(lossopt_isa isa)
 {
     if (!is_supported(isa))

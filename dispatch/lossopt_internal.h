@@ -18,6 +18,12 @@ unsigned lossopt_built_isas(void);
  * runnable). */
 const lossopt_kernel_table *lossopt_kernel_table_for(lossopt_isa isa);
 
+/* The 512-bit build of every kernel (kernels/kernel_table.c), or NULL when
+ * it is not built or the CPU lacks AVX-512. lossopt_kernel_table_for(AVX512)
+ * is the dispatcher's table, which runs the divide- and sqrt-bound kernels
+ * at 256 bits; this one is for the benchmark and the tests. */
+const lossopt_kernel_table *lossopt_kernel_table_avx512_zmm(void);
+
 /* Whether the scalar variant (the oracle every test compares with) uses
  * SLEEF's FMA-family functions on this CPU (lossopt_kernels_scalar), or the
  * purec build (lossopt_kernels_scalar_nofma: x86 without FMA). The tests take

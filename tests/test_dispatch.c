@@ -1,7 +1,8 @@
 #define _POSIX_C_SOURCE 200809L /* pthread barriers under -std=c11 */
 /* tests/test_dispatch.c - the dispatcher: first use racing from 8 threads, the
  * priority order, LOSSOPT_ISA forcing (valid, unknown and unsupported names),
- * lossopt_set_isa, and the name/status helpers.
+ * lossopt_set_isa, the name/status helpers, and which build of each kernel
+ * the dispatcher's avx512 table holds.
  *
  * Environment read by this test (set by CTest):
  *   LOSSOPT_ISA                 forced ISA (the library reads it too)
@@ -71,6 +72,35 @@ static void *racing_call(void *arg)
 }
 
 /* The oracle's answer for thread `index`'s call. */
+/* The dispatcher's avx512 table holds each kernel's 512-bit build, or its
+ * AVX2 build where kernels/kernel_table.h says YMM (divide/sqrt-bound);
+ * lossopt_kernels_avx512_zmm holds every 512-bit build. Pointers only: this
+ * runs on any x86 CPU, AVX-512 or not. */
+static void check_avx512_widths(void)
+{
+#if defined(LOSSOPT_HAVE_AVX512) && defined(LOSSOPT_HAVE_AVX2)
+    typedef void (*any_fn)(void);
+    int narrow = 0;
+#define CHECK_AVX512_WIDTH(name, type, avx512_width)                                         \
+    {                                                                                       \
+        bool ymm = strcmp(#avx512_width, "YMM") == 0;                                       \
+        any_fn picked = (any_fn)lossopt_kernels_avx512.name;                                \
+        any_fn wide = (any_fn)lossopt_kernels_avx512_zmm.name;                              \
+        any_fn avx2 = (any_fn)lossopt_kernels_avx2.name;                                    \
+        test_check(wide != avx2, "avx512_zmm." #name " is not a 512-bit build");            \
+        test_check(picked == (ymm ? avx2 : wide), "avx512." #name ": not the %s build",     \
+                   ymm ? "256-bit (AVX2)" : "512-bit");                                     \
+        narrow += ymm;                                                                      \
+    }
+    LOSSOPT_KERNEL_LIST(CHECK_AVX512_WIDTH)
+#undef CHECK_AVX512_WIDTH
+    printf("test_dispatch: the avx512 table runs %d kernels at 256 bits\n", narrow);
+    test_check(narrow > 0, "no kernel runs at 256 bits in the avx512 table");
+#else
+    printf("test_dispatch: SKIPPED the avx512 table's widths: AVX-512 or AVX2 not built\n");
+#endif
+}
+
 static void oracle_result(int index, float *param)
 {
     float grad[N], s0[N] = {0}, s1[N] = {0}, s2[N] = {0};
@@ -213,5 +243,7 @@ int main(void)
     test_check(strcmp(lossopt_status_string((lossopt_status)7), "unknown status") == 0,
                "status 7 has a name");
     test_check(strcmp(lossopt_status_string(LOSSOPT_OK), "ok") == 0, "ok name");
+    /* 6. The avx512 table's 256-bit kernels. */
+    check_avx512_widths();
     return test_finish();
 }

@@ -1,6 +1,7 @@
 /* tests/test_variants.h - the implementations a bitwise test compares with
  * the scalar oracle: every supported vector ISA's kernel table through the
- * internal entry points, the SIMDe-emulated AVX-512 table where this run
+ * internal entry points (on an AVX-512 CPU also its all-512-bit table,
+ * "avx512-zmm"), the SIMDe-emulated AVX-512 table where this run
  * checks it (test_emulated_avx512: chosen at run time, skipped visibly), and
  * the public (dispatched) API; and, for the tests of rules, every entry
  * point. */
@@ -30,6 +31,10 @@ static inline size_t test_variants(variant *out)
         if ((vector_isas >> isa) & 1)
             out[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
                                      lossopt_isa_name((lossopt_isa)isa)};
+    /* the 512-bit build of the kernels the dispatcher runs at 256 bits */
+    const lossopt_kernel_table *zmm = lossopt_kernel_table_avx512_zmm();
+    if (zmm != NULL)
+        out[count++] = (variant){false, zmm, "avx512-zmm"};
     const lossopt_kernel_table *emulated = test_emulated_avx512();
     if (emulated != NULL)
         out[count++] = (variant){false, emulated, "avx512-emulated"};

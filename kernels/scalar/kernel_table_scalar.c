@@ -8,7 +8,7 @@
 
 const lossopt_kernel_table ORACLE_NAME(lossopt_kernels) = {
     .isa = LOSSOPT_ISA_SCALAR,
-#define LOSSOPT_ORACLE_ENTRY(name, type) .name = ORACLE_NAME(name),
+#define LOSSOPT_ORACLE_ENTRY(name, type, avx512_width) .name = ORACLE_NAME(name),
     LOSSOPT_KERNEL_LIST(LOSSOPT_ORACLE_ENTRY)
 #undef LOSSOPT_ORACLE_ENTRY
 };

@@ -85,7 +85,7 @@ LOSSOPT_ALWAYS_INLINE float vec_scalar_log1p(float x) { return Sleef_log1pf1_u10
 /* Every kernel of the list, declared for this ISA through its function type:
  * each kernels/<family>.c source sees the prototype of what it defines. */
 #include "kernel_table.h"
-#define LOSSOPT_DECLARE_VECTOR_KERNEL(name, type) type KERNEL_NAME(name);
+#define LOSSOPT_DECLARE_VECTOR_KERNEL(name, type, avx512_width) type KERNEL_NAME(name);
 LOSSOPT_KERNEL_LIST(LOSSOPT_DECLARE_VECTOR_KERNEL)
 #undef LOSSOPT_DECLARE_VECTOR_KERNEL
 
