@@ -99,9 +99,13 @@ static lossopt_status run(const variant *v, const void *p, float *const buffers[
  *             param: lr * (mag_g | mag_buf | max(mag_g, momentum * mag_buf, |g + momentum*buf|))
  *   RMSprop   square_avg: max(alpha * |old|, (1 - alpha) * |g| * mag_g)
  *             grad_avg:   max(alpha * |old|, (1 - alpha) * mag_g, (1 - alpha) * |g - old|)
- *             g / avg:    max(mag_g, |g| * amp) / avg, where amp = max(1, kappa / 2) is how
- *                         much centered's sqrt(square_avg - grad_avg^2) amplifies relative
- *                         errors, kappa = max(square_avg, grad_avg^2) / (square_avg - grad_avg^2)
+ *             g / avg:    max(mag_g, |g| * amp) / avg, where amp is how much centered's
+ *                         sqrt(square_avg - grad_avg^2) amplifies relative errors of its
+ *                         operands: max(1, square_avg / (2 ms), grad_avg^2 / ms), with
+ *                         ms = square_avg - grad_avg^2 (the sqrt halves a relative error
+ *                         of ms; squaring doubles grad_avg's, so a 1-ulp order difference
+ *                         in grad_avg, lerp vs torch 1.13's mul_ + add_, reaches g / avg
+ *                         as grad_avg^2 / ms ulp)
  *             buf:   max(momentum * |old|, mag(g / avg));  param: lr * (mag(g / avg) | mag_buf)
  *   Adam      exp_avg:    max(beta1 * |old|, (1 - beta1) * mag_g, (1 - beta1) * |g - old|)
  *             exp_avg_sq: max(beta2 * |old|, (1 - beta2) * |g| * mag_g)
@@ -167,7 +171,7 @@ static void operand_magnitudes(const void *config, int64_t step, size_t n, float
                 double squared_avg = new_avg * new_avg;
                 mean_square = new_sq - squared_avg;
                 amplification = mean_square > 0.0
-                                    ? fmax(1.0, 0.5 * fmax(new_sq, squared_avg) / mean_square)
+                                    ? fmax(1.0, fmax(0.5 * new_sq, squared_avg) / mean_square)
                                     : INFINITY;
             }
             double avg = sqrt(fmax(mean_square, 0.0)) + s->eps;
