@@ -166,6 +166,7 @@ static void check_arithmetic(void)
             {vec_add(va, vb), "add"}, {vec_sub(va, vb), "sub"}, {vec_mul(va, vb), "mul"},
             {vec_div(va, vb), "div"}, {vec_sqrt(va), "sqrt"}, {vec_fma(va, vb, vc), "fma"},
             {vec_exp(va), "exp"}, {vec_log(va), "log"}, {vec_log1p(va), "log1p"},
+            {vec_fms(va, vb, vc), "fms"}, {vec_fnma(va, vb, vc), "fnma"},
         };
         for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
             lanes_of(ops[k].v, out);
@@ -180,11 +181,44 @@ static void check_arithmetic(void)
                 case 5: want = fmaf(x, y, c[l]); break;
                 case 6: want = Sleef_expf1_u10purecfma(x); break;
                 case 7: want = Sleef_logf1_u10purecfma(x); break;
-                default: want = Sleef_log1pf1_u10purecfma(x); break;
+                case 8: want = Sleef_log1pf1_u10purecfma(x); break;
+                case 9: want = fmaf(x, y, -c[l]); break;
+                default: want = fmaf(-x, y, c[l]); break;
                 }
                 test_check(isnan(want) ? isnan(out[l]) : bits_of(out[l]) == bits_of(want),
                            "%s: vec_%s(%a, %a, %a) = %a, want %a", NAME, ops[k].name, (double)x,
                            (double)y, (double)c[l], (double)out[l], (double)want);
+            }
+        }
+    }
+}
+
+/* vec_div_by_constant(a, b, RN(1/b)) == a / b for a square root a (+-0,
+ * positive, +inf, NaN) and b in [2^-27, 1], the range its callers promise:
+ * sqrt of special values, every binade of a, and the extreme divisors. */
+static void check_div_by_constant(void)
+{
+    static const float divisors[] = {1.0f, 0.5f, 0.75f, 0x1p-27f, 0x1.fffffep-1f, 0x1.000002p-27f,
+                                     0.044710f /* sqrt(1 - 0.999) */, 0.31622776f};
+    float a[VEC_WIDTH], out[VEC_WIDTH];
+    for (size_t d = 0; d < sizeof divisors / sizeof divisors[0]; d++) {
+        float b = divisors[d];
+        vfloat vb = vec_set1(b), reciprocal = vec_set1(1.0f / b);
+        for (int round = 0; round < 64; round++) {
+            test_seed_case("vector layer div_by_constant", d, (uint64_t)round, 0);
+            for (int l = 0; l < VEC_WIDTH; l++) {
+                float x = round < 32 ? test_random_special()
+                                     : ldexpf(test_random_uniform(1.0f, 2.0f), (int)test_random_below(250) - 125);
+                a[l] = sqrtf(round % 3 == 0 ? -fabsf(x) * 0.0f : fabsf(x)); /* -0 and +0 too */
+                if (l == 0 && round < 4)
+                    a[l] = (float[]){INFINITY, -0.0f, 0.0f, NAN}[round];
+            }
+            lanes_of(vec_div_by_constant(from_lanes(a), vb, reciprocal), out);
+            for (int l = 0; l < VEC_WIDTH; l++) {
+                float want = a[l] / b;
+                test_check(isnan(want) ? isnan(out[l]) : bits_of(out[l]) == bits_of(want),
+                           "%s: vec_div_by_constant(%a, %a) = %a, want %a", NAME, (double)a[l],
+                           (double)b, (double)out[l], (double)want);
             }
         }
     }
@@ -240,6 +274,7 @@ void KERNEL_NAME(vector_layer_checks)(void)
     check_bitwise_ops();
     check_partial();
     check_arithmetic();
+    check_div_by_constant();
     check_fold();
     check_lerp();
 }

@@ -60,6 +60,8 @@ static inline vfloat vec_mul(vfloat a, vfloat b) { return _mm512_mul_ps(a, b); }
 static inline vfloat vec_div(vfloat a, vfloat b) { return _mm512_div_ps(a, b); }
 static inline vfloat vec_sqrt(vfloat a) { return _mm512_sqrt_ps(a); }
 static inline vfloat vec_fma(vfloat a, vfloat b, vfloat c) { return _mm512_fmadd_ps(a, b, c); }
+static inline vfloat vec_fms(vfloat a, vfloat b, vfloat c) { return _mm512_fmsub_ps(a, b, c); }
+static inline vfloat vec_fnma(vfloat a, vfloat b, vfloat c) { return _mm512_fnmadd_ps(a, b, c); }
 static inline vfloat vec_negate(vfloat v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
 
 /* maxps returns its second operand when either is NaN or they are equal; the
@@ -83,6 +85,11 @@ static inline int vec_mask_any(vmask m) { return m != 0; }
 static inline vfloat vec_select(vmask m, vfloat a, vfloat b) { return _mm512_mask_blend_ps(m, b, a); }
 
 static inline vfloat vec_abs(vfloat a) { return _mm512_andnot_ps(_mm512_set1_ps(-0.0f), a); }
+
+/* The plain instruction: with a NaN lane the result is either operand's
+ * (x86: the second; NEON: the NaN), so only for callers where it cannot
+ * matter (vec_div_by_constant). */
+static inline vfloat vec_min_nan_either(vfloat a, vfloat b) { return _mm512_min_ps(a, b); }
 
 /* minps returns its second operand when either is NaN or they are equal. */
 static inline vfloat vec_min(vfloat a, vfloat b)

@@ -44,6 +44,9 @@ static inline vfloat vec_div(vfloat a, vfloat b) { return vdivq_f32(a, b); }
 static inline vfloat vec_sqrt(vfloat a) { return vsqrtq_f32(a); }
 /* vfmaq_f32(c, a, b) = c + a*b, one rounding. */
 static inline vfloat vec_fma(vfloat a, vfloat b, vfloat c) { return vfmaq_f32(c, a, b); }
+/* fma(a, b, -c): negating c first is exact, so these are IEEE's fused forms */
+static inline vfloat vec_fms(vfloat a, vfloat b, vfloat c) { return vfmaq_f32(vnegq_f32(c), a, b); }
+static inline vfloat vec_fnma(vfloat a, vfloat b, vfloat c) { return vfmsq_f32(c, a, b); }
 
 static inline vfloat vec_negate(vfloat v) { return vnegq_f32(v); }
 
@@ -69,6 +72,11 @@ static inline int vec_mask_any(vmask m) { return vmaxvq_u32(m) != 0; }
 static inline vfloat vec_select(vmask m, vfloat a, vfloat b) { return vbslq_f32(m, a, b); }
 
 static inline vfloat vec_abs(vfloat a) { return vabsq_f32(a); }
+
+/* The plain instruction: with a NaN lane the result is either operand's
+ * (x86: the second; NEON: the NaN), so only for callers where it cannot
+ * matter (vec_div_by_constant). */
+static inline vfloat vec_min_nan_either(vfloat a, vfloat b) { return vminq_f32(a, b); }
 
 /* vminq_f32 orders -0 < +0, unlike x86: compare and select (b on ties). */
 static inline vfloat vec_min(vfloat a, vfloat b)
