@@ -15,24 +15,34 @@
 #include "row_sums.h"
 
 
-/* max of x[0..classes), NaN if any is NaN. */
+/* max of x[0..classes), NaN if any is NaN. The max does not depend on the
+ * order (only a NaN's payload or the sign of a zero could, and neither
+ * changes exp(x - m) or the loss), nor on an element seen twice: four
+ * accumulators take turns (vec_max, a max and a NaN blend, is a chain of
+ * several cycles that one accumulator would wait on), and the last vector
+ * ends at the row's end, overlapping the one before it. */
 static float row_max(const float *x, size_t classes)
 {
-    size_t j = 0;
-    float m = -INFINITY;
-    if (classes >= VEC_WIDTH) {
-        vfloat lanes = vec_load(x);
-        for (j = VEC_WIDTH; j + VEC_WIDTH <= classes; j += VEC_WIDTH)
-            lanes = vec_max(vec_load(x + j), lanes);
-        float spill[VEC_WIDTH];
-        vec_store(spill, lanes);
-        for (int l = 0; l < VEC_WIDTH; l++)
-            m = lossopt_max_nan(spill[l], m);
+    if (classes < VEC_WIDTH) {
+        float m = -INFINITY;
+        for (size_t j = 0; j < classes; j++)
+            m = lossopt_max_nan(x[j], m);
+        return m;
     }
-    /* the max does not depend on the order (only a NaN's payload or the
-     * sign of a zero could, and neither changes exp(x - m) or the loss) */
-    for (; j < classes; j++)
-        m = lossopt_max_nan(x[j], m);
+    vfloat lanes[4];
+    for (int q = 0; q < 4; q++)
+        lanes[q] = vec_load(x + classes - VEC_WIDTH);
+    size_t j = 0;
+    for (; j + 4 * VEC_WIDTH <= classes; j += 4 * VEC_WIDTH)
+        for (int q = 0; q < 4; q++)
+            lanes[q] = vec_max(vec_load(x + j + (size_t)q * VEC_WIDTH), lanes[q]);
+    for (; j + VEC_WIDTH <= classes; j += VEC_WIDTH)
+        lanes[0] = vec_max(vec_load(x + j), lanes[0]);
+    float spill[VEC_WIDTH];
+    vec_store(spill, vec_max(vec_max(lanes[0], lanes[1]), vec_max(lanes[2], lanes[3])));
+    float m = -INFINITY;
+    for (int l = 0; l < VEC_WIDTH; l++)
+        m = lossopt_max_nan(spill[l], m);
     return m;
 }
 
@@ -68,75 +78,107 @@ LOSSOPT_ALWAYS_INLINE vfloat exp_of_difference(vfloat x, vfloat m, vfloat shifte
     return exp_correct(x, m, shifted, vec_exp(shifted));
 }
 
-/* The exp pass: e = exp(x - m), stored when asked, the lane of left_out (the
- * label, or where the max sits) left out of the first sum; the second sum is
- * of w (x - m) when asked. */
+/* What a row's exp pass does besides the sum of e_j (each option a
+ * compile-time constant in the loops: row_exp specialises on them). */
+enum {
+    ROW_EXP_STORE = 1,     /* e_j is stored: the gradient row receives it     */
+    ROW_EXP_SHIFT_SUM = 2, /* the second sum, of w_j (x_j - m), is taken      */
+    ROW_EXP_WEIGHTED = 4,  /* ... with class weights w_j (else w_j = 1)       */
+    ROW_EXP_OPTIONS = 8
+};
+
 typedef struct exp_context {
     const float *x, *weight;
-    float *e_out;             /* also holds the raw exp values of phase 1 when not NULL */
+    float *e_out; /* with ROW_EXP_STORE: phase 1's raw exps, replaced by e_j */
     vfloat m;
-    size_t left_out;
-    bool want_shift;
+    unsigned options;
 } exp_context;
 
+/* One vector of phase 2: e = exp(x - m) corrected (the exp itself taken in
+ * phase 1 when e is stored), terms e and w (x - m). */
 LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count, vfloat *terms)
 {
     const exp_context *k = context;
     vfloat logit = vec_load_n(k->x + offset, count);
     vfloat shifted = vec_sub(logit, k->m);
     vfloat e;
-    if (k->e_out) /* exp already taken in phase 1: only the correction here */
+    if (k->options & ROW_EXP_STORE) {
         e = exp_correct(logit, k->m, shifted, vec_load_n(k->e_out + offset, count));
-    else
-        e = exp_of_difference(logit, k->m, shifted);
-    if (k->e_out)
         vec_store_n(k->e_out + offset, e, count);
-    terms[1] = !k->want_shift ? vec_set1(-0.0f)
-               : k->weight    ? vec_mul(vec_load_n(k->weight + offset, count), shifted)
-                              : shifted;
-    terms[0] = row_drop_index(e, offset, count, k->left_out);
+    } else {
+        e = exp_of_difference(logit, k->m, shifted);
+    }
+    terms[0] = e;
+    if (k->options & ROW_EXP_SHIFT_SUM)
+        terms[1] = k->options & ROW_EXP_WEIGHTED
+                       ? vec_mul(vec_load_n(k->weight + offset, count), shifted)
+                       : shifted;
 }
 
-/* e_j = exp(x_j - m), written to e_out when not NULL; returns the canonical
- * sum of e_j over j != left_out (the label, or where the max sits); stores
- * the canonical sum of w_j (x_j - m) in *shift_sum when that is not NULL. */
-static double row_exp(const float *x, size_t classes, float m, size_t left_out, float *e_out,
-                      const float *weight, double *shift_sum)
+LOSSOPT_ALWAYS_INLINE double row_exp_specialised(const float *x, size_t classes, float m,
+                                                 size_t left_out, float *e_out,
+                                                 const float *weight, double *shift_sum,
+                                                 unsigned options)
 {
-    exp_context k = {x, weight, e_out, vec_set1(m), left_out, shift_sum != NULL};
-    if (e_out) {
+    exp_context k = {x, weight, e_out, vec_set1(m), options};
+    if (options & ROW_EXP_STORE) {
         /* Phase 1: only the exp calls, into e_out. SLEEF's exp is an
          * out-of-line call that clobbers every vector register, so a loop
          * that also kept the sums would spill them around each call; phase 2
-         * (row_two_sums over exp_vector) then corrects, sums and stores
-         * without calls, while the row is still in cache. Same operations,
-         * same bits. */
-        for (size_t j = 0; j < classes; j += VEC_WIDTH) {
-            size_t count = classes - j < VEC_WIDTH ? classes - j : VEC_WIDTH;
-            vec_store_n(e_out + j, vec_exp(vec_sub(vec_load_n(x + j, count), k.m)), count);
-        }
+         * then corrects, sums and stores without calls, while the row is
+         * still in cache. Same operations, same bits. */
+#define EXP_INTO(offset, count)                                                         \
+    vec_store_n(e_out + (offset), vec_exp(vec_sub(vec_load_n(x + (offset), (count)), k.m)), \
+                (count))
+        VEC_FOR_EACH_BLOCK(classes, EXP_INTO);
+#undef EXP_INTO
     }
-    double shift_total;
-    double total = row_two_sums(&k, classes, exp_vector, &shift_total);
-    if (shift_sum)
-        *shift_sum = shift_total;
+    vec_sum sums[2];
+    vec_sum_start(&sums[0]);
+    vec_sum_start(&sums[1]);
+    row_sums_leaving_out(&k, classes, exp_vector, left_out, sums,
+                         options & ROW_EXP_SHIFT_SUM ? 2 : 1);
+    if (options & ROW_EXP_SHIFT_SUM)
+        *shift_sum = sums[1].total;
+    return sums[0].total;
+}
+
+/* e_j = exp(x_j - m), written to e_out with ROW_EXP_STORE; returns the
+ * canonical sum of e_j over j != left_out (the label, or where the max sits;
+ * classes: none left out); with ROW_EXP_SHIFT_SUM stores the canonical sum
+ * of w_j (x_j - m) (w_j = 1 without ROW_EXP_WEIGHTED) in *shift_sum. */
+static double row_exp(const float *x, size_t classes, float m, size_t left_out, float *e_out,
+                      const float *weight, double *shift_sum, unsigned options)
+{
+    double total = 0.0;
+#define ROW_EXP_CASE(k)                                                                      \
+    total = row_exp_specialised(x, classes, m, left_out, e_out, weight, shift_sum, (k))
+    VEC_SPECIALIZE_OPTIONS_BELOW(options, ROW_EXP_OPTIONS, ROW_EXP_CASE)
+#undef ROW_EXP_CASE
     return total;
 }
 
 /* Soft targets: u = w t~, the sums of u and of u (x - m) (0 where u is 0). */
+enum {
+    SOFT_SMOOTHING = 1, /* t~ = fma(t, keep, spread), else t */
+    SOFT_WEIGHTED = 2,  /* u = w t~, else t~                 */
+    SOFT_OPTIONS = 4
+};
+
 typedef struct soft_context {
     const float *x, *t, *weight;
     vfloat m, keep, spread;
-    bool smoothing;
+    unsigned options;
 } soft_context;
 
 LOSSOPT_ALWAYS_INLINE vfloat soft_weight(const float *t, const float *weight, size_t offset,
-                                         size_t count, bool smoothing, vfloat keep, vfloat spread)
+                                         size_t count, unsigned options, vfloat keep,
+                                         vfloat spread)
 {
     vfloat u = vec_load_n(t + offset, count);
-    if (smoothing)
+    if (options & SOFT_SMOOTHING)
         u = vec_fma(u, keep, spread);
-    if (weight) /* a zero target reads no weight: 0 * inf would be NaN */
+    if (options & SOFT_WEIGHTED) /* a zero target reads no weight: 0 * inf would be NaN */
         u = vec_select(vec_eq(u, vec_set1(0.0f)), u,
                        vec_mul(vec_load_n(weight + offset, count), u));
     return u;
@@ -145,47 +187,82 @@ LOSSOPT_ALWAYS_INLINE vfloat soft_weight(const float *t, const float *weight, si
 LOSSOPT_ALWAYS_INLINE void soft_vector(void *context, size_t offset, size_t count, vfloat *terms)
 {
     const soft_context *k = context;
-    vfloat u = soft_weight(k->t, k->weight, offset, count, k->smoothing, k->keep, k->spread);
+    vfloat u = soft_weight(k->t, k->weight, offset, count, k->options, k->keep, k->spread);
     vfloat shifted = vec_sub(vec_load_n(k->x + offset, count), k->m);
     /* 0 log 0 = 0: a zero target weight contributes 0, even at a -inf logit */
     terms[1] = vec_select(vec_eq(u, vec_set1(0.0f)), vec_set1(0.0f), vec_mul(u, shifted));
     terms[0] = u;
 }
 
-/* Returns V = sum of u_j and stores U = sum of (u_j == 0 ? 0 : u_j (x_j - m)). */
-static double row_soft_sums(const float *x, const float *t, size_t classes, float m,
-                            const float *weight, bool smoothing, float keep, float spread,
-                            double *shift_sum)
+/* The soft-target passes of one row, specialised on the options: the sums
+ * (soft_sums: returns V = sum of u_j and stores U = sum of (u_j == 0 ? 0 :
+ * u_j (x_j - m))) and the gradient (g_j = fma(g_j, scale, -u_j) * inv_d). */
+typedef struct soft_row {
+    const float *x, *t, *weight;
+    float *g;
+    size_t classes;
+    float m, keep, spread, scale, inv_d;
+    double v, shift_sum;
+} soft_row;
+
+LOSSOPT_ALWAYS_INLINE void soft_sums_specialised(soft_row *r, unsigned options)
 {
-    soft_context k = {x, t, weight, vec_set1(m), vec_set1(keep), vec_set1(spread), smoothing};
-    return row_two_sums(&k, classes, soft_vector, shift_sum);
+    soft_context k = {r->x, r->t, r->weight, vec_set1(r->m), vec_set1(r->keep),
+                      vec_set1(r->spread), options};
+    r->v = row_two_sums(&k, r->classes, soft_vector, &r->shift_sum);
 }
 
-/* g_j = fma(g_j, scale, -u_j) * inv_d. */
-static void row_grad_soft(float *g, const float *t, size_t classes, float scale_scalar,
-                          const float *weight, bool smoothing, float keep, float spread,
-                          float inv_d)
+static void soft_sums(soft_row *r, unsigned options)
 {
-    vfloat scale = vec_set1(scale_scalar), keep_v = vec_set1(keep), spread_v = vec_set1(spread);
-    vfloat inv_d_v = vec_set1(inv_d);
-    for (size_t j = 0; j < classes; j += VEC_WIDTH) {
-        size_t count = classes - j < VEC_WIDTH ? classes - j : VEC_WIDTH;
-        vfloat u = soft_weight(t, weight, j, count, smoothing, keep_v, spread_v);
-        vfloat difference = vec_fma(vec_load_n(g + j, count), scale, vec_negate(u));
-        vec_store_n(g + j, vec_mul(difference, inv_d_v), count);
-    }
+#define SOFT_SUMS_CASE(k) soft_sums_specialised(r, (k))
+    VEC_SPECIALIZE_OPTIONS_BELOW(options, SOFT_OPTIONS, SOFT_SUMS_CASE)
+#undef SOFT_SUMS_CASE
 }
 
-/* g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)). */
-static void row_grad(float *g, size_t classes, float scale_scalar, float offset_scalar,
-                     const float *weight)
+LOSSOPT_ALWAYS_INLINE void soft_grad_specialised(const soft_row *r, unsigned options)
+{
+    vfloat scale = vec_set1(r->scale), keep = vec_set1(r->keep), spread = vec_set1(r->spread);
+    vfloat inv_d = vec_set1(r->inv_d);
+    float *g = r->g;
+#define SOFT_GRAD_BLOCK(offset, count)                                                       \
+    do {                                                                                     \
+        vfloat u = soft_weight(r->t, r->weight, (offset), (count), options, keep, spread);   \
+        vfloat difference = vec_fma(vec_load_n(g + (offset), (count)), scale, vec_negate(u)); \
+        vec_store_n(g + (offset), vec_mul(difference, inv_d), (count));                      \
+    } while (0)
+    VEC_FOR_EACH_BLOCK(r->classes, SOFT_GRAD_BLOCK);
+#undef SOFT_GRAD_BLOCK
+}
+
+static void soft_grad(const soft_row *r, unsigned options)
+{
+#define SOFT_GRAD_CASE(k) soft_grad_specialised(r, (k))
+    VEC_SPECIALIZE_OPTIONS_BELOW(options, SOFT_OPTIONS, SOFT_GRAD_CASE)
+#undef SOFT_GRAD_CASE
+}
+
+/* g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)); weight is
+ * NULL or not at each call site, so each is its own loop. */
+LOSSOPT_ALWAYS_INLINE void row_grad_specialised(float *g, size_t classes, float scale_scalar,
+                                                float offset_scalar, const float *weight)
 {
     vfloat scale = vec_set1(scale_scalar), offset = vec_set1(offset_scalar);
-    for (size_t j = 0; j < classes; j += VEC_WIDTH) {
-        size_t count = classes - j < VEC_WIDTH ? classes - j : VEC_WIDTH;
-        vfloat subtract = weight ? vec_mul(vec_load_n(weight + j, count), offset) : offset;
-        vec_store_n(g + j, vec_fma(vec_load_n(g + j, count), scale, vec_negate(subtract)), count);
-    }
+#define GRAD_BLOCK(j, count)                                                                 \
+    do {                                                                                     \
+        vfloat subtract = weight ? vec_mul(vec_load_n(weight + (j), (count)), offset) : offset; \
+        vec_store_n(g + (j), vec_fma(vec_load_n(g + (j), (count)), scale, vec_negate(subtract)), \
+                    (count));                                                                \
+    } while (0)
+    VEC_FOR_EACH_BLOCK(classes, GRAD_BLOCK);
+#undef GRAD_BLOCK
+}
+
+static void row_grad(float *g, size_t classes, float scale, float offset, const float *weight)
+{
+    if (weight)
+        row_grad_specialised(g, classes, scale, offset, weight);
+    else
+        row_grad_specialised(g, classes, scale, offset, NULL);
 }
 
 /* exp(x - m) corrected by the rounding error of x - m, one element: the
@@ -220,7 +297,9 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
         size_t y = (size_t)label;
         float m = row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
         double shift_sum = 0.0;
-        double s_others = row_exp(x, classes, m, y, g, w, a->smooth ? &shift_sum : NULL);
+        unsigned options = (g ? ROW_EXP_STORE : 0u) |
+                           (a->smooth ? ROW_EXP_SHIFT_SUM | (w ? ROW_EXP_WEIGHTED : 0u) : 0u);
+        double s_others = row_exp(x, classes, m, y, g, w, &shift_sum, options);
         float e_y = g ? g[y] : scalar_exp_of_difference(x[y], m);
         double s = s_others + (double)e_y;
         /* with a +inf logit m is +inf and e = exp(inf - inf) is NaN: the row's
@@ -263,20 +342,22 @@ double KERNEL_NAME(cross_entropy_probs_f32)(const lossopt_cross_entropy_probs_ar
          * log(S) = log1p(S - 1) keeps its accuracy in a confident row; a row
          * with a +inf logit has no such e (exp(inf - inf) is NaN): it is NaN */
         size_t at_max = isfinite(m) ? row_find(x, classes, m) : classes;
-        double s_others = row_exp(x, classes, m, at_max, g, NULL, NULL);
+        double s_others = row_exp(x, classes, m, at_max, g, NULL, NULL, g ? ROW_EXP_STORE : 0u);
         double s = at_max < classes ? s_others + 1.0 : s_others;
         double log_s = at_max < classes ? (double)vec_scalar_log1p((float)s_others)
                                         : (double)vec_scalar_log((float)s);
-        double shift_sum;
-        double v = row_soft_sums(x, t, classes, m, a->weight, a->smoothing, a->keep, a->spread,
-                                 &shift_sum);
-        float row_loss = (float)(v * log_s - shift_sum);
+        soft_row soft = {x, t, a->weight, g, classes, m, a->keep, a->spread, 0.0f, a->inv_d,
+                         0.0, 0.0};
+        unsigned options = (a->smoothing ? SOFT_SMOOTHING : 0u) | (a->weight ? SOFT_WEIGHTED : 0u);
+        soft_sums(&soft, options);
+        float row_loss = (float)(soft.v * log_s - soft.shift_sum);
         if (a->loss)
             a->loss[r] = row_loss;
         total += (double)row_loss;
-        if (g)
-            row_grad_soft(g, t, classes, (float)(v / s), a->weight, a->smoothing, a->keep,
-                          a->spread, a->inv_d);
+        if (g) {
+            soft.scale = (float)(soft.v / s);
+            soft_grad(&soft, options);
+        }
     }
     return total;
 }
