@@ -5,7 +5,13 @@
  * scalar oracle, kernels/scalar/cross_entropy_scalar.c, writes the same
  * algorithm out plainly, so the per-row formulas are tested bit for bit too.
  * Order of operations: include/lossopt.h, lossopt_cross_entropy_f32 and
- * lossopt_cross_entropy_probs_f32. */
+ * lossopt_cross_entropy_probs_f32.
+ *
+ * Where the time goes (AVX2, Zen 3, docs/performance.md): SLEEF's exp is
+ * two thirds of it, and every other instruction per element counts, so the
+ * passes are specialised on their options (no per-vector tests), and with
+ * class-index labels a row's gradient pass runs inside the next kept row's
+ * exp correction loop, whose adds leave the load, fma and store units free. */
 #include <math.h>
 #include <string.h>
 
@@ -78,24 +84,38 @@ LOSSOPT_ALWAYS_INLINE vfloat exp_of_difference(vfloat x, vfloat m, vfloat shifte
     return exp_correct(x, m, shifted, vec_exp(shifted));
 }
 
+/* The gradient of one vector of a row that holds its e_j: g_j = fma(e_j,
+ * scale, -(w_j offset)), w_j the class weights when weighted, else 1. */
+LOSSOPT_ALWAYS_INLINE void grad_vector(float *g, const float *weight, size_t offset, size_t count,
+                                       vfloat scale, vfloat offset_unit, bool weighted)
+{
+    vfloat subtract =
+        weighted ? vec_mul(vec_load_n(weight + offset, count), offset_unit) : offset_unit;
+    vec_store_n(g + offset, vec_fma(vec_load_n(g + offset, count), scale, vec_negate(subtract)),
+                count);
+}
+
 /* What a row's exp pass does besides the sum of e_j (each option a
  * compile-time constant in the loops: row_exp specialises on them). */
 enum {
-    ROW_EXP_STORE = 1,     /* e_j is stored: the gradient row receives it     */
-    ROW_EXP_SHIFT_SUM = 2, /* the second sum, of w_j (x_j - m), is taken      */
-    ROW_EXP_WEIGHTED = 4,  /* ... with class weights w_j (else w_j = 1)       */
-    ROW_EXP_OPTIONS = 8
+    ROW_EXP_STORE = 1,     /* e_j is stored: the gradient row receives it       */
+    ROW_EXP_SHIFT_SUM = 2, /* the second sum, of w_j (x_j - m), is taken        */
+    ROW_EXP_WEIGHTED = 4,  /* w_j: the class weights (else 1), in the shift sum
+                              and in the fused gradient                         */
+    ROW_EXP_GRAD = 8       /* phase 2 also runs an earlier row's gradient pass  */
 };
 
 typedef struct exp_context {
     const float *x, *weight;
-    float *e_out; /* with ROW_EXP_STORE: phase 1's raw exps, replaced by e_j */
-    vfloat m;
+    float *e_out;    /* with ROW_EXP_STORE: phase 1's raw exps, replaced by e_j */
+    float *grad_row; /* with ROW_EXP_GRAD: the earlier row, see row_gradient   */
+    vfloat m, grad_scale, grad_offset;
     unsigned options;
 } exp_context;
 
 /* One vector of phase 2: e = exp(x - m) corrected (the exp itself taken in
- * phase 1 when e is stored), terms e and w (x - m). */
+ * phase 1 when e is stored), terms e and w (x - m); and the same vector of
+ * the earlier row's gradient with ROW_EXP_GRAD. */
 LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count, vfloat *terms)
 {
     const exp_context *k = context;
@@ -108,6 +128,9 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count
     } else {
         e = exp_of_difference(logit, k->m, shifted);
     }
+    if (k->options & ROW_EXP_GRAD)
+        grad_vector(k->grad_row, k->weight, offset, count, k->grad_scale, k->grad_offset,
+                    k->options & ROW_EXP_WEIGHTED);
     terms[0] = e;
     if (k->options & ROW_EXP_SHIFT_SUM)
         terms[1] = k->options & ROW_EXP_WEIGHTED
@@ -115,18 +138,22 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count
                        : shifted;
 }
 
-LOSSOPT_ALWAYS_INLINE double row_exp_specialised(const float *x, size_t classes, float m,
-                                                 size_t left_out, float *e_out,
-                                                 const float *weight, double *shift_sum,
+LOSSOPT_ALWAYS_INLINE double row_exp_specialised(const exp_context *context, size_t classes,
+                                                 size_t left_out, double *shift_sum,
                                                  unsigned options)
 {
-    exp_context k = {x, weight, e_out, vec_set1(m), options};
+    exp_context k = *context;
+    k.options = options;
     if (options & ROW_EXP_STORE) {
         /* Phase 1: only the exp calls, into e_out. SLEEF's exp is an
          * out-of-line call that clobbers every vector register, so a loop
          * that also kept the sums would spill them around each call; phase 2
          * then corrects, sums and stores without calls, while the row is
-         * still in cache. Same operations, same bits. */
+         * still in cache. Same operations, same bits. (Work moved into this
+         * loop costs more than in phase 2: measured for the gradient and
+         * the next row's max.) */
+        const float *x = k.x;
+        float *e_out = k.e_out;
 #define EXP_INTO(offset, count)                                                         \
     vec_store_n(e_out + (offset), vec_exp(vec_sub(vec_load_n(x + (offset), (count)), k.m)), \
                 (count))
@@ -146,16 +173,29 @@ LOSSOPT_ALWAYS_INLINE double row_exp_specialised(const float *x, size_t classes,
 /* e_j = exp(x_j - m), written to e_out with ROW_EXP_STORE; returns the
  * canonical sum of e_j over j != left_out (the label, or where the max sits;
  * classes: none left out); with ROW_EXP_SHIFT_SUM stores the canonical sum
- * of w_j (x_j - m) (w_j = 1 without ROW_EXP_WEIGHTED) in *shift_sum. */
-static double row_exp(const float *x, size_t classes, float m, size_t left_out, float *e_out,
-                      const float *weight, double *shift_sum, unsigned options)
+ * of w_j (x_j - m) (w_j = 1 without ROW_EXP_WEIGHTED) in *shift_sum; with
+ * ROW_EXP_GRAD runs the gradient pass of grad_row (of `classes` elements
+ * too). Compiled for the combinations the kernels use only. */
+static double row_exp(const exp_context *context, size_t classes, size_t left_out,
+                      double *shift_sum)
 {
-    double total = 0.0;
-#define ROW_EXP_CASE(k)                                                                      \
-    total = row_exp_specialised(x, classes, m, left_out, e_out, weight, shift_sum, (k))
-    VEC_SPECIALIZE_OPTIONS_BELOW(options, ROW_EXP_OPTIONS, ROW_EXP_CASE)
+    enum { STORE = ROW_EXP_STORE, SHIFT = ROW_EXP_SHIFT_SUM, WEIGHTED_SHIFT = SHIFT | ROW_EXP_WEIGHTED };
+#define ROW_EXP_CASE(options)                                                                \
+    case (options):                                                                          \
+        return row_exp_specialised(context, classes, left_out, shift_sum, (options));
+    switch (context->options) {
+        ROW_EXP_CASE(0)
+        ROW_EXP_CASE(SHIFT)
+        ROW_EXP_CASE(WEIGHTED_SHIFT)
+        ROW_EXP_CASE(STORE)
+        ROW_EXP_CASE(STORE | SHIFT)
+        ROW_EXP_CASE(STORE | WEIGHTED_SHIFT)
+        ROW_EXP_CASE(STORE | ROW_EXP_GRAD)
+        ROW_EXP_CASE(STORE | ROW_EXP_GRAD | SHIFT)
+        ROW_EXP_CASE(STORE | ROW_EXP_GRAD | WEIGHTED_SHIFT)
+    }
 #undef ROW_EXP_CASE
-    return total;
+    return NAN; /* not reached: the kernels pass one of the cases */
 }
 
 /* Soft targets: u = w t~, the sums of u and of u (x - m) (0 where u is 0). */
@@ -241,28 +281,33 @@ static void soft_grad(const soft_row *r, unsigned options)
 #undef SOFT_GRAD_CASE
 }
 
-/* g_j = fma(g_j, scale, -(weight ? weight_j * offset : offset)); weight is
- * NULL or not at each call site, so each is its own loop. */
-LOSSOPT_ALWAYS_INLINE void row_grad_specialised(float *g, size_t classes, float scale_scalar,
-                                                float offset_scalar, const float *weight)
+/* A kept row's gradient, known but for the pass over its row (e_j becomes
+ * g_j = fma(e_j, scale, -(w_j offset))) and its label's g_y, written after
+ * that pass. The pass runs inside the next kept row's phase 2
+ * (ROW_EXP_GRAD), or alone (row_grad) after the last one. */
+typedef struct row_gradient {
+    float *g; /* NULL: no row waits */
+    float scale, offset, g_label;
+    size_t label;
+} row_gradient;
+
+LOSSOPT_ALWAYS_INLINE void row_grad_specialised(const row_gradient *p, size_t classes,
+                                                const float *weight)
 {
-    vfloat scale = vec_set1(scale_scalar), offset = vec_set1(offset_scalar);
-#define GRAD_BLOCK(j, count)                                                                 \
-    do {                                                                                     \
-        vfloat subtract = weight ? vec_mul(vec_load_n(weight + (j), (count)), offset) : offset; \
-        vec_store_n(g + (j), vec_fma(vec_load_n(g + (j), (count)), scale, vec_negate(subtract)), \
-                    (count));                                                                \
-    } while (0)
+    vfloat scale = vec_set1(p->scale), offset = vec_set1(p->offset);
+#define GRAD_BLOCK(j, count) grad_vector(p->g, weight, (j), (count), scale, offset, weight != NULL)
     VEC_FOR_EACH_BLOCK(classes, GRAD_BLOCK);
 #undef GRAD_BLOCK
 }
 
-static void row_grad(float *g, size_t classes, float scale, float offset, const float *weight)
+/* The pass alone; weight (the w_j) is NULL or not at each call, so each is
+ * its own loop. */
+static void row_grad(const row_gradient *p, size_t classes, const float *weight)
 {
     if (weight)
-        row_grad_specialised(g, classes, scale, offset, weight);
+        row_grad_specialised(p, classes, weight);
     else
-        row_grad_specialised(g, classes, scale, offset, NULL);
+        row_grad_specialised(p, classes, NULL);
 }
 
 /* exp(x - m) corrected by the rounding error of x - m, one element: the
@@ -282,6 +327,11 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
 {
     size_t classes = a->classes;
     const float *w = a->weight;
+    /* the w_j of the shift sum and of g_j: only smoothing reads them */
+    const float *smooth_w = a->smooth ? w : NULL;
+    unsigned options = (a->grad ? ROW_EXP_STORE : 0u) | (a->smooth ? ROW_EXP_SHIFT_SUM : 0u) |
+                       (smooth_w ? ROW_EXP_WEIGHTED : 0u);
+    row_gradient waiting = {NULL, 0.0f, 0.0f, 0.0f, 0};
     double total = 0.0;
     for (size_t r = 0; r < a->rows; r++) {
         const float *x = a->logits + r * classes;
@@ -296,10 +346,12 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
         }
         size_t y = (size_t)label;
         float m = row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
+        exp_context k = {x, smooth_w, g, waiting.g, vec_set1(m), vec_set1(waiting.scale),
+                         vec_set1(waiting.offset), options | (waiting.g ? ROW_EXP_GRAD : 0u)};
         double shift_sum = 0.0;
-        unsigned options = (g ? ROW_EXP_STORE : 0u) |
-                           (a->smooth ? ROW_EXP_SHIFT_SUM | (w ? ROW_EXP_WEIGHTED : 0u) : 0u);
-        double s_others = row_exp(x, classes, m, y, g, w, &shift_sum, options);
+        double s_others = row_exp(&k, classes, y, &shift_sum);
+        if (waiting.g)
+            waiting.g[waiting.label] = waiting.g_label;
         float e_y = g ? g[y] : scalar_exp_of_difference(x[y], m);
         double s = s_others + (double)e_y;
         /* with a +inf logit m is +inf and e = exp(inf - inf) is NaN: the row's
@@ -321,11 +373,15 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
             double coefficient = ((a->keep_nll ? (1.0 - a->smoothing) * w_y : 0.0) +
                                   (a->smooth ? a->per_class * a->weight_sum : 0.0)) /
                                  a->divisor;
-            row_grad(g, classes, (float)(coefficient / s), a->offset, a->smooth ? w : NULL);
             double spread_y =
                 a->smooth ? a->per_class * (a->weight_sum - w_y) / a->divisor : 0.0;
-            g[y] = (float)(-coefficient * s_others / s + spread_y);
+            waiting = (row_gradient){g, (float)(coefficient / s), a->offset,
+                                     (float)(-coefficient * s_others / s + spread_y), y};
         }
+    }
+    if (waiting.g) {
+        row_grad(&waiting, classes, smooth_w);
+        waiting.g[waiting.label] = waiting.g_label;
     }
     return total;
 }
@@ -342,7 +398,9 @@ double KERNEL_NAME(cross_entropy_probs_f32)(const lossopt_cross_entropy_probs_ar
          * log(S) = log1p(S - 1) keeps its accuracy in a confident row; a row
          * with a +inf logit has no such e (exp(inf - inf) is NaN): it is NaN */
         size_t at_max = isfinite(m) ? row_find(x, classes, m) : classes;
-        double s_others = row_exp(x, classes, m, at_max, g, NULL, NULL, g ? ROW_EXP_STORE : 0u);
+        exp_context k = {x, NULL, g, NULL, vec_set1(m), vec_set1(0.0f), vec_set1(0.0f),
+                         g ? ROW_EXP_STORE : 0u};
+        double s_others = row_exp(&k, classes, at_max, NULL);
         double s = at_max < classes ? s_others + 1.0 : s_others;
         double log_s = at_max < classes ? (double)vec_scalar_log1p((float)s_others)
                                         : (double)vec_scalar_log((float)s);
