@@ -12,7 +12,9 @@
  * passes are specialised on their options (no per-vector tests), and with
  * class-index labels a row's gradient pass runs inside the next kept row's
  * exp correction loop, whose adds leave the load, fma and store units free. */
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "float_ops.h"
@@ -21,34 +23,54 @@
 #include "row_sums.h"
 
 
-/* max of x[0..classes), NaN if any is NaN. The max does not depend on the
- * order (only a NaN's payload or the sign of a zero could, and neither
- * changes exp(x - m) or the loss), nor on an element seen twice: four
- * accumulators take turns (vec_max, a max and a NaN blend, is a chain of
- * several cycles that one accumulator would wait on), and the last vector
- * ends at the row's end, overlapping the one before it. */
-static float row_max(const float *x, size_t classes)
+/* max of x[0..classes), NaN if any is NaN, and in *min the least logit
+ * when the max is not NaN (then no logit is), which says whether
+ * exp_correct_short applies (exp_error_is_short). Neither depends on the order (only a NaN's
+ * payload or the sign of a zero could, and neither changes exp(x - m) or
+ * the loss) nor on an element seen twice: four accumulators take turns
+ * (vec_max, a max and a NaN blend, is a chain of several cycles that one
+ * accumulator would wait on), and the last vector ends at the row's end,
+ * overlapping the one before it. */
+static float row_max(const float *x, size_t classes, float *min)
 {
     if (classes < VEC_WIDTH) {
-        float m = -INFINITY;
-        for (size_t j = 0; j < classes; j++)
+        float m = -INFINITY, least = INFINITY;
+        for (size_t j = 0; j < classes; j++) {
             m = lossopt_max_nan(x[j], m);
+            least = x[j] < least ? x[j] : least;
+        }
+        *min = least;
         return m;
     }
-    vfloat lanes[4];
+    vfloat most[4], least[4];
     for (int q = 0; q < 4; q++)
-        lanes[q] = vec_load(x + classes - VEC_WIDTH);
+        most[q] = least[q] = vec_load(x + classes - VEC_WIDTH);
+#define ROW_MAX_STEP(q, v)                                                                   \
+    do {                                                                                     \
+        vfloat v_ = (v);                                                                     \
+        most[q] = vec_max(v_, most[q]);                                                      \
+        least[q] = vec_select(vec_lt(v_, least[q]), v_, least[q]); /* skips NaN */          \
+    } while (0)
     size_t j = 0;
     for (; j + 4 * VEC_WIDTH <= classes; j += 4 * VEC_WIDTH)
         for (int q = 0; q < 4; q++)
-            lanes[q] = vec_max(vec_load(x + j + (size_t)q * VEC_WIDTH), lanes[q]);
+            ROW_MAX_STEP(q, vec_load(x + j + (size_t)q * VEC_WIDTH));
     for (; j + VEC_WIDTH <= classes; j += VEC_WIDTH)
-        lanes[0] = vec_max(vec_load(x + j), lanes[0]);
-    float spill[VEC_WIDTH];
-    vec_store(spill, vec_max(vec_max(lanes[0], lanes[1]), vec_max(lanes[2], lanes[3])));
-    float m = -INFINITY;
-    for (int l = 0; l < VEC_WIDTH; l++)
-        m = lossopt_max_nan(spill[l], m);
+        ROW_MAX_STEP(0, vec_load(x + j));
+    for (int q = 1; q < 4; q++) { /* lanes of most[q] and least[q] are row elements too */
+        ROW_MAX_STEP(0, most[q]);
+        ROW_MAX_STEP(0, least[q]);
+    }
+#undef ROW_MAX_STEP
+    float most_lanes[VEC_WIDTH], least_lanes[VEC_WIDTH];
+    vec_store(most_lanes, most[0]);
+    vec_store(least_lanes, least[0]);
+    float m = -INFINITY, lowest = INFINITY;
+    for (int l = 0; l < VEC_WIDTH; l++) {
+        m = lossopt_max_nan(most_lanes[l], m);
+        lowest = least_lanes[l] < lowest ? least_lanes[l] : lowest;
+    }
+    *min = lowest;
     return m;
 }
 
@@ -84,6 +106,37 @@ LOSSOPT_ALWAYS_INLINE vfloat exp_of_difference(vfloat x, vfloat m, vfloat shifte
     return exp_correct(x, m, shifted, vec_exp(shifted));
 }
 
+/* The same e (1 + err) in a row where no logit has a larger exponent than m
+ * (m normal and positive, x - m cannot overflow: exp_error_is_short): then
+ * Dekker's Fast2Sum of -m and x gives the exact error in two operations,
+ * err = x - ((x - m) + m) (its condition in radix 2: the exponent of -m is
+ * at least that of x), and it is finite. The exact error is one number, so
+ * this is TwoSum's err (but perhaps for the sign of a zero err, which
+ * fma(e, err, e) does not see: e is in [0, 1]): the same bits as
+ * exp_correct, with four fewer operations and a shorter chain per vector. */
+LOSSOPT_ALWAYS_INLINE vfloat exp_correct_short(vfloat x, vfloat m, vfloat shifted, vfloat e)
+{
+    vfloat err = vec_sub(x, vec_add(shifted, m));
+    return vec_fma(e, err, e);
+}
+
+/* Whether exp_correct_short applies to a row with max m and least logit
+ * min (row_max): m normal, positive and at most 2^125 (|x - m| < 3m stays
+ * finite), and min above -2^(e_m + 1), the power of two above m (every x
+ * in [min, m] then has an exponent <= e_m). False for a NaN or infinite m
+ * (a NaN logit makes m NaN) and for a -inf logit. */
+static bool exp_error_is_short(float m, float min)
+{
+    if (!(m >= FLT_MIN && m <= 0x1p125f))
+        return false;
+    uint32_t bits;
+    memcpy(&bits, &m, sizeof bits);
+    bits = (bits & 0x7f800000u) + 0x00800000u; /* m's exponent + 1, mantissa 0 */
+    float above;
+    memcpy(&above, &bits, sizeof above);
+    return min > -above;
+}
+
 /* The gradient of one vector of a row that holds its e_j: g_j = fma(e_j,
  * scale, -(w_j offset)), w_j the class weights when weighted, else 1. */
 LOSSOPT_ALWAYS_INLINE void grad_vector(float *g, const float *weight, size_t offset, size_t count,
@@ -102,7 +155,8 @@ enum {
     ROW_EXP_SHIFT_SUM = 2, /* the second sum, of w_j (x_j - m), is taken        */
     ROW_EXP_WEIGHTED = 4,  /* w_j: the class weights (else 1), in the shift sum
                               and in the fused gradient                         */
-    ROW_EXP_GRAD = 8       /* phase 2 also runs an earlier row's gradient pass  */
+    ROW_EXP_GRAD = 8,      /* phase 2 also runs an earlier row's gradient pass  */
+    ROW_EXP_SHORT = 16     /* exp_correct_short applies (with ROW_EXP_STORE)    */
 };
 
 typedef struct exp_context {
@@ -123,7 +177,9 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count
     vfloat shifted = vec_sub(logit, k->m);
     vfloat e;
     if (k->options & ROW_EXP_STORE) {
-        e = exp_correct(logit, k->m, shifted, vec_load_n(k->e_out + offset, count));
+        vfloat raw = vec_load_n(k->e_out + offset, count);
+        e = k->options & ROW_EXP_SHORT ? exp_correct_short(logit, k->m, shifted, raw)
+                                       : exp_correct(logit, k->m, shifted, raw);
         vec_store_n(k->e_out + offset, e, count);
     } else {
         e = exp_of_difference(logit, k->m, shifted);
@@ -183,17 +239,21 @@ static double row_exp(const exp_context *context, size_t classes, size_t left_ou
 #define ROW_EXP_CASE(options)                                                                \
     case (options):                                                                          \
         return row_exp_specialised(context, classes, left_out, shift_sum, (options));
+#define ROW_EXP_STORE_CASES(store)                                                           \
+    ROW_EXP_CASE(store)                                                                      \
+    ROW_EXP_CASE(store | SHIFT)                                                              \
+    ROW_EXP_CASE(store | WEIGHTED_SHIFT)                                                     \
+    ROW_EXP_CASE(store | ROW_EXP_GRAD)                                                       \
+    ROW_EXP_CASE(store | ROW_EXP_GRAD | SHIFT)                                               \
+    ROW_EXP_CASE(store | ROW_EXP_GRAD | WEIGHTED_SHIFT)
     switch (context->options) {
         ROW_EXP_CASE(0)
         ROW_EXP_CASE(SHIFT)
         ROW_EXP_CASE(WEIGHTED_SHIFT)
-        ROW_EXP_CASE(STORE)
-        ROW_EXP_CASE(STORE | SHIFT)
-        ROW_EXP_CASE(STORE | WEIGHTED_SHIFT)
-        ROW_EXP_CASE(STORE | ROW_EXP_GRAD)
-        ROW_EXP_CASE(STORE | ROW_EXP_GRAD | SHIFT)
-        ROW_EXP_CASE(STORE | ROW_EXP_GRAD | WEIGHTED_SHIFT)
+        ROW_EXP_STORE_CASES(STORE)
+        ROW_EXP_STORE_CASES(STORE | ROW_EXP_SHORT)
     }
+#undef ROW_EXP_STORE_CASES
 #undef ROW_EXP_CASE
     return NAN; /* not reached: the kernels pass one of the cases */
 }
@@ -345,9 +405,12 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
             continue;
         }
         size_t y = (size_t)label;
-        float m = row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
+        float min;
+        float m = row_max(x, classes, &min) + 0.0f; /* -0 -> +0: one m on every ISA */
+        unsigned row_options = options | (waiting.g ? ROW_EXP_GRAD : 0u) |
+                               (g && exp_error_is_short(m, min) ? ROW_EXP_SHORT : 0u);
         exp_context k = {x, smooth_w, g, waiting.g, vec_set1(m), vec_set1(waiting.scale),
-                         vec_set1(waiting.offset), options | (waiting.g ? ROW_EXP_GRAD : 0u)};
+                         vec_set1(waiting.offset), row_options};
         double shift_sum = 0.0;
         double s_others = row_exp(&k, classes, y, &shift_sum);
         if (waiting.g)
@@ -393,13 +456,15 @@ double KERNEL_NAME(cross_entropy_probs_f32)(const lossopt_cross_entropy_probs_ar
     for (size_t r = 0; r < a->rows; r++) {
         const float *x = a->logits + r * classes, *t = a->targets + r * classes;
         float *g = a->grad ? a->grad + r * classes : NULL;
-        float m = row_max(x, classes) + 0.0f; /* -0 -> +0: one m on every ISA */
+        float min;
+        float m = row_max(x, classes, &min) + 0.0f; /* -0 -> +0: one m on every ISA */
         /* leave the max's own e (exactly 1) out of the sum, so that
          * log(S) = log1p(S - 1) keeps its accuracy in a confident row; a row
          * with a +inf logit has no such e (exp(inf - inf) is NaN): it is NaN */
         size_t at_max = isfinite(m) ? row_find(x, classes, m) : classes;
         exp_context k = {x, NULL, g, NULL, vec_set1(m), vec_set1(0.0f), vec_set1(0.0f),
-                         g ? ROW_EXP_STORE : 0u};
+                         g ? ROW_EXP_STORE | (exp_error_is_short(m, min) ? ROW_EXP_SHORT : 0u)
+                           : 0u};
         double s_others = row_exp(&k, classes, at_max, NULL);
         double s = at_max < classes ? s_others + 1.0 : s_others;
         double log_s = at_max < classes ? (double)vec_scalar_log1p((float)s_others)
