@@ -23,14 +23,43 @@
 #include "row_sums.h"
 
 
+/* A row's max and least logit, as vectors of candidates: most by vec_max
+ * (a NaN sticks), least by a compare and select (NaN is skipped: a NaN
+ * logit makes the max NaN, and then the least is not used). Neither
+ * depends on the order (only a NaN's payload or the sign of a zero could,
+ * and neither changes exp(x - m) or the loss) nor on an element seen twice. */
+typedef struct row_range {
+    vfloat most, least;
+} row_range;
+
+LOSSOPT_ALWAYS_INLINE void range_add(row_range *r, vfloat v)
+{
+    r->most = vec_max(v, r->most);
+    r->least = vec_select(vec_lt(v, r->least), v, r->least);
+}
+
+/* The max (returned) and the least logit (*min) of the candidates. */
+static float range_finish(const row_range *r, float *min)
+{
+    float most[VEC_WIDTH], least[VEC_WIDTH];
+    vec_store(most, r->most);
+    vec_store(least, r->least);
+    float m = -INFINITY, lowest = INFINITY;
+    for (int l = 0; l < VEC_WIDTH; l++) {
+        m = lossopt_max_nan(most[l], m);
+        lowest = least[l] < lowest ? least[l] : lowest;
+    }
+    *min = lowest;
+    return m;
+}
+
 /* max of x[0..classes), NaN if any is NaN, and in *min the least logit
  * when the max is not NaN (then no logit is), which says whether
- * exp_correct_short applies (exp_error_is_short). Neither depends on the order (only a NaN's
- * payload or the sign of a zero could, and neither changes exp(x - m) or
- * the loss) nor on an element seen twice: four accumulators take turns
+ * exp_correct_short applies (exp_error_is_short). Four ranges take turns
  * (vec_max, a max and a NaN blend, is a chain of several cycles that one
- * accumulator would wait on), and the last vector ends at the row's end,
- * overlapping the one before it. */
+ * would wait on), and the last vector ends at the row's end, overlapping
+ * the one before it. With class-index labels and a gradient, the kernel
+ * takes the next row's range inside this row's phase 2 instead. */
 static float row_max(const float *x, size_t classes, float *min)
 {
     if (classes < VEC_WIDTH) {
@@ -42,36 +71,20 @@ static float row_max(const float *x, size_t classes, float *min)
         *min = least;
         return m;
     }
-    vfloat most[4], least[4];
+    row_range ranges[4];
     for (int q = 0; q < 4; q++)
-        most[q] = least[q] = vec_load(x + classes - VEC_WIDTH);
-#define ROW_MAX_STEP(q, v)                                                                   \
-    do {                                                                                     \
-        vfloat v_ = (v);                                                                     \
-        most[q] = vec_max(v_, most[q]);                                                      \
-        least[q] = vec_select(vec_lt(v_, least[q]), v_, least[q]); /* skips NaN */          \
-    } while (0)
+        ranges[q].most = ranges[q].least = vec_load(x + classes - VEC_WIDTH);
     size_t j = 0;
     for (; j + 4 * VEC_WIDTH <= classes; j += 4 * VEC_WIDTH)
         for (int q = 0; q < 4; q++)
-            ROW_MAX_STEP(q, vec_load(x + j + (size_t)q * VEC_WIDTH));
+            range_add(&ranges[q], vec_load(x + j + (size_t)q * VEC_WIDTH));
     for (; j + VEC_WIDTH <= classes; j += VEC_WIDTH)
-        ROW_MAX_STEP(0, vec_load(x + j));
-    for (int q = 1; q < 4; q++) { /* lanes of most[q] and least[q] are row elements too */
-        ROW_MAX_STEP(0, most[q]);
-        ROW_MAX_STEP(0, least[q]);
+        range_add(&ranges[0], vec_load(x + j));
+    for (int q = 1; q < 4; q++) { /* their lanes are row elements too */
+        range_add(&ranges[0], ranges[q].most);
+        range_add(&ranges[0], ranges[q].least);
     }
-#undef ROW_MAX_STEP
-    float most_lanes[VEC_WIDTH], least_lanes[VEC_WIDTH];
-    vec_store(most_lanes, most[0]);
-    vec_store(least_lanes, least[0]);
-    float m = -INFINITY, lowest = INFINITY;
-    for (int l = 0; l < VEC_WIDTH; l++) {
-        m = lossopt_max_nan(most_lanes[l], m);
-        lowest = least_lanes[l] < lowest ? least_lanes[l] : lowest;
-    }
-    *min = lowest;
-    return m;
+    return range_finish(&ranges[0], min);
 }
 
 /* The first j with x[j] == value, or classes: where a row's max sits. */
@@ -165,6 +178,13 @@ typedef struct exp_context {
     float *grad_row; /* with ROW_EXP_GRAD: the earlier row, see row_gradient   */
     vfloat m, grad_scale, grad_offset;
     unsigned options;
+    /* With ROW_EXP_STORE phase 2 also takes the range of next_x[0..classes)
+     * (the next kept row's logits, or this row's when none follows; the
+     * caller has started next with one of its vectors), which saves that
+     * row its max pass: phase 2's chain of adds leaves room for it. */
+    const float *next_x;
+    size_t classes;
+    row_range next;
 } exp_context;
 
 /* One vector of phase 2: e = exp(x - m) corrected (the exp itself taken in
@@ -172,7 +192,7 @@ typedef struct exp_context {
  * the earlier row's gradient with ROW_EXP_GRAD. */
 LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count, vfloat *terms)
 {
-    const exp_context *k = context;
+    exp_context *k = context;
     vfloat logit = vec_load_n(k->x + offset, count);
     vfloat shifted = vec_sub(logit, k->m);
     vfloat e;
@@ -184,6 +204,13 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count
     } else {
         e = exp_of_difference(logit, k->m, shifted);
     }
+    if (k->options & ROW_EXP_STORE) {
+        /* a partial vector: the whole vector that ends at the row's end */
+        const float *next = k->next_x + offset;
+        range_add(&k->next, count == VEC_WIDTH        ? vec_load(next)
+                            : k->classes >= VEC_WIDTH ? vec_load(next + count - VEC_WIDTH)
+                                                      : vec_load_n(next, count));
+    }
     if (k->options & ROW_EXP_GRAD)
         grad_vector(k->grad_row, k->weight, offset, count, k->grad_scale, k->grad_offset,
                     k->options & ROW_EXP_WEIGHTED);
@@ -194,7 +221,7 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count
                        : shifted;
 }
 
-LOSSOPT_ALWAYS_INLINE double row_exp_specialised(const exp_context *context, size_t classes,
+LOSSOPT_ALWAYS_INLINE double row_exp_specialised(exp_context *context, size_t classes,
                                                  size_t left_out, double *shift_sum,
                                                  unsigned options)
 {
@@ -223,6 +250,7 @@ LOSSOPT_ALWAYS_INLINE double row_exp_specialised(const exp_context *context, siz
                          options & ROW_EXP_SHIFT_SUM ? 2 : 1);
     if (options & ROW_EXP_SHIFT_SUM)
         *shift_sum = sums[1].total;
+    context->next = k.next;
     return sums[0].total;
 }
 
@@ -232,7 +260,7 @@ LOSSOPT_ALWAYS_INLINE double row_exp_specialised(const exp_context *context, siz
  * of w_j (x_j - m) (w_j = 1 without ROW_EXP_WEIGHTED) in *shift_sum; with
  * ROW_EXP_GRAD runs the gradient pass of grad_row (of `classes` elements
  * too). Compiled for the combinations the kernels use only. */
-static double row_exp(const exp_context *context, size_t classes, size_t left_out,
+static double row_exp(exp_context *context, size_t classes, size_t left_out,
                       double *shift_sum)
 {
     enum { STORE = ROW_EXP_STORE, SHIFT = ROW_EXP_SHIFT_SUM, WEIGHTED_SHIFT = SHIFT | ROW_EXP_WEIGHTED };
@@ -256,6 +284,27 @@ static double row_exp(const exp_context *context, size_t classes, size_t left_ou
 #undef ROW_EXP_STORE_CASES
 #undef ROW_EXP_CASE
     return NAN; /* not reached: the kernels pass one of the cases */
+}
+
+/* Points k's range at next_x (the next kept row, or k's own row when none
+ * follows) and starts it with one of its vectors. */
+static void exp_context_follow(exp_context *k, const float *next_x, size_t classes)
+{
+    k->next_x = next_x;
+    k->classes = classes;
+    k->next.most = k->next.least = classes >= VEC_WIDTH ? vec_load(next_x + classes - VEC_WIDTH)
+                                                        : vec_load_n(next_x, classes);
+}
+
+/* A row's max (+0 for -0: one m on every ISA) and least logit: taken in the
+ * previous row's phase 2 when *known (the range is then used up), else by
+ * its own pass. */
+static float row_max_once(const float *x, size_t classes, const exp_context *previous,
+                          bool *known, float *min)
+{
+    float m = *known ? range_finish(&previous->next, min) : row_max(x, classes, min);
+    *known = false;
+    return m + 0.0f;
 }
 
 /* Soft targets: u = w t~, the sums of u and of u (x - m) (0 where u is 0). */
@@ -392,6 +441,8 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
     unsigned options = (a->grad ? ROW_EXP_STORE : 0u) | (a->smooth ? ROW_EXP_SHIFT_SUM : 0u) |
                        (smooth_w ? ROW_EXP_WEIGHTED : 0u);
     row_gradient waiting = {NULL, 0.0f, 0.0f, 0.0f, 0};
+    exp_context k = {0};
+    bool range_known = false; /* k.next holds this kept row's range */
     double total = 0.0;
     for (size_t r = 0; r < a->rows; r++) {
         const float *x = a->logits + r * classes;
@@ -406,13 +457,19 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
         }
         size_t y = (size_t)label;
         float min;
-        float m = row_max(x, classes, &min) + 0.0f; /* -0 -> +0: one m on every ISA */
+        float m = row_max_once(x, classes, &k, &range_known, &min);
         unsigned row_options = options | (waiting.g ? ROW_EXP_GRAD : 0u) |
                                (g && exp_error_is_short(m, min) ? ROW_EXP_SHORT : 0u);
-        exp_context k = {x, smooth_w, g, waiting.g, vec_set1(m), vec_set1(waiting.scale),
-                         vec_set1(waiting.offset), row_options};
+        k = (exp_context){.x = x, .weight = smooth_w, .e_out = g, .grad_row = waiting.g,
+                          .m = vec_set1(m), .grad_scale = vec_set1(waiting.scale),
+                          .grad_offset = vec_set1(waiting.offset), .options = row_options};
+        size_t next = r + 1;
+        while (next < a->rows && a->labels[next] < 0)
+            next++;
+        exp_context_follow(&k, next < a->rows ? a->logits + next * classes : x, classes);
         double shift_sum = 0.0;
         double s_others = row_exp(&k, classes, y, &shift_sum);
+        range_known = g && next < a->rows && classes >= VEC_WIDTH;
         if (waiting.g)
             waiting.g[waiting.label] = waiting.g_label;
         float e_y = g ? g[y] : scalar_exp_of_difference(x[y], m);
@@ -452,20 +509,26 @@ double KERNEL_NAME(cross_entropy_f32)(const lossopt_cross_entropy_args *a)
 double KERNEL_NAME(cross_entropy_probs_f32)(const lossopt_cross_entropy_probs_args *a)
 {
     size_t classes = a->classes;
+    exp_context k = {0};
+    bool range_known = false; /* k.next holds this row's range */
     double total = 0.0;
     for (size_t r = 0; r < a->rows; r++) {
         const float *x = a->logits + r * classes, *t = a->targets + r * classes;
         float *g = a->grad ? a->grad + r * classes : NULL;
         float min;
-        float m = row_max(x, classes, &min) + 0.0f; /* -0 -> +0: one m on every ISA */
+        float m = row_max_once(x, classes, &k, &range_known, &min);
         /* leave the max's own e (exactly 1) out of the sum, so that
          * log(S) = log1p(S - 1) keeps its accuracy in a confident row; a row
          * with a +inf logit has no such e (exp(inf - inf) is NaN): it is NaN */
         size_t at_max = isfinite(m) ? row_find(x, classes, m) : classes;
-        exp_context k = {x, NULL, g, NULL, vec_set1(m), vec_set1(0.0f), vec_set1(0.0f),
-                         g ? ROW_EXP_STORE | (exp_error_is_short(m, min) ? ROW_EXP_SHORT : 0u)
-                           : 0u};
+        k = (exp_context){.x = x, .e_out = g, .m = vec_set1(m),
+                          .options = g ? ROW_EXP_STORE |
+                                             (exp_error_is_short(m, min) ? ROW_EXP_SHORT : 0u)
+                                       : 0u};
+        bool next = r + 1 < a->rows;
+        exp_context_follow(&k, next ? x + classes : x, classes);
         double s_others = row_exp(&k, classes, at_max, NULL);
+        range_known = g && next && classes >= VEC_WIDTH;
         double s = at_max < classes ? s_others + 1.0 : s_others;
         double log_s = at_max < classes ? (double)vec_scalar_log1p((float)s_others)
                                         : (double)vec_scalar_log((float)s);
