@@ -214,12 +214,15 @@ void register_losses()
 {
     std::vector<Variant> vs = variants();
     for (size_t n : options().sizes) {
-        for (const BenchExpPass &exp : kBenchExpPasses)
-            if (exp.name)
-                configure(benchmark::RegisterBenchmark(
-                              ("exp_pass/" + std::string(exp.name) + "/" + std::to_string(n)).c_str(),
-                              [&exp, n](benchmark::State &s) { bm_sleef_exp(s, exp, n); }),
-                          n);
+        for (const BenchExpPass &exp : kBenchExpPasses) {
+            if (!exp.name)
+                continue;
+            std::string name = "exp_pass/" + std::string(exp.name) + "/" + std::to_string(n);
+            configure(benchmark::RegisterBenchmark(
+                          name.c_str(),
+                          [&exp, n](benchmark::State &s) { bm_sleef_exp(s, exp, n); }),
+                      n);
+        }
         for (const LossInfo &info : kLosses)
             for (const Variant &v : vs)
                 if (applies(info, v))

@@ -191,12 +191,15 @@ void register_rowwise_losses()
             vs.push_back(v);
     for (const Shape &s : options().shapes) {
         const size_t n = s.rows * s.classes;
-        for (const BenchExpPass &exp : kBenchExpPasses)
-            if (exp.name)
-                configure(benchmark::RegisterBenchmark(
-                              ("exp_pass/" + std::string(exp.name) + "/" + shape_name(s)).c_str(),
-                              [&exp, s](benchmark::State &st) { bm_row_exp(st, exp, s); }),
-                          n);
+        for (const BenchExpPass &exp : kBenchExpPasses) {
+            if (!exp.name)
+                continue;
+            std::string name = "exp_pass/" + std::string(exp.name) + "/" + shape_name(s);
+            configure(benchmark::RegisterBenchmark(
+                          name.c_str(),
+                          [&exp, s](benchmark::State &st) { bm_row_exp(st, exp, s); }),
+                      n);
+        }
         for (const RowLossInfo &info : kRowLosses)
             for (const Variant &v : vs) {
                 std::string name = std::string(info.name) + "/" + v.name + "/" + shape_name(s);

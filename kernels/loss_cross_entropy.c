@@ -7,11 +7,16 @@
  * Order of operations: include/lossopt.h, lossopt_cross_entropy_f32 and
  * lossopt_cross_entropy_probs_f32.
  *
- * Where the time goes (AVX2, Zen 3, docs/performance.md): SLEEF's exp is
- * two thirds of it, and every other instruction per element counts, so the
- * passes are specialised on their options (no per-vector tests), and with
- * class-index labels a row's gradient pass runs inside the next kept row's
- * exp correction loop, whose adds leave the load, fma and store units free. */
+ * Speed (SPEC.md section 3: at most 1.5 SLEEF exp passes of the same ISA):
+ * the exp calls (phase 1) take two thirds of the time and every other
+ * operation per element counts, so the passes are specialised on their
+ * options (no per-vector tests), the label is left out in its canonical
+ * block only, the exp correction takes Fast2Sum's two operations where
+ * they are exact, and with a gradient the correction loop (phase 2) of row
+ * r also takes row r + 1's max and least logit and (class indices) runs
+ * row r - 1's gradient pass: only the first row has a max pass and only
+ * the last one a gradient pass of its own. Nothing moves into phase 1,
+ * whose out-of-line calls make every added operation dearer there. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -58,8 +63,8 @@ static float range_finish(const row_range *r, float *min)
  * exp_correct_short applies (exp_error_is_short). Four ranges take turns
  * (vec_max, a max and a NaN blend, is a chain of several cycles that one
  * would wait on), and the last vector ends at the row's end, overlapping
- * the one before it. With class-index labels and a gradient, the kernel
- * takes the next row's range inside this row's phase 2 instead. */
+ * the one before it. With a gradient, the kernels take every row's range
+ * but the first inside the previous row's phase 2 instead (exp_context). */
 static float row_max(const float *x, size_t classes, float *min)
 {
     if (classes < VEC_WIDTH) {
@@ -201,15 +206,14 @@ LOSSOPT_ALWAYS_INLINE void exp_vector(void *context, size_t offset, size_t count
         e = k->options & ROW_EXP_SHORT ? exp_correct_short(logit, k->m, shifted, raw)
                                        : exp_correct(logit, k->m, shifted, raw);
         vec_store_n(k->e_out + offset, e, count);
-    } else {
-        e = exp_of_difference(logit, k->m, shifted);
-    }
-    if (k->options & ROW_EXP_STORE) {
-        /* a partial vector: the whole vector that ends at the row's end */
+        /* the next row's range; for a partial vector the whole vector that
+         * ends at the row's end (a row shorter than a vector: not used) */
         const float *next = k->next_x + offset;
         range_add(&k->next, count == VEC_WIDTH        ? vec_load(next)
                             : k->classes >= VEC_WIDTH ? vec_load(next + count - VEC_WIDTH)
                                                       : vec_load_n(next, count));
+    } else {
+        e = exp_of_difference(logit, k->m, shifted);
     }
     if (k->options & ROW_EXP_GRAD)
         grad_vector(k->grad_row, k->weight, offset, count, k->grad_scale, k->grad_offset,
@@ -263,7 +267,11 @@ LOSSOPT_ALWAYS_INLINE double row_exp_specialised(exp_context *context, size_t cl
 static double row_exp(exp_context *context, size_t classes, size_t left_out,
                       double *shift_sum)
 {
-    enum { STORE = ROW_EXP_STORE, SHIFT = ROW_EXP_SHIFT_SUM, WEIGHTED_SHIFT = SHIFT | ROW_EXP_WEIGHTED };
+    enum {
+        STORE = ROW_EXP_STORE,
+        SHIFT = ROW_EXP_SHIFT_SUM,
+        WEIGHTED_SHIFT = ROW_EXP_SHIFT_SUM | ROW_EXP_WEIGHTED
+    };
 #define ROW_EXP_CASE(options)                                                                \
     case (options):                                                                          \
         return row_exp_specialised(context, classes, left_out, shift_sum, (options));
