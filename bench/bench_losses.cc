@@ -10,8 +10,10 @@
 //            lossopt_<loss>_f32), and for the bandwidth-bound mse, l1, huber
 //            and hinge the plain loops (bench/plain_loops.c)
 //   n        the run's sizes (bench_common.h), and n = 16 for mse
-// plus exp_pass/sleef_avx2/<n>: one Sleef_expf8_u10avx2 pass over the array
-// (8 bytes/element), the floor of the transcendental losses (x86-64 only).
+// plus exp_pass/sleef_avx2/<n> and exp_pass/sleef_avx512/<n>: one SLEEF exp
+// pass of that ISA over the array (bench/sleef_exp.h; 8 bytes/element), the
+// floor of the transcendental losses (x86-64 only; skipped with a message
+// where the CPU lacks the ISA).
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -21,6 +23,7 @@
 #include "bench_common.h"
 #include "lossopt_internal.h"
 #include "plain_loops.h"
+#include "sleef_exp.h"
 
 namespace lossopt_bench {
 namespace {
@@ -177,22 +180,20 @@ void bm_loss(benchmark::State &state, LossInfo info, Variant variant, size_t n)
         state.SkipWithError("the loss is not finite");
 }
 
-#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
-void bm_sleef_exp(benchmark::State &state, size_t n)
+void bm_sleef_exp(benchmark::State &state, const BenchExpPass &exp, size_t n)
 {
-    if (!bench_sleef_exp_supported()) {
-        state.SkipWithError("this CPU has no AVX2+FMA");
+    if (!exp.supported()) {
+        state.SkipWithError(exp.unsupported);
         return;
     }
     LossData d = make_loss_data(LOSSOPT_LOSS_BCE_LOGITS, n);  // logits ~N(0, 4)
-    bench_sleef_exp_pass(d.grad.get(), d.input.get(), n);
+    exp.pass(d.grad.get(), d.input.get(), n);
     for (auto _ : state) {
-        bench_sleef_exp_pass(d.grad.get(), d.input.get(), n);
+        exp.pass(d.grad.get(), d.input.get(), n);
         benchmark::ClobberMemory();
     }
     set_counters(state, n, 8);
 }
-#endif
 
 void register_loss(const LossInfo &info, const Variant &v, size_t n)
 {
@@ -213,12 +214,15 @@ void register_losses()
 {
     std::vector<Variant> vs = variants();
     for (size_t n : options().sizes) {
-#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
-        configure(benchmark::RegisterBenchmark(
-                      ("exp_pass/sleef_avx2/" + std::to_string(n)).c_str(),
-                      [n](benchmark::State &s) { bm_sleef_exp(s, n); }),
-                  n);
-#endif
+        for (const BenchExpPass &exp : kBenchExpPasses) {
+            if (!exp.name)
+                continue;
+            std::string name = "exp_pass/" + std::string(exp.name) + "/" + std::to_string(n);
+            configure(benchmark::RegisterBenchmark(
+                          name.c_str(),
+                          [&exp, n](benchmark::State &s) { bm_sleef_exp(s, exp, n); }),
+                      n);
+        }
         for (const LossInfo &info : kLosses)
             for (const Variant &v : vs)
                 if (applies(info, v))

@@ -12,10 +12,13 @@
 //            public (the dispatched lossopt_*_f32)
 //   shape    options().shapes: 64 x 1000 and 4 x 32000 (quick), plus
 //            1024 x 1000 and 32 x 32000 (full)
-// plus exp_pass/sleef_avx2/<rows>x<classes>: one Sleef_expf8_u10avx2 pass over
-// the same logits (rows * classes elements), the floor of cross_entropy
-// (SPEC: <= 1.5x its time). The shape is in the name because two full-mode
-// shapes have the same element count (1024 x 1000 = 32 x 32000 = 1024000).
+// plus exp_pass/sleef_avx2/<rows>x<classes> and exp_pass/sleef_avx512/...: one
+// SLEEF exp pass of that ISA (Sleef_expf8_u10avx2, Sleef_expf16_u10avx512f;
+// bench/sleef_exp.h) over the same logits (rows * classes elements), the
+// floor of cross_entropy (SPEC: <= 1.5x the pass of the same ISA; skipped
+// with a message where the CPU lacks the ISA). The shape is in the name
+// because two full-mode shapes have the same element count
+// (1024 x 1000 = 32 x 32000 = 1024000).
 //
 // Counters: items = rows * classes (elements). Bytes per element: 8 (4 read
 // from the logits + 4 written to the gradient) for cross_entropy,
@@ -32,6 +35,7 @@
 #include "bench_common.h"
 #include "lossopt_internal.h"
 #include "plain_loops.h"
+#include "sleef_exp.h"
 
 namespace lossopt_bench {
 namespace {
@@ -156,23 +160,21 @@ void bm_row_loss(benchmark::State &state, RowLossInfo info, Variant variant, Sha
         state.SkipWithError("the loss is not finite");
 }
 
-#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
-void bm_row_exp(benchmark::State &state, Shape s)
+void bm_row_exp(benchmark::State &state, const BenchExpPass &exp, Shape s)
 {
-    if (!bench_sleef_exp_supported()) {
-        state.SkipWithError("this CPU has no AVX2+FMA");
+    if (!exp.supported()) {
+        state.SkipWithError(exp.unsupported);
         return;
     }
     RowData d = make_row_data(s);
     const size_t n = s.rows * s.classes;
-    bench_sleef_exp_pass(d.grad.get(), d.logits.get(), n);
+    exp.pass(d.grad.get(), d.logits.get(), n);
     for (auto _ : state) {
-        bench_sleef_exp_pass(d.grad.get(), d.logits.get(), n);
+        exp.pass(d.grad.get(), d.logits.get(), n);
         benchmark::ClobberMemory();
     }
     set_counters(state, n, 8);
 }
-#endif
 
 std::string shape_name(const Shape &s)
 {
@@ -189,11 +191,15 @@ void register_rowwise_losses()
             vs.push_back(v);
     for (const Shape &s : options().shapes) {
         const size_t n = s.rows * s.classes;
-#ifdef LOSSOPT_BENCH_HAVE_SLEEF_EXP
-        configure(benchmark::RegisterBenchmark(("exp_pass/sleef_avx2/" + shape_name(s)).c_str(),
-                                               [s](benchmark::State &st) { bm_row_exp(st, s); }),
-                  n);
-#endif
+        for (const BenchExpPass &exp : kBenchExpPasses) {
+            if (!exp.name)
+                continue;
+            std::string name = "exp_pass/" + std::string(exp.name) + "/" + shape_name(s);
+            configure(benchmark::RegisterBenchmark(
+                          name.c_str(),
+                          [&exp, s](benchmark::State &st) { bm_row_exp(st, exp, s); }),
+                      n);
+        }
         for (const RowLossInfo &info : kRowLosses)
             for (const Variant &v : vs) {
                 std::string name = std::string(info.name) + "/" + v.name + "/" + shape_name(s);
