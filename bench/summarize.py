@@ -720,7 +720,9 @@ def stream_markdown(r):
     p("One routine (bench_stream_same_bytes, unrolled 4 x 32-byte vectors, -O3 -march=native, "
       "no memcpy) moving each kernel's bytes with its access pattern: arrays updated in place "
       "are read and written in place, the gradient only read, a loss's gradient only written. "
-      "Measured on warm pages, interleaved with the kernels' 16 Mi rows; the best of N runs. "
+      "Measured on warm pages (fresh buffers per run, as every kernel row, filled and "
+      "passed over once before timing), interleaved with the kernels' 16 Mi rows; the best "
+      "of N runs (N = runs column). "
       "1T = one thread (CPU clock, as the kernel rows; 'wall' = the same runs on the wall "
       "clock); 2T = two threads, each one half (a caller's pool, wall clock).\n")
     p("| stream | pattern | B/elem | 1T GB/s | 1T wall GB/s | 2T GB/s | 2T / 1T wall | runs 1T/2T |")
