@@ -33,12 +33,21 @@ inline Buffer allocate(size_t n)
     return Buffer(static_cast<float *>(std::aligned_alloc(4096, bytes ? bytes : 4096)));
 }
 
-enum class Kind { isa, dispatched, plain_O3, plain_native, plain_native_noerrno };
+// isa: an ISA's internal entry point or kernel table; dispatched: the public
+// call; plain_*: bench/plain_loops.c; table: an explicit kernel table
+// (Variant::table; the all-512-bit avx512_zmm build, see zmm_variants());
+// plain_onediv_*: Adam's one-division plain loop (bench_optimizers.cc, adam
+// rows only). variants() returns only the first five kinds.
+enum class Kind {
+    isa, dispatched, plain_O3, plain_native, plain_native_noerrno, table,
+    plain_onediv_native, plain_onediv_native_noerrno
+};
 
 struct Variant {
     Kind kind;
-    lossopt_isa isa;  // for Kind::isa
+    lossopt_isa isa;  // for Kind::isa (and Kind::table: the table's ISA)
     std::string name;
+    const lossopt_kernel_table *table = nullptr;  // for Kind::table
 };
 
 // Every supported ISA, public, then the plain loops built into the binary.
@@ -55,6 +64,21 @@ inline std::vector<Variant> variants()
     v.push_back({Kind::plain_native, LOSSOPT_ISA_INVALID, "plain_native"});
 #ifdef LOSSOPT_BENCH_HAVE_PLAIN_NOERRNO
     v.push_back({Kind::plain_native_noerrno, LOSSOPT_ISA_INVALID, "plain_native_noerrno"});
+#endif
+    return v;
+}
+
+// The all-512-bit AVX-512 build (lossopt_kernel_table_avx512_zmm(), internal;
+// the dispatcher's avx512 table may use 256-bit kernels where a 512-bit one is
+// divide/sqrt-bound): variant "avx512_zmm", Kind::table, when the library
+// defines LOSSOPT_HAVE_AVX512_ZMM_TABLE and the CPU runs it; empty otherwise.
+// Separate from variants() so that a file opts in to these rows.
+inline std::vector<Variant> zmm_variants()
+{
+    std::vector<Variant> v;
+#ifdef LOSSOPT_HAVE_AVX512_ZMM_TABLE
+    if (const lossopt_kernel_table *t = lossopt_kernel_table_avx512_zmm())
+        v.push_back({Kind::table, LOSSOPT_ISA_AVX512, "avx512_zmm", t});
 #endif
     return v;
 }
@@ -110,6 +134,7 @@ void register_optimizers();   // bench_optimizers.cc
 void register_losses();       // bench_losses.cc
 void register_rowwise_losses(); // bench_rowwise.cc
 void register_engine_step();   // bench_engine_step.cc
+void register_loss_streams();  // bench_optimizers.cc: the losses' own stream, after them
 
 
 // The optimizer benchmarks' value domains (bench_optimizers.cc): a table of

@@ -58,6 +58,7 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("lossopt_mode", options().quick ? "quick" : "full");
     register_optimizers();
     register_losses();
+    register_loss_streams();  // interleaved: once before the losses' 16 Mi rows, once after
     register_rowwise_losses();
     register_engine_step();
     benchmark::Initialize(&argc, argv);

@@ -76,6 +76,32 @@ void PLAIN_NAME(plain_adam_step)(float *param, const float *grad, float *exp_avg
     }
 }
 
+/* Adam in DeepSpeed's one-division form (its CPU Adam, cpu_adam.h): the
+ * reference row "plain_onediv" of the Adam in-cache target (SPEC.md section 3,
+ * 0.2). Bias corrections once per call (step_size = -lr / bc1,
+ * rcp_bc2_sqrt = 1 / sqrt(bc2)), then
+ * m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g;
+ * denom = sqrt(v) * rcp_bc2_sqrt + eps;  p += step_size * (m / denom):
+ * one sqrt and one division per element (plain_adam_step above: two
+ * divisions). Not within lossopt's parity bound (4.75 ulp from PyTorch,
+ * bound 4; commit a8a5547), a speed reference only. 28 bytes per element. */
+void PLAIN_NAME(plain_adam_onediv_step)(float *param, const float *grad, float *exp_avg,
+                                        float *exp_avg_sq, size_t n, float lr, float beta1,
+                                        float beta2, float eps, int64_t step)
+{
+    float step_size = -lr / (1.0f - powf(beta1, (float)step));
+    float rcp_bc2_sqrt = 1.0f / sqrtf(1.0f - powf(beta2, (float)step));
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i];
+        float m = beta1 * exp_avg[i] + (1.0f - beta1) * g;
+        float v = beta2 * exp_avg_sq[i] + (1.0f - beta2) * g * g;
+        exp_avg[i] = m;
+        exp_avg_sq[i] = v;
+        float denom = sqrtf(v) * rcp_bc2_sqrt + eps;
+        param[i] += step_size * (m / denom);
+    }
+}
+
 /* AdamW: Adam with the parameter decayed first, p *= 1 - lr * weight_decay.
  * 28 bytes per element. */
 void PLAIN_NAME(plain_adamw_step)(float *param, const float *grad, float *exp_avg,

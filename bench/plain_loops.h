@@ -26,6 +26,10 @@ extern "C" {
     void plain_adam_step_##suffix(float *param, const float *grad, float *exp_avg,         \
                                   float *exp_avg_sq, size_t n, float lr, float beta1,      \
                                   float beta2, float eps, int64_t step);                   \
+    void plain_adam_onediv_step_##suffix(float *param, const float *grad, float *exp_avg,  \
+                                         float *exp_avg_sq, size_t n, float lr,            \
+                                         float beta1, float beta2, float eps,              \
+                                         int64_t step);                                    \
     void plain_adamw_step_##suffix(float *param, const float *grad, float *exp_avg,        \
                                    float *exp_avg_sq, size_t n, float lr, float beta1,     \
                                    float beta2, float eps, float weight_decay,             \
@@ -66,10 +70,16 @@ PLAIN_DECLARE_ALL(O3)
 PLAIN_DECLARE_ALL(native)
 PLAIN_DECLARE_ALL(native_noerrno) /* only with -DLOSSOPT_BENCH_PLAIN_NOERRNO=ON */
 
-/* STREAM-like reference (stream.c, -O3 -march=native, no memcpy substitution):
- * copy a[i] = b[i] (8 bytes/element), triad a[i] = b[i] + s * c[i] (12). */
-void bench_stream_copy(float *a, const float *b, size_t n);
-void bench_stream_triad(float *a, const float *b, const float *c, float s, size_t n);
+/* Same-bytes streams (stream.c, -O3 -march=native, no memcpy): one pass over
+ * n elements that reads and writes nrw arrays in place (rw), reads nr arrays
+ * (r) and writes nw arrays (w), with token arithmetic, unrolled 4 x 32-byte
+ * vectors per array (GCC vector extensions: AVX2/AVX-512 registers with
+ * -march=native, NEON pairs on arm64). Bytes per element: 4 * (2 nrw + nr +
+ * nw), write-allocate reads of the w arrays not counted (as the kernels'
+ * bytes). Supported: nrw 0..4, nr 1..2, nw 0..1; returns 0, or -1 for a
+ * combination outside those. Buffers 32-byte aligned. */
+int bench_stream_same_bytes(float *const *rw, int nrw, const float *const *r, int nr,
+                            float *const *w, int nw, size_t n);
 
 /* The engine step's same-byte references (stream.c; bench_engine_step.cc):
  * adam_f32 28 B/element (p, m, v f32 in place, g f32 read), adam_mixed 28

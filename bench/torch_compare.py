@@ -6,6 +6,7 @@ Usage:
                                    [--shapes auto|64x1000,4x32000,...]
                                    [--list 1000x4096] [--min-time 0.1]
                                    [--kernels adam,adagrad,...]
+                                   [--extra 4096:adam ...]
 
 Times, with torch.set_num_threads(1):
   optimizers  torch.optim SGD (momentum 0 and 0.9), RMSprop, Adam, AdamW
@@ -191,6 +192,10 @@ def main():
     ap.add_argument("--kernels", default="",
                     help="comma-separated optimizers and elementwise losses to time (default: "
                          "all); the row-wise losses and the list row follow --shapes and --list")
+    ap.add_argument("--extra", action="append", default=[],
+                    help="SIZE:KERNEL[,KERNEL...]: also time these optimizers/losses at SIZE "
+                         "(scripts/bench.sh's quick run: 4096:adam, the Adam 4K row of "
+                         "SPEC.md section 3); repeatable")
     args = ap.parse_args()
     torch.set_num_threads(1)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -210,18 +215,28 @@ def main():
         if unknown:
             ap.error(f"unknown --kernels {','.join(unknown)}")
         work = [w for w in work if w[0] in wanted]
-    for n in sizes:
-        for name, bytes_per_element, make in work:
-            with torch.no_grad() if make is make_optimizer else torch.enable_grad():
-                step = make(name, n, gen)
-            seconds = time_it(step, args.min_time if n < (1 << 24) else args.min_time / 2,
-                              repetitions=3 if n < (1 << 24) else 1)
-            out["benchmarks"].append({
-                "name": f"{name}/torch/{n}", "run_type": "iteration",
-                "items_per_second": n / seconds,
-                "bytes_per_second": n * bytes_per_element / seconds,
-                "bytes_per_element": bytes_per_element})
-            print(f"{name}/torch/{n}: {1e9 * seconds / n:.3f} ns/elem", file=sys.stderr)
+    everything = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
+    everything += [(name, 12, make_loss) for name in LOSSES]
+    plan = [(n, w) for n in sizes for w in work]
+    for spec in args.extra:
+        size, _, names = spec.partition(":")
+        wanted = names.split(",")
+        unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES]
+        if unknown or not size.isdigit():
+            ap.error(f"bad --extra {spec}")
+        plan += [(int(size), w) for w in everything
+                 if w[0] in wanted and (int(size), w) not in plan]
+    for n, (name, bytes_per_element, make) in plan:
+        with torch.no_grad() if make is make_optimizer else torch.enable_grad():
+            step = make(name, n, gen)
+        seconds = time_it(step, args.min_time if n < (1 << 24) else args.min_time / 2,
+                          repetitions=3 if n < (1 << 24) else 1)
+        out["benchmarks"].append({
+            "name": f"{name}/torch/{n}", "run_type": "iteration",
+            "items_per_second": n / seconds,
+            "bytes_per_second": n * bytes_per_element / seconds,
+            "bytes_per_element": bytes_per_element})
+        print(f"{name}/torch/{n}: {1e9 * seconds / n:.3f} ns/elem", file=sys.stderr)
     for rows, classes in shapes:
         n = rows * classes
         for name, bytes_per_element in ROW_LOSSES.items():

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # scripts/bench.sh - the main job: builds lossopt_bench and measures every
 # kernel (optimizer updates, elementwise losses) on every supported ISA, the
-# public dispatched call, plain-C loops (-O3, -O3 -march=native), a SLEEF exp
-# pass and a same-run STREAM triad; PyTorch (one thread) when importable; then
-# writes out/bench/{results.md,results.json,speedup.svg} and prints the table.
+# public dispatched call, plain-C loops (-O3, -O3 -march=native; Adam's
+# one-division form), a SLEEF exp pass per ISA and each kernel's own same-bytes
+# stream (1 and 2 threads, interleaved with the kernels' 16 Mi rows); PyTorch
+# (one thread) when importable; then writes
+# out/bench/{results.md,results.json,speedup.svg,bandwidth.svg} and prints the
+# tables. speedup.svg: per kernel in cache, lossopt vs PyTorch and vs the plain
+# -march=native loop; bandwidth.svg: per kernel beyond cache, % of its own
+# stream on 1 and 2 threads.
 #   scripts/bench.sh [--full] [--no-torch] [--out DIR]
 #     (default)   quick run: n = 64 Ki and 16 Mi, short runs (~2.5 min on 2 cores)
 #     --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~5 min)
@@ -55,7 +60,8 @@ cmake --build "$build" -j "$jobs" --target lossopt_bench >/dev/null
 echo "   $(( $(date +%s) - start )) s so far"
 
 mkdir -p "$out"
-mode_args=(--lossopt_quick) mode=quick torch_args=()
+# The quick run times Adam at n = 4096 as well (SPEC.md 3: Adam 4K and 64K in cache).
+mode_args=(--lossopt_quick) mode=quick torch_args=(--extra 4096:adam)
 if [[ $full -eq 1 ]]; then
   mode_args=() mode=full
   torch_args=(--sizes 4096,65536,1048576,16777216 --min-time 0.2)
@@ -83,8 +89,11 @@ else
   summarize_torch=(--torch-note "not measured: python3 cannot import torch (apt-get install python3-torch)")
 fi
 
-echo "== summary -> $out/results.md, $out/results.json, $out/speedup.svg"
+echo "== summary -> $out/results.md, $out/results.json, $out/speedup.svg, $out/bandwidth.svg"
 echo
 python3 bench/summarize.py "$out/lossopt_bench.json" "${summarize_torch[@]}" --out "$out"
+for f in results.md results.json speedup.svg bandwidth.svg; do
+  [[ -s "$out/$f" ]] || { echo "scripts/bench.sh: $out/$f was not written" >&2; exit 1; }
+done
 echo
 echo "scripts/bench.sh: $mode run done in $(( $(date +%s) - start )) s; results in $out/"
