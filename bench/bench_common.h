@@ -71,15 +71,13 @@ inline std::vector<Variant> variants()
 // The all-512-bit AVX-512 build (lossopt_kernel_table_avx512_zmm(), internal;
 // the dispatcher's avx512 table may use 256-bit kernels where a 512-bit one is
 // divide/sqrt-bound): variant "avx512_zmm", Kind::table, when the library
-// defines LOSSOPT_HAVE_AVX512_ZMM_TABLE and the CPU runs it; empty otherwise.
-// Separate from variants() so that a file opts in to these rows.
+// built AVX-512 and the CPU runs it; empty otherwise. Separate from
+// variants() so that a file opts in to these rows.
 inline std::vector<Variant> zmm_variants()
 {
     std::vector<Variant> v;
-#ifdef LOSSOPT_HAVE_AVX512_ZMM_TABLE
     if (const lossopt_kernel_table *t = lossopt_kernel_table_avx512_zmm())
         v.push_back({Kind::table, LOSSOPT_ISA_AVX512, "avx512_zmm", t});
-#endif
     return v;
 }
 

@@ -8,7 +8,7 @@
 //   variant  every ISA in lossopt_supported_isas() (internal _isa entry
 //            points; the 0.2 optimizers' _with_table calls on that ISA's
 //            table), avx512_zmm (the all-512-bit table, when the library
-//            defines LOSSOPT_HAVE_AVX512_ZMM_TABLE and the CPU runs it),
+//            built AVX-512 and the CPU runs it),
 //            public (the dispatched API), plain_O3 and plain_native
 //            (bench/plain_loops.c at -O3 and -O3 -march=native), and
 //            plain_native_noerrno when built with LOSSOPT_BENCH_PLAIN_NOERRNO;
