@@ -11,7 +11,7 @@
 # stream on 1 and 2 threads.
 #   scripts/bench.sh [--full] [--no-torch] [--out DIR]
 #     (default)   quick run: n = 64 Ki and 16 Mi, short runs (~2.5 min on 2 cores)
-#     --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~5 min)
+#     --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~8-10 min)
 #     --no-torch  skip the PyTorch comparison
 #     --out DIR   output folder (default out/bench)
 # Extra Google Benchmark flags can be passed through LOSSOPT_BENCH_ARGS, e.g.
@@ -29,7 +29,7 @@ usage() {
   cat <<'USAGE'
 scripts/bench.sh [--full] [--no-torch] [--out DIR]
   (default)   quick run: n = 64 Ki and 16 Mi, short runs (~1.5-2.5 min on 2 cores)
-  --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~5 min)
+  --full      the full sweep: n = 4 Ki, 64 Ki, 1 Mi, 16 Mi, longer runs (~8-10 min)
   --no-torch  skip the PyTorch comparison
   --out DIR   output folder (default out/bench)
 Extra Google Benchmark flags: LOSSOPT_BENCH_ARGS='--benchmark_filter=adam' scripts/bench.sh
