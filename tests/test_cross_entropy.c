@@ -50,20 +50,17 @@ static void fill(float *x, int64_t *labels, float *weight, size_t rows, size_t c
 
 static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
 
-/* Oracle vs variant on one batch, every reduction / weight / smoothing. The
- * data comes from the case's own seed: every variant sees the same batch. */
-static void compare(const variant *v, size_t rows, size_t classes, bool special)
+/* Oracle vs variant on one batch (x and weight as the caller filled them),
+ * every reduction / weight / smoothing, loss and gradient together, loss
+ * only and gradient only. */
+static void compare_batch(const variant *v, const float *x, const int64_t *labels,
+                          const float *weight, size_t rows, size_t classes, const char *suffix)
 {
-    test_seed_case("cross_entropy compare", rows, classes, special);
     size_t n = rows * classes;
-    float *x = guards ? test_guarded_alloc(n) : malloc((n ? n : 1) * sizeof(float));
     float *grad = guards ? test_guarded_alloc(n) : malloc((n ? n : 1) * sizeof(float));
-    float *weight = guards ? test_guarded_alloc(classes) : malloc(classes * sizeof(float));
-    int64_t *labels = malloc((rows ? rows : 1) * sizeof(int64_t));
     float *oracle_grad = malloc((n ? n : 1) * sizeof(float));
     float *only_grad = malloc((n ? n : 1) * sizeof(float));
     float oracle_loss[64], loss[64], only_loss[64];
-    fill(x, labels, weight, rows, classes, special);
     static const float smoothings[] = {0.0f, 0.1f, 0.37f, 1.0f};
     for (int ri = 0; ri < 3; ri++)
     for (int weighted = 0; weighted < 2; weighted++)
@@ -75,7 +72,7 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
         lossopt_status got = run(v, x, labels, rows, classes, &opt, loss, grad);
         char what[160];
         snprintf(what, sizeof what, "%s rows=%zu classes=%zu r=%d w=%d eps=%g%s", v->name, rows,
-                 classes, ri, weighted, smoothings[si], special ? " special" : "");
+                 classes, ri, weighted, smoothings[si], suffix);
         if (!test_check(want == LOSSOPT_OK && got == LOSSOPT_OK, "%s: status %d/%d", what, want, got))
             continue;
         size_t d = test_first_difference(oracle_loss, loss, loss_count);
@@ -91,18 +88,181 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
         test_check(got == LOSSOPT_OK && test_first_difference(oracle_grad, only_grad, n) == n,
                    "%s: grad-only call differs", what);
     }
+    if (guards)
+        test_guarded_free(grad);
+    else
+        free(grad);
+    free(oracle_grad);
+    free(only_grad);
+}
+
+/* Oracle vs variant on one random batch. The data comes from the case's own
+ * seed: every variant sees the same batch. */
+static void compare(const variant *v, size_t rows, size_t classes, bool special)
+{
+    test_seed_case("cross_entropy compare", rows, classes, special);
+    size_t n = rows * classes;
+    float *x = guards ? test_guarded_alloc(n) : malloc((n ? n : 1) * sizeof(float));
+    float *weight = guards ? test_guarded_alloc(classes) : malloc(classes * sizeof(float));
+    int64_t *labels = malloc((rows ? rows : 1) * sizeof(int64_t));
+    fill(x, labels, weight, rows, classes, special);
+    compare_batch(v, x, labels, weight, rows, classes, special ? " special" : "");
     if (guards) {
         test_guarded_free(x);
-        test_guarded_free(grad);
         test_guarded_free(weight);
     } else {
         free(x);
-        free(grad);
         free(weight);
     }
     free(labels);
-    free(oracle_grad);
-    free(only_grad);
+}
+
+/* ---- shaped batches: the fused passes of the kernels ----------------------
+ * With a gradient, row r's exp-correction loop (phase 2) also takes the max
+ * and least logit of the NEXT KEPT row (only the first kept row has a max
+ * pass of its own; a row's last vector is a partial one at a class tail,
+ * whose padding must not count) and runs the gradient pass of the previous
+ * kept row; the correction takes Fast2Sum or TwoSum by the row's max and
+ * least logit; the label is left out of the sum in its 256-element block
+ * only. Rows of uniform [-4, 4] hide slips there: a padding lane (-0) never
+ * beats a max near 4, and every such row takes Fast2Sum. Here each row has
+ * its own offset and scale, the class counts leave a tail for every vector
+ * width (4, 8, 16), ignored rows sit between kept ones (and last), maxima
+ * and labels sit in the tail or in different 256-blocks. */
+enum row_kind {
+    ROW_NEGATIVE, /* [-90, -60]: every logit below a padding lane's -0          */
+    ROW_SHIFTED,  /* 1e4 + [-4, 4]                                              */
+    ROW_MIXED,    /* max in [0.5, 1), the rest in [-20, 0.5), one at -300: TwoSum */
+    ROW_PLAIN,    /* [-4, 4]: Fast2Sum                                          */
+    ROW_EQUAL,    /* one value throughout (-70.25, 2.5, 1e4; -inf if allowed)   */
+    ROW_OUTLIER,  /* ROW_PLAIN but a few in [-40, -6] before the last 16: TwoSum,
+                     told by a least logit far from the vector a range starts with */
+    ROW_KINDS
+};
+enum label_place { LABEL_ANY, LABEL_TAIL, LABEL_AT_MAX, LABEL_OTHER_BLOCK, LABEL_IGNORED };
+
+typedef struct shaped_row {
+    unsigned char kind;
+    bool max_in_tail; /* the max (and ROW_MIXED's least) in the class tail */
+    unsigned char label;
+} shaped_row;
+
+/* An index in the tail of every vector width (4, 8 and 16 lanes: the tail of
+ * 4 lies in the others'); the last index when classes leaves none. */
+static size_t tail_index(size_t classes)
+{
+    return classes - 1 - test_random_below(classes % 4 ? classes % 4 : 1);
+}
+
+static int64_t shaped_fill_row(float *x, size_t classes, shaped_row spec, bool inf_allowed)
+{
+    float lo = -4.0f, hi = 3.0f, top = test_random_uniform(3.0f, 4.0f);
+    switch (spec.kind) {
+    case ROW_NEGATIVE: lo = -90.0f; hi = -61.0f; top = test_random_uniform(-61.0f, -60.0f); break;
+    case ROW_SHIFTED: lo = 1e4f - 4.0f; hi = 1e4f + 3.0f; top = 1e4f + test_random_uniform(3.0f, 4.0f); break;
+    case ROW_MIXED: lo = -20.0f; hi = 0.5f; top = test_random_uniform(0.5f, 1.0f); break;
+    case ROW_EQUAL: {
+        static const float values[] = {-70.25f, 2.5f, 1e4f, -INFINITY};
+        lo = hi = top = values[test_random_below(inf_allowed ? 4 : 3)];
+        break;
+    }
+    default: break;
+    }
+    for (size_t j = 0; j < classes; j++)
+        x[j] = lo == hi ? lo : test_random_uniform(lo, hi);
+    size_t at_max = spec.max_in_tail ? tail_index(classes) : test_random_below(classes);
+    x[at_max] = top;
+    if (spec.kind == ROW_MIXED && classes > 1) {
+        size_t at_least = spec.max_in_tail ? tail_index(classes) : test_random_below(classes);
+        if (at_least == at_max)
+            at_least = (at_max + 1) % classes;
+        x[at_least] = -300.0f - test_random_uniform(0.0f, 1.0f);
+    }
+    if (spec.kind == ROW_OUTLIER && classes > 1)
+        for (int k = 0; k < 3; k++) {
+            size_t at = test_random_below(classes > 32 ? classes - 16 : classes);
+            if (at != at_max)
+                x[at] = test_random_uniform(-40.0f, -6.0f);
+        }
+    switch (spec.label) {
+    case LABEL_TAIL: return (int64_t)tail_index(classes);
+    case LABEL_AT_MAX: return (int64_t)at_max;
+    case LABEL_OTHER_BLOCK:
+        if (classes > 256)
+            return (int64_t)(at_max < 256 ? 256 + test_random_below(classes - 256)
+                                          : test_random_below(256));
+        return (int64_t)test_random_below(classes);
+    case LABEL_IGNORED: return -100;
+    default: return (int64_t)test_random_below(classes);
+    }
+}
+
+enum { SHAPED_FIXED = 5 }; /* then random patterns */
+
+/* Pattern p's rows (returns the count); p >= SHAPED_FIXED: random ones. */
+static size_t shaped_pattern(size_t p, shaped_row *rows, bool *inf_allowed)
+{
+    static const shaped_row fixed[SHAPED_FIXED][9] = {
+        /* every kind, ignored rows between kept ones and last */
+        {{ROW_NEGATIVE, true, LABEL_TAIL}, {ROW_NEGATIVE, true, LABEL_AT_MAX},
+         {ROW_SHIFTED, false, LABEL_IGNORED}, {ROW_MIXED, true, LABEL_ANY},
+         {ROW_PLAIN, false, LABEL_OTHER_BLOCK}, {ROW_SHIFTED, true, LABEL_IGNORED},
+         {ROW_EQUAL, false, LABEL_IGNORED}, {ROW_NEGATIVE, true, LABEL_OTHER_BLOCK},
+         {ROW_SHIFTED, true, LABEL_IGNORED}},
+        /* TwoSum and Fast2Sum rows taking turns */
+        {{ROW_MIXED, false, LABEL_AT_MAX}, {ROW_PLAIN, true, LABEL_TAIL},
+         {ROW_MIXED, true, LABEL_OTHER_BLOCK}, {ROW_OUTLIER, false, LABEL_ANY},
+         {ROW_SHIFTED, false, LABEL_ANY}, {ROW_OUTLIER, true, LABEL_TAIL},
+         {ROW_NEGATIVE, true, LABEL_ANY}, {ROW_MIXED, false, LABEL_ANY}},
+        /* two rows: the second's max taken in the first's phase 2 */
+        {{ROW_SHIFTED, false, LABEL_ANY}, {ROW_NEGATIVE, true, LABEL_TAIL}},
+        /* one kept row between ignored ones */
+        {{ROW_SHIFTED, true, LABEL_IGNORED}, {ROW_NEGATIVE, true, LABEL_AT_MAX},
+         {ROW_PLAIN, false, LABEL_IGNORED}},
+        /* rows of equal logits, -inf among them */
+        {{ROW_EQUAL, false, LABEL_ANY}, {ROW_EQUAL, false, LABEL_TAIL},
+         {ROW_NEGATIVE, true, LABEL_IGNORED}, {ROW_EQUAL, false, LABEL_AT_MAX},
+         {ROW_EQUAL, false, LABEL_ANY}},
+    };
+    static const size_t fixed_rows[SHAPED_FIXED] = {9, 8, 2, 3, 5};
+    *inf_allowed = p == 4;
+    if (p < SHAPED_FIXED) {
+        memcpy(rows, fixed[p], fixed_rows[p] * sizeof *rows);
+        return fixed_rows[p];
+    }
+    size_t count = 2 + test_random_below(8);
+    for (size_t r = 0; r < count; r++) {
+        size_t place = test_random_below(6); /* 4, 5: ignored */
+        rows[r] = (shaped_row){(unsigned char)test_random_below(ROW_KINDS), test_random_u32() % 2,
+                               (unsigned char)(place < LABEL_IGNORED ? place : LABEL_IGNORED)};
+    }
+    return count;
+}
+
+static void compare_shaped(const variant *v, size_t p, size_t classes)
+{
+    test_seed_case("cross_entropy shaped", p, classes, 0);
+    shaped_row spec[9];
+    bool inf_allowed;
+    size_t rows = shaped_pattern(p, spec, &inf_allowed);
+    size_t n = rows * classes;
+    float *x = guards ? test_guarded_alloc(n) : malloc(n * sizeof(float));
+    float *weight = guards ? test_guarded_alloc(classes) : malloc(classes * sizeof(float));
+    int64_t labels[9];
+    for (size_t r = 0; r < rows; r++)
+        labels[r] = shaped_fill_row(x + r * classes, classes, spec[r], inf_allowed);
+    for (size_t j = 0; j < classes; j++)
+        weight[j] = test_random_uniform(0.1f, 2.0f);
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, " shaped %zu", p);
+    compare_batch(v, x, labels, weight, rows, classes, suffix);
+    if (guards) {
+        test_guarded_free(x);
+        test_guarded_free(weight);
+    } else {
+        free(x);
+        free(weight);
+    }
 }
 
 /* PyTorch's definition in double: log_softmax, weighted NLL with the
@@ -272,6 +432,11 @@ int main(void)
             compare(&variants[v], rows, classes, true);
         }
         compare(&variants[v], 0, 5, false);
+        static const size_t shaped_classes[] = {1, 3, 7, 9, 15, 17, 31, 33, 63, 65, 257, 1000, 1031};
+        for (size_t c = 0; c < sizeof shaped_classes / sizeof shaped_classes[0]; c++)
+            for (size_t p = 0; p < SHAPED_FIXED + (quick ? 0 : 3); p++)
+                if (!quick || (c % 2 == 0 && c > 0 && (shaped_classes[c] < 1000 || p == 0)))
+                    compare_shaped(&variants[v], p, shaped_classes[c]); /* quick: the qemu runs */
     }
     static const size_t double_classes[] = {1, 2, 3, 7, 17, 1000};
     for (size_t c = 0; c < sizeof double_classes / sizeof double_classes[0]; c++)

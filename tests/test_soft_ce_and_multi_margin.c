@@ -102,17 +102,14 @@ static void describe(const config *c, char *text, size_t size)
         snprintf(text, size, "ce_probs eps=%g r=%d w=%d", c->smoothing, c->reduction, c->weighted);
 }
 
-/* Oracle vs variant on one batch from the case's own seed (the same batch
- * for every variant). */
-static void compare(const variant *v, size_t rows, size_t classes, bool special)
+/* Oracle vs variant on one batch (as the caller filled it), every config. */
+static void compare_batch(const variant *v, const float *x, const float *t, const int64_t *labels,
+                          const float *w, size_t rows, size_t classes, const char *suffix)
 {
-    test_seed_case("soft_ce_margin compare", rows, classes, special);
     size_t n = rows * classes;
-    float *x = buffer(n), *t = buffer(n), *w = buffer(classes), *grad = buffer(n);
+    float *grad = buffer(n);
     float *oracle_grad = malloc((n ? n : 1) * sizeof(float)), *only = malloc((n ? n : 1) * sizeof(float));
-    int64_t *labels = malloc((rows ? rows : 1) * sizeof(int64_t));
     float oracle_loss[64], loss[64], only_loss[64];
-    fill(x, t, labels, w, rows, classes, special);
     config configs[96];
     size_t count = config_list(configs);
     variant oracle = {false, test_oracle(), "scalar"};
@@ -121,7 +118,7 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
         char what[160], name[96];
         describe(c, name, sizeof name);
         snprintf(what, sizeof what, "%s %s rows=%zu classes=%zu%s", v->name, name, rows, classes,
-                 special ? " special" : "");
+                 suffix);
         size_t loss_count = c->reduction == LOSSOPT_NONE ? rows : 1;
         lossopt_status want = run(&oracle, c, x, t, labels, w, rows, classes, oracle_loss, oracle_grad);
         lossopt_status got = run(v, c, x, t, labels, w, rows, classes, loss, grad);
@@ -140,8 +137,95 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
         test_check(got == LOSSOPT_OK && test_first_difference(oracle_grad, only, n) == n,
                    "%s: grad-only call differs", what);
     }
-    release(x); release(t); release(w); release(grad);
-    free(oracle_grad); free(only); free(labels);
+    release(grad);
+    free(oracle_grad); free(only);
+}
+
+/* Oracle vs variant on one batch from the case's own seed (the same batch
+ * for every variant). */
+static void compare(const variant *v, size_t rows, size_t classes, bool special)
+{
+    test_seed_case("soft_ce_margin compare", rows, classes, special);
+    size_t n = rows * classes;
+    float *x = buffer(n), *t = buffer(n), *w = buffer(classes);
+    int64_t *labels = malloc((rows ? rows : 1) * sizeof(int64_t));
+    fill(x, t, labels, w, rows, classes, special);
+    compare_batch(v, x, t, labels, w, rows, classes, special ? " special" : "");
+    release(x); release(t); release(w);
+    free(labels);
+}
+
+/* Shaped batches for the fused passes of cross_entropy_probs: with a
+ * gradient, row r's exp-correction loop takes row r + 1's max and least
+ * logit (a class tail's partial vector: its padding must not count), and
+ * the correction takes Fast2Sum or TwoSum by them. Rows of uniform [-4, 4]
+ * hide slips there (a padding lane's -0 never beats a max near 4, and every
+ * row takes Fast2Sum): here each row has its own offset and scale, and the
+ * class counts leave a tail for every vector width. Kinds: 0 [-90, -60]
+ * (below -0), 1 1e4 + [-4, 4], 2 max in [0.5, 1), the rest in [-20, 0.5),
+ * one at -300 (TwoSum), 3 [-4, 4] (Fast2Sum), 4 one value throughout, 5 kind
+ * 3 but a few in [-40, -6] before the last 16 (TwoSum, told by a least logit
+ * far from the vector a range starts with); the max (and kind 2's least) in
+ * the tail for every width or anywhere. */
+static void compare_shaped(const variant *v, size_t p, size_t classes)
+{
+    test_seed_case("soft_ce_margin shaped", p, classes, 0);
+    /* pattern 0: each kind in turn, maxima in the tail; 1: TwoSum and
+     * Fast2Sum rows taking turns; 2: two rows; then random ones */
+    static const unsigned char fixed[3][9] = {{0, 1, 2, 3, 4, 0, 1, 0, 2},
+                                             {2, 3, 2, 5, 1, 5, 0, 2},
+                                             {1, 0}};
+    static const size_t fixed_rows[3] = {9, 8, 2};
+    size_t rows = p < 3 ? fixed_rows[p] : 2 + test_random_below(8);
+    size_t n = rows * classes;
+    float *x = buffer(n), *t = buffer(n), *w = buffer(classes);
+    int64_t labels[9];
+    for (size_t r = 0; r < rows; r++) {
+        float *xr = x + r * classes, *tr = t + r * classes;
+        unsigned kind = p < 3 ? fixed[p][r] : (unsigned)test_random_below(6);
+        bool in_tail = p == 0 || test_random_u32() % 2;
+        float lo = -4.0f, hi = 3.0f, top = test_random_uniform(3.0f, 4.0f);
+        if (kind == 0) { lo = -90.0f; hi = -61.0f; top = test_random_uniform(-61.0f, -60.0f); }
+        if (kind == 1) { lo = 1e4f - 4.0f; hi = 1e4f + 3.0f; top = 1e4f + test_random_uniform(3.0f, 4.0f); }
+        if (kind == 2) { lo = -20.0f; hi = 0.5f; top = test_random_uniform(0.5f, 1.0f); }
+        if (kind == 4) {
+            static const float values[] = {-70.25f, 2.5f, 1e4f};
+            lo = hi = top = values[test_random_below(3)];
+        }
+        for (size_t j = 0; j < classes; j++)
+            xr[j] = lo == hi ? lo : test_random_uniform(lo, hi);
+        /* in the tail of 4 lanes, so of 8 and 16 too */
+        size_t tail = classes % 4 ? classes % 4 : 1;
+        size_t at_max = in_tail ? classes - 1 - test_random_below(tail) : test_random_below(classes);
+        xr[at_max] = top;
+        if (kind == 2 && classes > 1) {
+            size_t at_least = in_tail ? classes - 1 - test_random_below(tail) : test_random_below(classes);
+            xr[at_least == at_max ? (at_max + 1) % classes : at_least] = -300.0f - test_random_uniform(0.0f, 1.0f);
+        }
+        if (kind == 5 && classes > 1)
+            for (int k = 0; k < 3; k++) {
+                size_t at = test_random_below(classes > 32 ? classes - 16 : classes);
+                if (at != at_max)
+                    xr[at] = test_random_uniform(-40.0f, -6.0f);
+            }
+        double sum = 0;
+        for (size_t j = 0; j < classes; j++) {
+            tr[j] = test_random_u32() % 4 == 0 ? 0.0f : test_random_uniform(0.0f, 1.0f);
+            sum += tr[j];
+        }
+        for (size_t j = 0; j < classes && sum > 0; j++)
+            tr[j] = (float)(tr[j] / sum);
+        uint32_t place = test_random_u32() % 4; /* multi_margin: ignored, at the max, in the tail, any */
+        labels[r] = place == 0 ? -100 : place == 1 ? (int64_t)at_max
+                  : place == 2 ? (int64_t)(classes - 1 - test_random_below(tail))
+                               : (int64_t)test_random_below(classes);
+    }
+    for (size_t j = 0; j < classes; j++)
+        w[j] = test_random_uniform(0.1f, 2.0f);
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, " shaped %zu", p);
+    compare_batch(v, x, t, labels, w, rows, classes, suffix);
+    release(x); release(t); release(w);
 }
 
 /* The definitions in double: PyTorch's cross_entropy with probability
@@ -312,6 +396,11 @@ int main(void)
             compare(&variants[v], rows, classes, true);
         }
         compare(&variants[v], 0, 5, false);
+        static const size_t shaped_classes[] = {1, 3, 7, 9, 15, 17, 31, 33, 63, 65, 257, 1000, 1031};
+        for (size_t c = 0; c < sizeof shaped_classes / sizeof shaped_classes[0]; c++)
+            for (size_t p = 0; p < (quick ? 3u : 6u); p++)
+                if (!quick || (c % 2 == 0 && c > 0 && (shaped_classes[c] < 1000 || p == 0)))
+                    compare_shaped(&variants[v], p, shaped_classes[c]); /* quick: the qemu runs */
     }
     static const size_t double_classes[] = {1, 2, 3, 7, 17, 1000};
     for (size_t c = 0; c < sizeof double_classes / sizeof double_classes[0]; c++)
