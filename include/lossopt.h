@@ -263,7 +263,9 @@ typedef struct lossopt_ce_options {
  * W = sum of w in double, eps = label_smoothing, C = classes):
  *   m      = max_j x_j                       (a NaN logit makes the row NaN)
  *   e_j    = exp(x_j - m)                    (one exp per logit; the rounding
- *            error of x_j - m, exact by TwoSum, corrects it: e (1 + err))
+ *            error of x_j - m, exact by TwoSum (Fast2Sum in rows where no
+ *            logit's exponent exceeds m's: the same value), corrects it:
+ *            e (1 + err))
  *   S_o    = canonical sum of e_j over j != y, in double;  S = S_o + e_y
  *   top    = x_y == m and m is finite
  *   logS   = top ? log1p(S_o) : log(S)       (float SLEEF; exact where it
@@ -295,7 +297,9 @@ typedef struct lossopt_ce_options {
  * is a cancelling difference such as p - 0.95.
  * Memory: no N x C temporaries; each row's logits are read twice (max, then
  * exp) and its gradient row is written in the exp pass and finished while
- * still in cache. */
+ * still in cache (the next row's max is taken during this row's second pass,
+ * and with class-index labels this row's gradient is finished during the
+ * next kept row's: the same operations, in a cache-friendlier order). */
 LOSSOPT_API lossopt_status lossopt_cross_entropy_f32(const float *logits, const int64_t *labels,
                                                      size_t rows, size_t classes,
                                                      const lossopt_ce_options *opt, float *loss,
