@@ -98,6 +98,18 @@ static void compare_batch(const variant *v, const float *x, const int64_t *label
 
 /* Oracle vs variant on one random batch. The data comes from the case's own
  * seed: every variant sees the same batch. */
+/* Frees the logits and weights of compare or compare_shaped. */
+static void free_batch(float *x, float *weight, bool guards)
+{
+    if (guards) {
+        test_guarded_free(x);
+        test_guarded_free(weight);
+    } else {
+        free(x);
+        free(weight);
+    }
+}
+
 static void compare(const variant *v, size_t rows, size_t classes, bool special)
 {
     test_seed_case("cross_entropy compare", rows, classes, special);
@@ -107,13 +119,7 @@ static void compare(const variant *v, size_t rows, size_t classes, bool special)
     int64_t *labels = malloc((rows ? rows : 1) * sizeof(int64_t));
     fill(x, labels, weight, rows, classes, special);
     compare_batch(v, x, labels, weight, rows, classes, special ? " special" : "");
-    if (guards) {
-        test_guarded_free(x);
-        test_guarded_free(weight);
-    } else {
-        free(x);
-        free(weight);
-    }
+    free_batch(x, weight, guards);
     free(labels);
 }
 
@@ -256,13 +262,7 @@ static void compare_shaped(const variant *v, size_t p, size_t classes)
     char suffix[32];
     snprintf(suffix, sizeof suffix, " shaped %zu", p);
     compare_batch(v, x, labels, weight, rows, classes, suffix);
-    if (guards) {
-        test_guarded_free(x);
-        test_guarded_free(weight);
-    } else {
-        free(x);
-        free(weight);
-    }
+    free_batch(x, weight, guards);
 }
 
 /* PyTorch's definition in double: log_softmax, weighted NLL with the
