@@ -154,6 +154,110 @@ __attribute__((unused)) static double rd_hyper_more(fuzz_reader *r)
     return bits_to_double(rd_u64(r));
 }
 
+/* ---- each optimizer's config from the input -------------------------------
+ * Both optimizer fuzzers read a config the same way (the same bytes, the same
+ * flag bits), so a seed means the same configuration in either. */
+__attribute__((unused)) static void rd_sgd_config(fuzz_reader *r, uint8_t flags, lossopt_sgd_config *c)
+{
+    c->lr = rd_hyper(r);
+    c->momentum = rd_hyper(r);
+    c->dampening = rd_hyper(r);
+    c->weight_decay = rd_hyper(r);
+    c->nesterov = flags & 1;
+    c->maximize = flags & 2;
+}
+
+__attribute__((unused)) static void rd_rmsprop_config(fuzz_reader *r, uint8_t flags,
+                                                      lossopt_rmsprop_config *c)
+{
+    c->lr = rd_hyper(r);
+    c->alpha = rd_hyper(r);
+    c->eps = rd_hyper(r);
+    c->weight_decay = rd_hyper(r);
+    c->momentum = rd_hyper(r);
+    c->centered = flags & 1;
+    c->maximize = flags & 2;
+}
+
+__attribute__((unused)) static void rd_adam_config(fuzz_reader *r, uint8_t flags, lossopt_adam_config *c)
+{
+    c->lr = rd_hyper(r);
+    c->beta1 = rd_hyper(r);
+    c->beta2 = rd_hyper(r);
+    c->eps = rd_hyper(r);
+    c->weight_decay = rd_hyper(r);
+    c->decoupled_weight_decay = flags & 1;
+    c->amsgrad = flags & 2;
+    c->maximize = flags & 4;
+}
+
+__attribute__((unused)) static void rd_adagrad_config(fuzz_reader *r, uint8_t flags,
+                                                      lossopt_adagrad_config *c)
+{
+    c->lr = rd_hyper_more(r);
+    c->lr_decay = rd_hyper_more(r);
+    c->weight_decay = rd_hyper_more(r);
+    c->initial_accumulator_value = rd_hyper_more(r);
+    c->eps = rd_hyper_more(r);
+    c->maximize = flags & 1;
+}
+
+__attribute__((unused)) static void rd_adamax_config(fuzz_reader *r, uint8_t flags,
+                                                     lossopt_adamax_config *c)
+{
+    c->lr = rd_hyper_more(r);
+    c->beta1 = rd_hyper_more(r);
+    c->beta2 = rd_hyper_more(r);
+    c->eps = rd_hyper_more(r);
+    c->weight_decay = rd_hyper_more(r);
+    c->maximize = flags & 1;
+}
+
+__attribute__((unused)) static void rd_nadam_config(fuzz_reader *r, uint8_t flags, lossopt_nadam_config *c)
+{
+    c->lr = rd_hyper_more(r);
+    c->beta1 = rd_hyper_more(r);
+    c->beta2 = rd_hyper_more(r);
+    c->eps = rd_hyper_more(r);
+    c->weight_decay = rd_hyper_more(r);
+    c->momentum_decay = rd_hyper_more(r);
+    c->decoupled_weight_decay = flags & 1;
+    c->maximize = flags & 2;
+}
+
+__attribute__((unused)) static void rd_radam_config(fuzz_reader *r, uint8_t flags, lossopt_radam_config *c)
+{
+    c->lr = rd_hyper_more(r);
+    c->beta1 = rd_hyper_more(r);
+    c->beta2 = rd_hyper_more(r);
+    c->eps = rd_hyper_more(r);
+    c->weight_decay = rd_hyper_more(r);
+    c->decoupled_weight_decay = flags & 1;
+    c->maximize = flags & 2;
+}
+
+__attribute__((unused)) static void rd_lion_config(fuzz_reader *r, uint8_t flags, lossopt_lion_config *c)
+{
+    c->lr = rd_hyper_more(r);
+    c->beta1 = rd_hyper_more(r);
+    c->beta2 = rd_hyper_more(r);
+    c->weight_decay = rd_hyper_more(r);
+    c->maximize = flags & 1;
+}
+
+__attribute__((unused)) static void rd_lamb_config(fuzz_reader *r, uint8_t flags, lossopt_lamb_config *c)
+{
+    c->lr = rd_hyper_more(r);
+    c->beta1 = rd_hyper_more(r);
+    c->beta2 = rd_hyper_more(r);
+    c->eps = rd_hyper_more(r);
+    c->weight_decay = rd_hyper_more(r);
+    c->max_trust_ratio = rd_hyper_more(r);
+    c->bias_correction = flags & 1;
+    c->always_adapt = flags & 2;
+    c->maximize = flags & 4;
+}
+
 /* NAdam's mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) in double, the expression
  * of include/lossopt.h (and of PyTorch's Python). */
 __attribute__((unused)) static double fuzz_nadam_mu(const lossopt_nadam_config *cfg, int64_t step)

@@ -354,93 +354,40 @@ static void decode(const uint8_t *data, size_t size)
     in.precision_null = (call & 0x8E) == 0x80;    /* 1/16 */
     switch (in.opt) {
     case OPT_SGD:
-        in.sgd.lr = rd_hyper(&rd);
-        in.sgd.momentum = rd_hyper(&rd);
-        in.sgd.dampening = rd_hyper(&rd);
-        in.sgd.weight_decay = rd_hyper(&rd);
-        in.sgd.nesterov = flags & 1;
-        in.sgd.maximize = flags & 2;
+        rd_sgd_config(&rd, flags, &in.sgd);
         in.states_used = in.sgd.momentum != 0.0 ? 1u : 0u;
         break;
     case OPT_RMSPROP:
-        in.rms.lr = rd_hyper(&rd);
-        in.rms.alpha = rd_hyper(&rd);
-        in.rms.eps = rd_hyper(&rd);
-        in.rms.weight_decay = rd_hyper(&rd);
-        in.rms.momentum = rd_hyper(&rd);
-        in.rms.centered = flags & 1;
-        in.rms.maximize = flags & 2;
+        rd_rmsprop_config(&rd, flags, &in.rms);
         in.states_used = 1u | (in.rms.centered ? 2u : 0u) | (in.rms.momentum != 0.0 ? 4u : 0u);
         break;
     case OPT_ADAM:
-        in.adam.lr = rd_hyper(&rd);
-        in.adam.beta1 = rd_hyper(&rd);
-        in.adam.beta2 = rd_hyper(&rd);
-        in.adam.eps = rd_hyper(&rd);
-        in.adam.weight_decay = rd_hyper(&rd);
-        in.adam.decoupled_weight_decay = flags & 1;
-        in.adam.amsgrad = flags & 2;
-        in.adam.maximize = flags & 4;
+        rd_adam_config(&rd, flags, &in.adam);
         in.states_used = 3u | (in.adam.amsgrad ? 4u : 0u);
         break;
     case OPT_ADAGRAD:
-        in.adagrad.lr = rd_hyper_more(&rd);
-        in.adagrad.lr_decay = rd_hyper_more(&rd);
-        in.adagrad.weight_decay = rd_hyper_more(&rd);
-        in.adagrad.initial_accumulator_value = rd_hyper_more(&rd);
-        in.adagrad.eps = rd_hyper_more(&rd);
-        in.adagrad.maximize = flags & 1;
+        rd_adagrad_config(&rd, flags, &in.adagrad);
         in.states_used = 1u;
         break;
     case OPT_ADAMAX:
-        in.adamax.lr = rd_hyper_more(&rd);
-        in.adamax.beta1 = rd_hyper_more(&rd);
-        in.adamax.beta2 = rd_hyper_more(&rd);
-        in.adamax.eps = rd_hyper_more(&rd);
-        in.adamax.weight_decay = rd_hyper_more(&rd);
-        in.adamax.maximize = flags & 1;
+        rd_adamax_config(&rd, flags, &in.adamax);
         in.states_used = 3u;
         break;
     case OPT_NADAM:
-        in.nadam.lr = rd_hyper_more(&rd);
-        in.nadam.beta1 = rd_hyper_more(&rd);
-        in.nadam.beta2 = rd_hyper_more(&rd);
-        in.nadam.eps = rd_hyper_more(&rd);
-        in.nadam.weight_decay = rd_hyper_more(&rd);
-        in.nadam.momentum_decay = rd_hyper_more(&rd);
-        in.nadam.decoupled_weight_decay = flags & 1;
-        in.nadam.maximize = flags & 2;
+        rd_nadam_config(&rd, flags, &in.nadam);
         in.mu_null = rd_u8(&rd) >= 240; /* 1/16; each tensor's value follows its flags */
         in.states_used = 3u;
         break;
     case OPT_RADAM:
-        in.radam.lr = rd_hyper_more(&rd);
-        in.radam.beta1 = rd_hyper_more(&rd);
-        in.radam.beta2 = rd_hyper_more(&rd);
-        in.radam.eps = rd_hyper_more(&rd);
-        in.radam.weight_decay = rd_hyper_more(&rd);
-        in.radam.decoupled_weight_decay = flags & 1;
-        in.radam.maximize = flags & 2;
+        rd_radam_config(&rd, flags, &in.radam);
         in.states_used = 3u;
         break;
     case OPT_LION:
-        in.lion.lr = rd_hyper_more(&rd);
-        in.lion.beta1 = rd_hyper_more(&rd);
-        in.lion.beta2 = rd_hyper_more(&rd);
-        in.lion.weight_decay = rd_hyper_more(&rd);
-        in.lion.maximize = flags & 1;
+        rd_lion_config(&rd, flags, &in.lion);
         in.states_used = 1u;
         break;
     default:
-        in.lamb.lr = rd_hyper_more(&rd);
-        in.lamb.beta1 = rd_hyper_more(&rd);
-        in.lamb.beta2 = rd_hyper_more(&rd);
-        in.lamb.eps = rd_hyper_more(&rd);
-        in.lamb.weight_decay = rd_hyper_more(&rd);
-        in.lamb.max_trust_ratio = rd_hyper_more(&rd);
-        in.lamb.bias_correction = flags & 1;
-        in.lamb.always_adapt = flags & 2;
-        in.lamb.maximize = flags & 4;
+        rd_lamb_config(&rd, flags, &in.lamb);
         in.states_used = 3u;
         break;
     }

@@ -188,93 +188,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t lion_tiny = 0;
     switch (opt) {
     case OPT_SGD:
-        cfg.sgd.lr = rd_hyper(&rd);
-        cfg.sgd.momentum = rd_hyper(&rd);
-        cfg.sgd.dampening = rd_hyper(&rd);
-        cfg.sgd.weight_decay = rd_hyper(&rd);
-        cfg.sgd.nesterov = flags & 1;
-        cfg.sgd.maximize = flags & 2;
+        rd_sgd_config(&rd, flags, &cfg.sgd);
         step = rd_step(&rd);
         break;
     case OPT_RMSPROP:
-        cfg.rms.lr = rd_hyper(&rd);
-        cfg.rms.alpha = rd_hyper(&rd);
-        cfg.rms.eps = rd_hyper(&rd);
-        cfg.rms.weight_decay = rd_hyper(&rd);
-        cfg.rms.momentum = rd_hyper(&rd);
-        cfg.rms.centered = flags & 1;
-        cfg.rms.maximize = flags & 2;
+        rd_rmsprop_config(&rd, flags, &cfg.rms);
         break;
     case OPT_ADAM:
-        cfg.adam.lr = rd_hyper(&rd);
-        cfg.adam.beta1 = rd_hyper(&rd);
-        cfg.adam.beta2 = rd_hyper(&rd);
-        cfg.adam.eps = rd_hyper(&rd);
-        cfg.adam.weight_decay = rd_hyper(&rd);
-        cfg.adam.decoupled_weight_decay = flags & 1;
-        cfg.adam.amsgrad = flags & 2;
-        cfg.adam.maximize = flags & 4;
+        rd_adam_config(&rd, flags, &cfg.adam);
         step = rd_step(&rd);
         break;
     case OPT_ADAGRAD:
-        cfg.adagrad.lr = rd_hyper_more(&rd);
-        cfg.adagrad.lr_decay = rd_hyper_more(&rd);
-        cfg.adagrad.weight_decay = rd_hyper_more(&rd);
-        cfg.adagrad.initial_accumulator_value = rd_hyper_more(&rd);
-        cfg.adagrad.eps = rd_hyper_more(&rd);
-        cfg.adagrad.maximize = flags & 1;
+        rd_adagrad_config(&rd, flags, &cfg.adagrad);
         step = rd_step(&rd);
         break;
     case OPT_ADAMAX:
-        cfg.adamax.lr = rd_hyper_more(&rd);
-        cfg.adamax.beta1 = rd_hyper_more(&rd);
-        cfg.adamax.beta2 = rd_hyper_more(&rd);
-        cfg.adamax.eps = rd_hyper_more(&rd);
-        cfg.adamax.weight_decay = rd_hyper_more(&rd);
-        cfg.adamax.maximize = flags & 1;
+        rd_adamax_config(&rd, flags, &cfg.adamax);
         step = rd_step(&rd);
         break;
     case OPT_NADAM:
-        cfg.nadam.lr = rd_hyper_more(&rd);
-        cfg.nadam.beta1 = rd_hyper_more(&rd);
-        cfg.nadam.beta2 = rd_hyper_more(&rd);
-        cfg.nadam.eps = rd_hyper_more(&rd);
-        cfg.nadam.weight_decay = rd_hyper_more(&rd);
-        cfg.nadam.momentum_decay = rd_hyper_more(&rd);
-        cfg.nadam.decoupled_weight_decay = flags & 1;
-        cfg.nadam.maximize = flags & 2;
+        rd_nadam_config(&rd, flags, &cfg.nadam);
         step = rd_step(&rd);
         mu_product = rd_mu_product(&rd, &cfg.nadam, step);
         break;
     case OPT_RADAM:
-        cfg.radam.lr = rd_hyper_more(&rd);
-        cfg.radam.beta1 = rd_hyper_more(&rd);
-        cfg.radam.beta2 = rd_hyper_more(&rd);
-        cfg.radam.eps = rd_hyper_more(&rd);
-        cfg.radam.weight_decay = rd_hyper_more(&rd);
-        cfg.radam.decoupled_weight_decay = flags & 1;
-        cfg.radam.maximize = flags & 2;
+        rd_radam_config(&rd, flags, &cfg.radam);
         step = rd_step(&rd);
         break;
     case OPT_LION:
-        cfg.lion.lr = rd_hyper_more(&rd);
-        cfg.lion.beta1 = rd_hyper_more(&rd);
-        cfg.lion.beta2 = rd_hyper_more(&rd);
-        cfg.lion.weight_decay = rd_hyper_more(&rd);
-        cfg.lion.maximize = flags & 1;
+        rd_lion_config(&rd, flags, &cfg.lion);
         step = rd_step(&rd);
         lion_tiny = rd_u8(&rd);
         break;
     default:
-        cfg.lamb.lr = rd_hyper_more(&rd);
-        cfg.lamb.beta1 = rd_hyper_more(&rd);
-        cfg.lamb.beta2 = rd_hyper_more(&rd);
-        cfg.lamb.eps = rd_hyper_more(&rd);
-        cfg.lamb.weight_decay = rd_hyper_more(&rd);
-        cfg.lamb.max_trust_ratio = rd_hyper_more(&rd);
-        cfg.lamb.bias_correction = flags & 1;
-        cfg.lamb.always_adapt = flags & 2;
-        cfg.lamb.maximize = flags & 4;
+        rd_lamb_config(&rd, flags, &cfg.lamb);
         step = rd_step(&rd);
         break;
     }
