@@ -85,7 +85,7 @@ set(CPACK_PACKAGE_VENDOR lossopt)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGE_DESCRIPTION
-    "lossopt: SIMD optimizer updates (SGD, RMSprop, Adam/AdamW/AMSGrad) and loss functions, with scalar, AVX2, AVX-512 and NEON variants that return bit-identical results. Shared and static library, header, CMake package, pkg-config file and the lossopt-info command. MIT licence.")
+    "lossopt: SIMD optimizer updates (SGD, RMSprop, Adam/AdamW/AMSGrad) and loss functions, with scalar, AVX2, AVX-512 and NEON variants that return bit-identical results. Shared and static library, header, CMake package, pkg-config file, the lossopt-info command and the Python package (ctypes; NumPy and PyTorch optional). MIT licence.")
 set(CPACK_PACKAGE_CONTACT "${LOSSOPT_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -96,6 +96,9 @@ set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
 # linking the static library needs libsleef.so (lossoptConfig.cmake and
 # `pkg-config --static` name it).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libsleef3 (>= 3.5), libsleef-dev (>= 3.5)")
+# The Python package needs only python3; NumPy and PyTorch add its array and
+# torch.optim APIs. None of them is needed by the C library.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3, python3-numpy, python3-torch")
 # A shlibs file and the ldconfig trigger, so liblossopt.so.N is found at once.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 if(CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")

@@ -6,7 +6,8 @@
 # with x86's. After the native run, the hardening stages: the native suite
 # again under ASan+UBSan (build/asan), the dispatcher race test under
 # ThreadSanitizer (build/tsan), a subset under valgrind memcheck, and the
-# differential fuzzers for LOSSOPT_FUZZ_SECONDS (default 30) each. Every stage
+# differential fuzzers for LOSSOPT_FUZZ_SECONDS (default 30) each. The Python
+# binding's tests run as a stage of their own after the native suite. Every stage
 # prints its time; a summary ends the run.
 # Installs missing Debian packages when run as root.
 #   scripts/test.sh                 everything
@@ -33,6 +34,12 @@ packages=(cmake make gcc g++ pkg-config libc6-dev libsleef-dev libsimde-dev qemu
 # Debian 12 (gcc-12 -> libgcc-12-dev depends on them); valgrind does not.
 [[ $run_hardening -eq 1 ]] && packages+=(valgrind)
 scripts/install-deps.sh "${packages[@]}"
+# The Python binding's tests compare with PyTorch and NumPy (Debian's, for
+# /usr/bin/python3). If they cannot be installed, those tests skip visibly
+# (the reason is printed in the Python stage); everything else still runs.
+python_packages=(python3 python3-numpy python3-torch)
+scripts/install-deps.sh "${python_packages[@]}" ||
+  echo "WARNING: could not install ${python_packages[*]}; the Python binding's tests will be skipped"
 
 # Prints the reason of every skipped test, which ctest itself does not show.
 show_skips() {
@@ -61,7 +68,17 @@ native_suite() {
   cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null || return 1
   cmake --build build/native -j "$jobs" >/dev/null || return 1
   local rc=0
-  (cd build/native && ctest -j "$jobs" --output-on-failure) || rc=$?
+  (cd build/native && ctest -j "$jobs" --output-on-failure -LE python) || rc=$?
+  show_skips build/native
+  return $rc
+}
+
+# The Python binding (tests/python, CTest label "python") against the
+# build/native library: NumPy API and lossopt.torch against PyTorch, the
+# distributed example, the package staged in build/native/python.
+python_suite() {
+  local rc=0
+  (cd build/native && ctest -j "$jobs" --output-on-failure -L python) || rc=$?
   show_skips build/native
   return $rc
 }
@@ -111,6 +128,7 @@ cross_isa_bits() {
 
 total_start=$SECONDS
 run_stage "native suite ($(uname -m), every ISA forced, qemu CPUs)" native_suite
+run_stage "Python binding (NumPy, torch.optim, torch.distributed)" python_suite
 if [[ $run_hardening -eq 1 ]]; then
   run_stage "hardening (ASan+UBSan, TSan, valgrind)" tests/sanitizers/run_hardening.sh "$jobs"
   run_stage "differential fuzzers, ${LOSSOPT_FUZZ_SECONDS:-30} s each" fuzzers

@@ -6,7 +6,9 @@
 #      run by ctest, forced-ISA runs included. Excluded: the qemu-x86_64
 #      emulated-CPU runs (ASan's shadow memory does not work under qemu-user)
 #      and `consumer` (it installs the library and rebuilds programs against it
-#      without sanitizer flags, which cannot link an ASan-built liblossopt).
+#      without sanitizer flags, which cannot link an ASan-built liblossopt),
+#      and the python.* tests (an ASan-built liblossopt cannot be loaded into
+#      an uninstrumented python3; they run against build/native).
 #      Line tables only (-g1). The SIMDe-emulated AVX-512 kernels are built
 #      with UBSan but without ASan (tests/CMakeLists.txt: compile time; their
 #      accesses are checked at guard pages natively).
@@ -36,8 +38,8 @@ if cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
          -DCMAKE_C_FLAGS="$asan_flags" -DCMAKE_EXE_LINKER_FLAGS="$asan_flags" \
          -DCMAKE_SHARED_LINKER_FLAGS="$asan_flags" >/dev/null &&
    cmake --build build/asan -j "$jobs" >/dev/null; then
-  echo "  built in $(( $(now) - start ))s; not run under ASan: *.qemu_* (qemu-user), consumer (rebuilds without sanitizers)"
-  exclude='qemu_|^consumer$'
+  echo "  built in $(( $(now) - start ))s; not run under ASan: *.qemu_* (qemu-user), consumer (rebuilds without sanitizers), python.* (an ASan library cannot load into python3)"
+  exclude='qemu_|^consumer$|^python\.'
   start=$(now)
   if (cd build/asan &&
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

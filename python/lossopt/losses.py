@@ -1,0 +1,243 @@
+"""lossopt's losses on NumPy float32 arrays: the value and the gradient in one
+C call (include/lossopt.h, "Losses"), with the library's bits on every CPU.
+
+Every function has the same form:
+
+    loss, grad = lossopt.mse(input, target, reduction="mean", *,
+                             want_loss=True, want_grad=True, grad_out=None)
+
+  - The inputs come first, positionally; then `reduction`, one of "mean"
+    (PyTorch's default), "sum", "none"; every other option (delta, weight,
+    label_smoothing, p, margin, ...) is keyword-only, with PyTorch's name
+    and default.
+  - loss: a Python float for "mean" and "sum" (the float32 result, exactly);
+    for "none" a new float32 array, of the input's shape (elementwise
+    losses) or (rows,) (row-wise losses). None when want_loss=False (the C
+    call gets a NULL loss pointer).
+  - grad: d(loss)/d(input), a float32 array of the input's shape ("none":
+    each element's own derivative). Written into grad_out when given (a
+    writeable, C-contiguous float32 array of that shape, sharing no memory
+    with the inputs; the same object is returned), else a new array. None
+    when want_grad=False (a NULL gradient pointer; grad_out must then be
+    None). Asking for the loss only, the gradient only or both gives the
+    same bits in each output; asking for neither raises LossoptError
+    (LOSSOPT_ERR_NULL).
+  - Arrays are used in place, never converted or copied: float32 exactly
+    (labels int64), C-contiguous. Elementwise losses take any shape (input,
+    target and weight the same shape; n = input.size); row-wise losses take
+    2-D (rows, classes) arrays. Wrong types raise TypeError, wrong shapes,
+    non-contiguous or read-only outputs ValueError, each naming the
+    argument; a status of the C library raises lossopt.LossoptError
+    (.name e.g. "LOSSOPT_ERR_DOMAIN" for a label >= classes), and a failed
+    call has written nothing.
+  - Scalar options are rounded to float32 as the C functions take them
+    (delta, beta, pos_weight, label_smoothing, margin); the formulas of
+    include/lossopt.h use those floats.
+
+NumPy is imported on the first call, so `import lossopt` works without it.
+"""
+import ctypes
+
+from . import _arrays
+from ._native import REDUCTIONS, CeOptions, c_float_p, check, lib
+
+__all__ = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
+           "cross_entropy", "cross_entropy_probs", "multi_margin"]
+
+
+# ---- shared steps ----------------------------------------------------------------
+
+def _reduction_code(function, reduction):
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError("lossopt.%s: reduction must be one of %s, got %r"
+                         % (function, ", ".join('"%s"' % r for r in REDUCTIONS), reduction))
+    return REDUCTIONS[reduction]
+
+
+def _rows(function, name, value):
+    """A 2-D float32 (rows, classes) array and its two sizes."""
+    value = _arrays.array(function, name, value)
+    if value.ndim != 2:
+        raise ValueError("lossopt.%s: %s must be 2-D (rows, classes), got shape %s"
+                         % (function, name, value.shape))
+    return value, value.shape[0], value.shape[1]
+
+
+def _call(function, c_name, leading, inputs, input_shape, none_shape, reduction,
+          want_loss, want_grad, grad_out):
+    """Allocates the outputs, calls lossopt_<c_name>(*leading, loss, grad) and
+    returns (loss, grad) as the module docstring says. inputs: name -> array,
+    already validated, that grad_out must not overlap."""
+    np = _arrays.numpy(function)
+    loss = loss_pointer = grad = None
+    if want_loss:
+        if reduction == "none":
+            loss = np.empty(none_shape, np.float32)
+            loss_pointer = loss.ctypes.data
+        else:
+            loss = ctypes.c_float()
+            loss_pointer = ctypes.addressof(loss)
+    if grad_out is not None:
+        if not want_grad:
+            raise ValueError("lossopt.%s: grad_out given with want_grad=False" % function)
+        grad = _arrays.array(function, "grad_out", grad_out, shape=input_shape, writeable=True)
+        _arrays.no_overlap(function, {"grad_out": grad}, inputs)
+    elif want_grad:
+        grad = np.empty(input_shape, np.float32)
+    check(getattr(lib, "lossopt_" + c_name)(*leading, loss_pointer, _arrays.pointer(grad)),
+          "lossopt_" + c_name)
+    if isinstance(loss, ctypes.c_float):
+        loss = loss.value
+    return loss, grad
+
+
+def _elementwise(function, input, target, reduction, want_loss, want_grad, grad_out,
+                 scalars=(), weight=None, weighted=False):
+    """An elementwise loss: lossopt_<function>_f32(input, target, n, [weight],
+    scalars..., reduction, loss, grad)."""
+    _arrays.numpy(function)
+    input = _arrays.array(function, "input", input)
+    target = _arrays.array(function, "target", target, shape=input.shape)
+    weight = _arrays.optional_array(function, "weight", weight, shape=input.shape)
+    code = _reduction_code(function, reduction)
+    leading = [input.ctypes.data, target.ctypes.data, input.size]
+    if weighted:
+        leading.append(_arrays.pointer(weight))
+    leading += list(scalars) + [code]
+    return _call(function, function + "_f32", leading,
+                 {"input": input, "target": target, "weight": weight}, input.shape,
+                 input.shape, reduction, want_loss, want_grad, grad_out)
+
+
+def _ce_options(function, reduction, weight, classes, label_smoothing):
+    """The lossopt_ce_options of a cross-entropy call (weight validated)."""
+    options = CeOptions()
+    options.reduction = _reduction_code(function, reduction)
+    options.label_smoothing = _arrays.real(function, "label_smoothing", label_smoothing)
+    weight = _arrays.optional_array(function, "weight", weight, shape=(classes,))
+    if weight is not None:
+        options.class_weight = weight.ctypes.data_as(c_float_p)
+    return options, weight
+
+
+# ---- elementwise losses ------------------------------------------------------------
+
+def mse(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None):
+    """Mean squared error (torch.nn.functional.mse_loss): (input - target)^2,
+    gradient 2 (input - target) (over n for "mean")."""
+    return _elementwise("mse", input, target, reduction, want_loss, want_grad, grad_out)
+
+
+def l1(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None):
+    """Mean absolute error (F.l1_loss): |input - target|, gradient sign(d), 0 at d == 0."""
+    return _elementwise("l1", input, target, reduction, want_loss, want_grad, grad_out)
+
+
+def huber(input, target, reduction="mean", *, delta=1.0, want_loss=True, want_grad=True,
+          grad_out=None):
+    """Huber loss (F.huber_loss): 0.5 d^2 where |d| < delta, else
+    delta (|d| - delta/2); delta > 0 (+inf allowed)."""
+    return _elementwise("huber", input, target, reduction, want_loss, want_grad, grad_out,
+                        scalars=[_arrays.real("huber", "delta", delta)])
+
+
+def smooth_l1(input, target, reduction="mean", *, beta=1.0, want_loss=True, want_grad=True,
+              grad_out=None):
+    """Smooth L1 (F.smooth_l1_loss): 0.5 d^2 / beta where |d| < beta, else
+    |d| - beta/2; beta >= 0 (0 is exactly L1)."""
+    return _elementwise("smooth_l1", input, target, reduction, want_loss, want_grad, grad_out,
+                        scalars=[_arrays.real("smooth_l1", "beta", beta)])
+
+
+def hinge(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None):
+    """Binary hinge (linear SVM) on scores `input` and labels `target`: a
+    label > 0 is the positive class, any other (0, -1) the negative one;
+    max(0, 1 - y input)."""
+    return _elementwise("hinge", input, target, reduction, want_loss, want_grad, grad_out)
+
+
+def squared_hinge(input, target, reduction="mean", *, want_loss=True, want_grad=True,
+                  grad_out=None):
+    """Squared binary hinge: max(0, 1 - y input)^2, labels as for hinge."""
+    return _elementwise("squared_hinge", input, target, reduction, want_loss, want_grad,
+                        grad_out)
+
+
+def bce(input, target, reduction="mean", *, weight=None, want_loss=True, want_grad=True,
+        grad_out=None):
+    """Binary cross-entropy on probabilities (F.binary_cross_entropy), logs
+    clamped at -100; input and target in [0, 1] (else LOSSOPT_ERR_DOMAIN).
+    weight: None or a float32 array of the input's shape."""
+    return _elementwise("bce", input, target, reduction, want_loss, want_grad, grad_out,
+                        weight=weight, weighted=True)
+
+
+def bce_logits(input, target, reduction="mean", *, weight=None, pos_weight=1.0, want_loss=True,
+               want_grad=True, grad_out=None):
+    """Binary cross-entropy on logits, the stable form
+    (F.binary_cross_entropy_with_logits); pos_weight >= 0 is one scalar for
+    every element; weight: None or a float32 array of the input's shape.
+    +-inf logits give the limits (PyTorch gives NaN)."""
+    return _elementwise("bce_logits", input, target, reduction, want_loss, want_grad, grad_out,
+                        scalars=[_arrays.real("bce_logits", "pos_weight", pos_weight)],
+                        weight=weight, weighted=True)
+
+
+# ---- row-wise losses ---------------------------------------------------------------
+
+def cross_entropy(logits, labels, reduction="mean", *, weight=None, label_smoothing=0.0,
+                  want_loss=True, want_grad=True, grad_out=None):
+    """Softmax cross-entropy with class-index labels (F.cross_entropy).
+    logits: float32 (rows, classes); labels: int64 (rows,), a negative label
+    ignores its row (PyTorch's ignore_index -100 is one), a label >= classes
+    raises LossoptError LOSSOPT_ERR_DOMAIN; weight: None or float32
+    (classes,); label_smoothing in [0, 1]. "mean" divides by the kept rows'
+    weights; loss for "none" has shape (rows,)."""
+    function = "cross_entropy"
+    _arrays.numpy(function)
+    logits, rows, classes = _rows(function, "logits", logits)
+    labels = _arrays.array(function, "labels", labels, dtype="int64", shape=(rows,))
+    options, weight = _ce_options(function, reduction, weight, classes, label_smoothing)
+    return _call(function, "cross_entropy_f32",
+                 [logits.ctypes.data, labels.ctypes.data, rows, classes,
+                  ctypes.byref(options)],
+                 {"logits": logits, "labels": labels, "weight": weight}, logits.shape,
+                 (rows,), reduction, want_loss, want_grad, grad_out)
+
+
+def cross_entropy_probs(logits, target_probs, reduction="mean", *, weight=None,
+                        label_smoothing=0.0, want_loss=True, want_grad=True, grad_out=None):
+    """Softmax cross-entropy with soft targets (F.cross_entropy with a
+    probability target): logits and target_probs float32 (rows, classes),
+    each target row a distribution (used as given); weight: None or float32
+    (classes,); "mean" divides by rows; 0 log 0 = 0."""
+    function = "cross_entropy_probs"
+    _arrays.numpy(function)
+    logits, rows, classes = _rows(function, "logits", logits)
+    target_probs = _arrays.array(function, "target_probs", target_probs, shape=logits.shape)
+    options, weight = _ce_options(function, reduction, weight, classes, label_smoothing)
+    return _call(function, "cross_entropy_probs_f32",
+                 [logits.ctypes.data, target_probs.ctypes.data, rows, classes,
+                  ctypes.byref(options)],
+                 {"logits": logits, "target_probs": target_probs, "weight": weight},
+                 logits.shape, (rows,), reduction, want_loss, want_grad, grad_out)
+
+
+def multi_margin(scores, labels, reduction="mean", *, p=1, margin=1.0, weight=None,
+                 want_loss=True, want_grad=True, grad_out=None):
+    """Multiclass hinge (F.multi_margin_loss, Weston-Watkins): scores float32
+    (rows, classes), labels int64 (rows,) (negative: ignored row, >= classes:
+    LOSSOPT_ERR_DOMAIN), p 1 or 2, margin any non-NaN float, weight None or
+    float32 (classes,), taken at each row's label."""
+    function = "multi_margin"
+    _arrays.numpy(function)
+    scores, rows, classes = _rows(function, "scores", scores)
+    labels = _arrays.array(function, "labels", labels, dtype="int64", shape=(rows,))
+    weight = _arrays.optional_array(function, "weight", weight, shape=(classes,))
+    p = _arrays.integer(function, "p", p, *_arrays.INT_RANGE)
+    code = _reduction_code(function, reduction)
+    return _call(function, "multi_margin_f32",
+                 [scores.ctypes.data, labels.ctypes.data, rows, classes, p,
+                  _arrays.real(function, "margin", margin), _arrays.pointer(weight), code],
+                 {"scores": scores, "labels": labels, "weight": weight}, scores.shape,
+                 (rows,), reduction, want_loss, want_grad, grad_out)
