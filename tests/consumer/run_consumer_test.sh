@@ -7,7 +7,9 @@
 #    (lossopt::lossopt, lossopt::lossopt_static) and pkg-config (shared, and
 #    static with --static); every binary must print the header's version, a
 #    correct Adam step, and the same result bits as every other build.
-# 3. The installed lossopt-info, as text and --json (valid JSON if python3 exists).
+# 3. The installed lossopt-info, as text and --json (valid JSON if python3 exists),
+#    and the installed Python package: it imports from <prefix>/lib/python3*/dist-packages,
+#    loads the installed library (not the build tree's) and runs a loss.
 # 4. Only with LOSSOPT_TEST_DEB=1 (root; changes the system for a moment):
 #    `cpack -G DEB`, dpkg -i, stage 2 and 3 against /usr, dpkg -r.
 # Environment: CMAKE, CPACK (default: from PATH), CC (cc), CXX (g++).
@@ -191,6 +193,44 @@ check_info() {
   fi
 }
 
+# check_python TAG PYTHONPATH_OR_EMPTY LIBDIR: the installed Python package
+# imports, loads the liblossopt.so.N of LIBDIR (not the build tree's) and runs
+# a loss; lossopt.torch imports too where PyTorch is installed.
+check_python() {
+  local tag=$1 pypath=$2 libdir=$3 python=/usr/bin/python3 out
+  [[ -x $python ]] || python=$(command -v python3 || true)
+  if [[ -z "$python" ]]; then
+    echo "SKIPPED: $tag: the Python package (python3 not found)"
+    return 0
+  fi
+  # Run outside the source tree, so nothing but the install can be imported.
+  out=$(cd "$work" && env -u LOSSOPT_LIBRARY PYTHONPATH="$pypath" PYTHONDONTWRITEBYTECODE=1 "$python" -c '
+import lossopt, sys
+i = lossopt.info()
+print("library", i["library"]); print("found_by", i["found_by"]); print("version", i["version"])
+try:
+    import numpy
+except ImportError:
+    print("numpy absent"); sys.exit(0)
+x = numpy.array([1, 2, 3], numpy.float32); t = numpy.zeros(3, numpy.float32)
+print("mse", lossopt.mse(x, t)[0])
+try:
+    import torch
+except ImportError:
+    print("torch absent"); sys.exit(0)
+import lossopt.torch
+print("lossopt.torch ok")
+') || { echo "$out"; fail "$tag: importing the installed Python package failed"; }
+  echo "$out" | sed 's/^/  /'
+  grep -qx "library $libdir/liblossopt.so.$major" <<<"$out" ||
+    fail "$tag: the Python package did not load $libdir/liblossopt.so.$major"
+  grep -qx "found_by install prefix" <<<"$out" || fail "$tag: the library was not found through the install"
+  grep -qx "version $version" <<<"$out" || fail "$tag: the Python package reports another version"
+  if ! grep -qx "numpy absent" <<<"$out"; then
+    grep -qx "mse 4.666666507720947" <<<"$out" || fail "$tag: lossopt.mse([1,2,3], 0) is not 14/3 in float"
+  fi
+}
+
 # ---- 1. install into a temporary prefix -----------------------------------
 prefix=$work/prefix
 stage "cmake --install $build_dir --prefix $prefix"
@@ -228,6 +268,13 @@ build_consumers prefix "$prefix"
 stage "installed lossopt-info"
 check_info prefix "$prefix/bin/lossopt-info"
 
+# ---- 3b. the Python package -------------------------------------------------
+stage "installed Python package"
+pydir=$(dirname "$(dirname "$(find "$prefix" -path '*/lossopt/__init__.py' -print -quit)")")
+[[ "$pydir" == "$prefix"/lib/python3*/dist-packages ]] || fail "the Python package is not in <prefix>/lib/python3*/dist-packages ($pydir)"
+[[ -f "$pydir/lossopt/_location.py" ]] || fail "the installed package has no _location.py"
+check_python prefix "$pydir" "$libdir"
+
 # ---- 4. optional: the .deb ------------------------------------------------------
 stage "CPack .deb"
 if [[ "${LOSSOPT_TEST_DEB:-0}" != 1 ]]; then
@@ -260,6 +307,8 @@ else
   build_consumers deb /usr
   echo "-- /usr/bin/lossopt-info"
   check_info deb /usr/bin/lossopt-info
+  echo "-- the Python package from the .deb, on python3's default path"
+  check_python deb "" "$(dirname "$(find /usr/lib -name "liblossopt.so.$major" -print -quit)")"
   dpkg -r lossopt >/dev/null || fail "dpkg -r lossopt failed"
   # -r leaves a "config-files" record behind; purge it, so the system is as before.
   dpkg --purge lossopt >/dev/null || fail "dpkg --purge lossopt failed"
