@@ -332,31 +332,25 @@ def test_rowwise(rng):
                       else float(kept.sum()))
         wt = t64(weight) if weighted else None
         for reduction in REDUCTIONS:
-            where = "cross_entropy(%s, weighted=%s, label_smoothing=%g)" % (reduction, weighted,
-                                                                           eps)
-            kwargs = dict(weight=weight, label_smoothing=eps)
-            loss, grad = lossopt.cross_entropy(x, labels, reduction, **kwargs)
-            ref_loss, ref_grad = reference(
-                lambda xx, ll, r: F.cross_entropy(xx, ll, weight=wt, label_smoothing=eps,
-                                                  reduction=r), [x, labels], reduction)
-            check_values(where, loss, ref_loss, reduction, row_value_bound)
-            divisor = ce_divisor if reduction == "mean" else 1.0
-            check_grad(where, grad, ref_grad, ce_term_bound(x, labels, weight, eps, divisor))
-            expect(not grad[~kept].any(), "%s: an ignored row's gradient is not 0" % where)
-            check_loss_outputs(where, lossopt.cross_entropy, (x, labels), kwargs, reduction,
-                               loss, grad, [x, labels])
-
-            where = "cross_entropy_probs(%s, weighted=%s, label_smoothing=%g)" % (
-                reduction, weighted, eps)
-            loss, grad = lossopt.cross_entropy_probs(x, target, reduction, **kwargs)
-            ref_loss, ref_grad = reference(
-                lambda xx, tt, r: F.cross_entropy(xx, tt, weight=wt, label_smoothing=eps,
-                                                  reduction=r), [x, target], reduction)
-            check_values(where, loss, ref_loss, reduction, row_value_bound)
-            divisor = rows if reduction == "mean" else 1.0
-            check_grad(where, grad, ref_grad, probs_term_bound(x, target, weight, eps, divisor))
-            check_loss_outputs(where, lossopt.cross_entropy_probs, (x, target), kwargs,
-                               reduction, loss, grad, [x, target])
+            # class-index labels, then soft targets: the same checks, each with its
+            # own MEAN divisor and term bound
+            for fn, second, divisor, term_bound in (
+                    (lossopt.cross_entropy, labels, ce_divisor, ce_term_bound),
+                    (lossopt.cross_entropy_probs, target, rows, probs_term_bound)):
+                where = "%s(%s, weighted=%s, label_smoothing=%g)" % (
+                    fn.__name__, reduction, weighted, eps)
+                kwargs = dict(weight=weight, label_smoothing=eps)
+                loss, grad = fn(x, second, reduction, **kwargs)
+                ref_loss, ref_grad = reference(
+                    lambda xx, yy, r: F.cross_entropy(xx, yy, weight=wt, label_smoothing=eps,
+                                                      reduction=r), [x, second], reduction)
+                check_values(where, loss, ref_loss, reduction, row_value_bound)
+                scale = divisor if reduction == "mean" else 1.0
+                check_grad(where, grad, ref_grad, term_bound(x, second, weight, eps, scale))
+                if fn is lossopt.cross_entropy:
+                    expect(not grad[~kept].any(), "%s: an ignored row's gradient is not 0" % where)
+                check_loss_outputs(where, fn, (x, second), kwargs, reduction, loss, grad,
+                                   [x, second])
 
             # multi_margin: torch has no ignored rows, so its labels are all kept
             p, margin = (1, 2, 1, 2)[case], (1.0, 1.0, 0.75, 2.5)[case]
