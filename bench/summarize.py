@@ -5,6 +5,7 @@ SVG charts (standard library only).
 Usage:
     lossopt_bench --benchmark_out=bench.json --benchmark_out_format=json
     python3 bench/summarize.py bench.json [--torch torch.json | --torch-note TEXT]
+                               [--python-step python_step.json | --python-step-note TEXT]
                                [--out DIR] [--chart-size N]
 
 Writes DIR/results.md (also printed), DIR/results.json, DIR/speedup.svg and
@@ -1097,6 +1098,10 @@ def main(argv):
     ap.add_argument("--torch", help="JSON from bench/torch_compare.py")
     ap.add_argument("--torch-note", default="not measured (no --torch JSON given)",
                     help="what to print when there is no PyTorch JSON")
+    ap.add_argument("--python-step", help="JSON from bench/python_step_bench.py (its .md "
+                    "table beside it is added to results.md)")
+    ap.add_argument("--python-step-note", default=None,
+                    help="what to print when there is no --python-step JSON")
     ap.add_argument("--out", default="out/bench", help="output folder (default out/bench)")
     ap.add_argument("--chart-size", type=int, default=65536, help="n of the chart")
     args = ap.parse_args(argv[1:])
@@ -1143,6 +1148,15 @@ def main(argv):
         ena = sum(t["status"] == "n/a" for t in etg)
         lines.append(f"\n0.2 targets: {emet} met, {emissed} missed, {ena} n/a "
                      f"({sum(t['status'] == 'info' for t in etg)} info rows).")
+    python_step = None
+    lines.append("\n### Python: a full optimizer.step(), lossopt.torch.AdamW against "
+                 "torch.optim.AdamW (bench/python_step_bench.py)\n")
+    if args.python_step:
+        python_step = load(args.python_step)
+        with open(os.path.splitext(args.python_step)[0] + ".md", encoding="utf-8") as f:
+            lines.append(f.read())
+    else:
+        lines.append(f"not measured: {args.python_step_note or 'no --python-step JSON given'}")
     md = "\n".join(lines) + "\n"
 
     os.makedirs(args.out, exist_ok=True)
@@ -1162,7 +1176,7 @@ def main(argv):
                    "stream_fractions": stream_fraction_rows(r),
                    "avx512_vs_avx2": avx512_rows(r),
                    "engine_results": engine.table(ENGINE_KERNELS) + engine.table(ENGINE_STREAMS),
-                   "engine_targets": etg}, f, indent=1)
+                   "engine_targets": etg, "python_step": python_step}, f, indent=1)
     chart_n = args.chart_size if args.chart_size in r.sizes else max(
         (n for n in r.sizes if n >= 1024), default=args.chart_size)
     with open(os.path.join(args.out, "speedup.svg"), "w", encoding="utf-8") as f:

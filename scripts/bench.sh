@@ -20,7 +20,9 @@
 # Both runs include the engine step's rows (bench/bench_engine_step.cc: the
 # tensor list, bf16 storage, unscale/clipping/skip, grad_stats, 2 threads with
 # their same-byte streams; the quick run a reduced set) and PyTorch's foreach
-# Adam over the same 1000 x 4096 tensors.
+# Adam over the same 1000 x 4096 tensors. With PyTorch, also a whole
+# optimizer.step() from Python: lossopt.torch.AdamW against torch.optim.AdamW
+# (bench/python_step_bench.py, 100 tensors / ~10M parameters).
 # Installs missing Debian packages when run as root (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,12 +53,18 @@ done
 
 start=$(date +%s)
 scripts/install-deps.sh cmake make gcc g++ libc6-dev libsleef-dev libbenchmark-dev python3
+# PyTorch and NumPy (Debian's, for /usr/bin/python3) for the comparison rows; if
+# they cannot be installed, those rows say so and everything else is measured.
+if [[ $torch -eq 1 ]]; then
+  scripts/install-deps.sh python3-numpy python3-torch ||
+    echo "WARNING: could not install python3-numpy python3-torch; the PyTorch rows will say 'not measured'"
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 build=${LOSSOPT_BENCH_BUILD_DIR:-build/bench}
 echo "== configure and build $build (lossopt_bench)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
       -DLOSSOPT_BUILD_BENCH=ON -DLOSSOPT_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "$jobs" --target lossopt_bench >/dev/null
+cmake --build "$build" -j "$jobs" --target lossopt_bench lossopt_python >/dev/null
 echo "   $(( $(date +%s) - start )) s so far"
 
 mkdir -p "$out"
@@ -79,14 +87,24 @@ torch_python=python3
 summarize_torch=()
 rm -f "$out/torch.json"
 if [[ $torch -eq 0 ]]; then
-  summarize_torch=(--torch-note "not measured (--no-torch)")
+  summarize_torch=(--torch-note "not measured (--no-torch)" --python-step-note "--no-torch")
 elif "$torch_python" -c "import torch" 2>/dev/null; then
   echo "== PyTorch, one thread (bench/torch_compare.py) -> $out/torch.json"
   "$torch_python" bench/torch_compare.py --out "$out/torch.json" "${torch_args[@]}" 2>/dev/null
   summarize_torch=(--torch "$out/torch.json")
   echo "   $(( $(date +%s) - start )) s so far"
+  # A whole optimizer.step() from Python: lossopt.torch.AdamW (the package
+  # staged in $build/python) against torch.optim.AdamW, 100 tensors / ~10M params.
+  echo "== Python optimizer.step() (bench/python_step_bench.py) -> $out/python_step.json"
+  rm -f "$out/python_step.json" "$out/python_step.md"
+  PYTHONPATH="$build/python" "$torch_python" bench/python_step_bench.py \
+      --out "$out/python_step.json" > "$out/python_step.txt" 2>&1 ||
+    { tail -20 "$out/python_step.txt" >&2; exit 1; }
+  summarize_torch+=(--python-step "$out/python_step.json")
+  echo "   $(( $(date +%s) - start )) s so far"
 else
-  summarize_torch=(--torch-note "not measured: python3 cannot import torch (apt-get install python3-torch)")
+  summarize_torch=(--torch-note "not measured: python3 cannot import torch (apt-get install python3-torch)"
+                   --python-step-note "python3 cannot import torch (apt-get install python3-torch)")
 fi
 
 echo "== summary -> $out/results.md, $out/results.json, $out/speedup.svg, $out/bandwidth.svg"
