@@ -17,7 +17,8 @@ typedef struct loss_call {
     lossopt_loss_kind kind;
     const float *input, *target, *weight;
     size_t n;
-    float parameter; /* delta, beta or pos_weight */
+    float parameter; /* delta, beta, pos_weight or eps */
+    unsigned flags;  /* LOSSOPT_LOSS_LOG_INPUT, LOSSOPT_LOSS_FULL (poisson_nll) */
     lossopt_reduction reduction;
     float *loss, *grad;
 } loss_call;
@@ -43,6 +44,10 @@ static lossopt_status validate(const loss_call *call)
     case LOSSOPT_LOSS_BCE_LOGITS:
         if (!(x >= 0.0f)) return LOSSOPT_ERR_ARG;
         break;
+    /* eps: finite and >= 0, whatever log_input is (docs/decisions.md) */
+    case LOSSOPT_LOSS_POISSON_NLL:
+        if (!(x >= 0.0f && x < INFINITY)) return LOSSOPT_ERR_ARG;
+        break;
     default:
         break;
     }
@@ -66,6 +71,8 @@ static lossopt_elementwise_fn *select_kernel(const lossopt_kernel_table *table, 
     case LOSSOPT_LOSS_SQUARED_HINGE: return table->squared_hinge_f32;
     case LOSSOPT_LOSS_BCE: return table->bce_f32;
     case LOSSOPT_LOSS_BCE_LOGITS: return table->bce_logits_f32;
+    case LOSSOPT_LOSS_SOFT_MARGIN: return table->soft_margin_f32;
+    case LOSSOPT_LOSS_POISSON_NLL: return table->poisson_nll_f32;
     case LOSSOPT_LOSS_KIND_COUNT: break;
     }
     return NULL;
@@ -105,6 +112,9 @@ static lossopt_status run_loss(const lossopt_kernel_table *table, const loss_cal
         .half_delta = (float)(parameter / 2.0),
         .pos_weight = call->parameter,
         .pos_weight_minus_1 = (float)(parameter - 1.0),
+        .eps = call->parameter,
+        .log_input = (call->flags & LOSSOPT_LOSS_LOG_INPUT) != 0,
+        .full = (call->flags & LOSSOPT_LOSS_FULL) != 0,
     };
     double total = select_kernel(table, call)(&a);
     if (a.reduce)
@@ -118,7 +128,16 @@ lossopt_status lossopt_elementwise_loss_f32_with_table(
     const float *target, const float *weight, size_t n, float parameter, lossopt_reduction r,
     float *loss, float *grad)
 {
-    loss_call call = {kind, input, target, weight, n, parameter, r, loss, grad};
+    loss_call call = {kind, input, target, weight, n, parameter, 0u, r, loss, grad};
+    return run_loss(table, &call);
+}
+
+lossopt_status lossopt_elementwise_loss_ex_f32_with_table(
+    const lossopt_kernel_table *table, lossopt_loss_kind kind, const float *input,
+    const float *target, const float *weight, size_t n, float parameter, unsigned flags,
+    lossopt_reduction r, float *loss, float *grad)
+{
+    loss_call call = {kind, input, target, weight, n, parameter, flags, r, loss, grad};
     return run_loss(table, &call);
 }
 
@@ -181,4 +200,21 @@ lossopt_status lossopt_bce_logits_f32(const float *logit, const float *target, s
     return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_BCE_LOGITS,
                                                    logit, target, weight, n, pos_weight, r, loss,
                                                    grad);
+}
+
+lossopt_status lossopt_soft_margin_f32(const float *input, const float *target, size_t n,
+                                       lossopt_reduction r, float *loss, float *grad)
+{
+    return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_SOFT_MARGIN,
+                                                   input, target, NULL, n, 0.0f, r, loss, grad);
+}
+
+lossopt_status lossopt_poisson_nll_f32(const float *input, const float *target, size_t n,
+                                       bool log_input, bool full, float eps, lossopt_reduction r,
+                                       float *loss, float *grad)
+{
+    unsigned flags = (log_input ? LOSSOPT_LOSS_LOG_INPUT : 0u) | (full ? LOSSOPT_LOSS_FULL : 0u);
+    return lossopt_elementwise_loss_ex_f32_with_table(lossopt_active_table(),
+                                                      LOSSOPT_LOSS_POISSON_NLL, input, target,
+                                                      NULL, n, eps, flags, r, loss, grad);
 }

@@ -144,18 +144,28 @@ lossopt_status lossopt_grad_stats_with_table(const lossopt_kernel_table *table,
 typedef enum lossopt_loss_kind {
     LOSSOPT_LOSS_MSE, LOSSOPT_LOSS_L1, LOSSOPT_LOSS_HUBER, LOSSOPT_LOSS_SMOOTH_L1,
     LOSSOPT_LOSS_HINGE, LOSSOPT_LOSS_SQUARED_HINGE, LOSSOPT_LOSS_BCE, LOSSOPT_LOSS_BCE_LOGITS,
+    LOSSOPT_LOSS_SOFT_MARGIN, LOSSOPT_LOSS_POISSON_NLL,
     LOSSOPT_LOSS_KIND_COUNT
 } lossopt_loss_kind;
 
 /* Any elementwise loss with an explicit kernel table (NULL -> LOSSOPT_ERR_ISA;
  * lossopt_kernel_table_for(isa) picks one ISA): the same validation and kernel
- * as the public function. parameter is huber's delta, smooth_l1's beta or
- * bce_logits' pos_weight (ignored otherwise); weight is used by bce and
- * bce_logits only. */
+ * as the public function. parameter is huber's delta, smooth_l1's beta,
+ * bce_logits' pos_weight or poisson_nll's eps (ignored otherwise); weight is
+ * used by bce and bce_logits only. poisson_nll runs here with log_input and
+ * full false; the _ex form takes them as flags. */
 lossopt_status lossopt_elementwise_loss_f32_with_table(
     const lossopt_kernel_table *table, lossopt_loss_kind kind, const float *input,
     const float *target, const float *weight, size_t n, float parameter, lossopt_reduction r,
     float *loss, float *grad);
+
+/* The same with the boolean options of the losses that have them (ignored
+ * by the others). */
+enum { LOSSOPT_LOSS_LOG_INPUT = 1u, LOSSOPT_LOSS_FULL = 2u }; /* poisson_nll */
+lossopt_status lossopt_elementwise_loss_ex_f32_with_table(
+    const lossopt_kernel_table *table, lossopt_loss_kind kind, const float *input,
+    const float *target, const float *weight, size_t n, float parameter, unsigned flags,
+    lossopt_reduction r, float *loss, float *grad);
 
 /* lossopt_cross_entropy_f32 with an explicit kernel table. */
 lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *table,

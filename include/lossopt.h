@@ -243,6 +243,64 @@ LOSSOPT_API lossopt_status lossopt_bce_logits_f32(const float *logit, const floa
                                                   size_t n, const float *weight, float pos_weight,
                                                   lossopt_reduction r, float *loss, float *grad);
 
+/* Soft margin (PyTorch soft_margin_loss): log(1 + exp(-y x)), in the stable
+ * softplus form (PyTorch's literal form overflows to inf past |x| ~ 88; the
+ * loss here stays finite and its gradient never becomes inf / inf = NaN).
+ * Targets are used as given (not checked), as in PyTorch; y = +-1 is the
+ * usual case. One exp per element, shared by the loss and the sigmoid; the
+ * rounding error of y x (exact by fma) corrects it, so the value keeps its
+ * accuracy for any target:
+ *   p   = y * x;  err = fma(y, x, -p)          (p + err == y x exactly)
+ *   z   = -p;     up = z >= 0                  (z is -y x as rounded)
+ *   d   = up ? err : -err                      (-|-y x| = -|z| + d)
+ *   e0  = exp(-|z|);  e = d is NaN ? e0 : fma(e0, d, e0)
+ *   L   = log1p(e)
+ *   loss_i = max(z, 0) + L
+ *   s   = (up ? 1 : e) / (1 + e)               (sigmoid(-y x))
+ *   grad_i = (-y * s) * c,  c = (float)r
+ * At x = +-inf (y != 0) the loss is its limit (0, or +inf where -y x = +inf)
+ * and the gradient its finite limit (0 or -y), where PyTorch gives inf and
+ * NaN for the overflowing side; y x = NaN (y = 0 and x = +-inf, or a NaN)
+ * gives NaN, as PyTorch. Accuracy: value within 3 ulp of the formula in
+ * double (exp and log1p compose), gradient as every loss. */
+LOSSOPT_API lossopt_status lossopt_soft_margin_f32(const float *input, const float *target,
+                                                   size_t n, lossopt_reduction r, float *loss,
+                                                   float *grad);
+
+/* Poisson negative log-likelihood (PyTorch poisson_nll_loss). eps must be
+ * finite and >= 0 (else LOSSOPT_ERR_ARG; NaN too), checked whatever
+ * log_input is (PyTorch's default is 1e-8; it does not check eps: a negative
+ * eps gives log of a negative number, an infinite one -inf or NaN losses
+ * everywhere). Targets are data, used as given: log of a target <= 0 or NaN
+ * in the Stirling term never fails the call (the mask drops it, or the loss
+ * is NaN as in PyTorch).
+ * log_input (the input is log(rate)):
+ *   e = exp(x);  base = fma(-t, x, e)                (exp(x) - t x)
+ *   grad_i = (e - t) * c
+ * !log_input (the input is the rate): u = x + eps, with its rounding error
+ * eu (TwoSum: u + eu == x + eps exactly) taken into account:
+ *   lg = log(u);  q = t / u
+ *   b1 = fma(-t, lg, x)                              (x - t log(u))
+ *   k  = q * eu;  base = |k| < inf ? b1 - k : b1     (- t log(1 + eu / u);
+ *                                       NaN or infinite k is left out)
+ *   grad_i = (1 - q) * c
+ * full adds Stirling's approximation of log(t!) where t > 1 (0 elsewhere,
+ * PyTorch's mask), which has no gradient:
+ *   S = fma(t, log(t), fma(0.5f, log(tau * t), -t))  (t log t - t + 0.5 log(2 pi t),
+ *       tau = (float)(2 pi), as PyTorch multiplies a float tensor by 2 pi)
+ *   loss_i = t > 1 ? base + S : base;  without full loss_i = base
+ * c = (float)r. Edge cases follow PyTorch's formulas (no limits taken):
+ * exp(x) overflowing gives inf, x = +inf with t > 0 gives inf - inf = NaN,
+ * t = 0 with an infinite x (or log) gives 0 * inf = NaN, as PyTorch.
+ * Accuracy: these subtract nearly equal terms (exp(x) against t x, x against
+ * t log(x + eps), t log t against t), so the value is within 2 ulp of the
+ * largest term of its formula in double (3 ulp with full: three SLEEF
+ * functions compose); the gradient within 2 ulp, or 2^-20 of the largest
+ * term (exp(x) or t; 1 or t / (x + eps)) of the array. */
+LOSSOPT_API lossopt_status lossopt_poisson_nll_f32(const float *input, const float *target,
+                                                   size_t n, bool log_input, bool full, float eps,
+                                                   lossopt_reduction r, float *loss, float *grad);
+
 /* ---- row-wise losses: rows x classes, row-major ----------------------------- */
 
 typedef struct lossopt_ce_options {

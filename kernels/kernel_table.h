@@ -166,6 +166,10 @@ static inline bool lossopt_segment_is_plain_f32(const lossopt_step_segment *s)
     return !s->use_multiplier && s->buffer[LOSSOPT_BUFFER_COPY] == NULL;
 }
 
+/* (float)(2 pi): poisson_nll's Stirling term multiplies the float targets by
+ * it, as PyTorch's 2 * math.pi * target does in float. */
+#define LOSSOPT_TWO_PI_F 6.28318548f
+
 /* One call of an elementwise loss, prepared by dispatch/api_losses.c. */
 typedef struct lossopt_elementwise_args {
     const float *input;        /* input, score, prob or logit                   */
@@ -180,6 +184,8 @@ typedef struct lossopt_elementwise_args {
     float half_delta;          /* (float)(delta / 2)                            */
     float pos_weight;          /* bce_logits                                    */
     float pos_weight_minus_1;  /* (float)(pos_weight - 1)                       */
+    float eps;                 /* poisson_nll                                   */
+    bool log_input, full;      /* poisson_nll: picks one of four element loops  */
 } lossopt_elementwise_args;
 
 /* ---- the kernels' signatures: one function type each ---------------------
@@ -323,6 +329,8 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(squared_hinge_f32, lossopt_elementwise_fn, ZMM)               \
     X(bce_f32, lossopt_elementwise_fn, ZMM)                         \
     X(bce_logits_f32, lossopt_elementwise_fn, ZMM)                  \
+    X(soft_margin_f32, lossopt_elementwise_fn, ZMM)                 \
+    X(poisson_nll_f32, lossopt_elementwise_fn, ZMM)                 \
     X(both_in_unit_interval, lossopt_unit_interval_fn, ZMM)         \
     X(cross_entropy_f32, lossopt_cross_entropy_fn, ZMM)             \
     X(cross_entropy_probs_f32, lossopt_cross_entropy_probs_fn, ZMM) \

@@ -1,5 +1,5 @@
 /* kernels/loss_classify.c - binary classification losses (hinge, squared
- * hinge, BCE on probabilities and on logits), value and gradient in one pass,
+ * hinge, BCE on probabilities and on logits, soft margin), value and gradient in one pass,
  * written once for all vector ISAs. Formulas and operation order:
  * include/lossopt.h; the scalar oracle kernels/scalar/loss_scalar.c spells out
  * the same order. */
@@ -97,3 +97,24 @@ int KERNEL_NAME(both_in_unit_interval)(const float *prob, const float *target, s
     }
     return 1;
 }
+
+/* Soft margin, the stable softplus of z = -y x (include/lossopt.h): one exp,
+ * corrected for the rounding error of y x, shared by the loss and the
+ * sigmoid. */
+LOSSOPT_ALWAYS_INLINE void soft_margin_element(vfloat x, vfloat y, vfloat w, const loss_vectors *k,
+                                               unsigned options, vfloat *loss, vfloat *grad)
+{
+    (void)w, (void)options;
+    vfloat zero = vec_set1(0.0f), one = vec_set1(1.0f);
+    vfloat p = vec_mul(y, x);
+    vfloat err = vec_fma(y, x, vec_negate(p)); /* p + err == y x exactly */
+    vfloat z = vec_negate(p);
+    vmask up = vec_ge(z, zero);
+    vfloat d = vec_select(up, err, vec_negate(err));
+    vfloat e0 = vec_exp(vec_negate(vec_abs(z)));
+    vfloat e = vec_select(vec_isnan(d), e0, vec_fma(e0, d, e0));
+    *loss = vec_add(vec_max(z, zero), vec_log1p(e));
+    vfloat s = vec_div(vec_select(up, one, e), vec_add(one, e));
+    *grad = vec_mul(vec_mul(vec_negate(y), s), k->grad_scale);
+}
+double KERNEL_NAME(soft_margin_f32)(const lossopt_elementwise_args *a) { return loss_kernel(a, soft_margin_element); }

@@ -22,7 +22,7 @@ _Static_assert(LOSS_WEIGHTED * 2 <= VEC_SPECIALIZE_CALL_COUNT,
 
 /* The per-call scalars as vectors, broadcast once per call. */
 typedef struct loss_vectors {
-    vfloat grad_scale, delta, half_delta, pos_weight, pos_weight_minus_1;
+    vfloat grad_scale, delta, half_delta, pos_weight, pos_weight_minus_1, eps;
 } loss_vectors;
 
 LOSSOPT_ALWAYS_INLINE unsigned loss_options(const lossopt_elementwise_args *a)
@@ -98,7 +98,8 @@ LOSSOPT_ALWAYS_INLINE double loss_kernel(const lossopt_elementwise_args *a,
 {
     /* broadcast into locals: the loop's float stores may alias *a's floats */
     const loss_vectors k = {vec_set1(a->grad_scale), vec_set1(a->delta), vec_set1(a->half_delta),
-                            vec_set1(a->pos_weight), vec_set1(a->pos_weight_minus_1)};
+                            vec_set1(a->pos_weight), vec_set1(a->pos_weight_minus_1),
+                            vec_set1(a->eps)};
     const lossopt_elementwise_args local = *a;
     double total = 0.0;
     unsigned options = loss_options(&local);

@@ -7,7 +7,8 @@
 #include "test_support.h"
 
 static const char *const kind_names[LOSSOPT_LOSS_KIND_COUNT] = {
-    "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"};
+    "mse",        "l1",  "huber",      "smooth_l1",  "hinge",
+    "squared_hinge", "bce", "bce_logits", "soft_margin", "poisson_nll"};
 
 size_t loss_cases_all(const loss_case **cases)
 {
@@ -16,26 +17,34 @@ size_t loss_cases_all(const loss_case **cases)
      * is a power of two), plus the edges: smooth_l1's 0 (exactly L1), +inf
      * (huber: 0.5 d^2; smooth_l1: 0), pos_weight 0 and 1. */
     static const loss_case all[] = {
-        {LOSSOPT_LOSS_MSE, 0, false},
-        {LOSSOPT_LOSS_L1, 0, false},
-        {LOSSOPT_LOSS_HUBER, 1.0f, false},
-        {LOSSOPT_LOSS_HUBER, 0.3f, false},
-        {LOSSOPT_LOSS_HUBER, 1.7f, false},
-        {LOSSOPT_LOSS_HUBER, INFINITY, false},
-        {LOSSOPT_LOSS_SMOOTH_L1, 0.0f, false}, /* exactly L1 */
-        {LOSSOPT_LOSS_SMOOTH_L1, 0.37f, false},
-        {LOSSOPT_LOSS_SMOOTH_L1, 2.3f, false},
-        {LOSSOPT_LOSS_SMOOTH_L1, INFINITY, false},
-        {LOSSOPT_LOSS_HINGE, 0, false},
-        {LOSSOPT_LOSS_SQUARED_HINGE, 0, false},
-        {LOSSOPT_LOSS_BCE, 0, false},
-        {LOSSOPT_LOSS_BCE, 0, true},
-        {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, false},
-        {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, true},
-        {LOSSOPT_LOSS_BCE_LOGITS, 2.7f, false},
-        {LOSSOPT_LOSS_BCE_LOGITS, 0.43f, true},
-        {LOSSOPT_LOSS_BCE_LOGITS, 0.0f, false},
-        {LOSSOPT_LOSS_BCE_LOGITS, INFINITY, true},
+        {LOSSOPT_LOSS_MSE, 0, false, 0},
+        {LOSSOPT_LOSS_L1, 0, false, 0},
+        {LOSSOPT_LOSS_HUBER, 1.0f, false, 0},
+        {LOSSOPT_LOSS_HUBER, 0.3f, false, 0},
+        {LOSSOPT_LOSS_HUBER, 1.7f, false, 0},
+        {LOSSOPT_LOSS_HUBER, INFINITY, false, 0},
+        {LOSSOPT_LOSS_SMOOTH_L1, 0.0f, false, 0}, /* exactly L1 */
+        {LOSSOPT_LOSS_SMOOTH_L1, 0.37f, false, 0},
+        {LOSSOPT_LOSS_SMOOTH_L1, 2.3f, false, 0},
+        {LOSSOPT_LOSS_SMOOTH_L1, INFINITY, false, 0},
+        {LOSSOPT_LOSS_HINGE, 0, false, 0},
+        {LOSSOPT_LOSS_SQUARED_HINGE, 0, false, 0},
+        {LOSSOPT_LOSS_BCE, 0, false, 0},
+        {LOSSOPT_LOSS_BCE, 0, true, 0},
+        {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, false, 0},
+        {LOSSOPT_LOSS_BCE_LOGITS, 1.0f, true, 0},
+        {LOSSOPT_LOSS_BCE_LOGITS, 2.7f, false, 0},
+        {LOSSOPT_LOSS_BCE_LOGITS, 0.43f, true, 0},
+        {LOSSOPT_LOSS_BCE_LOGITS, 0.0f, false, 0},
+        {LOSSOPT_LOSS_BCE_LOGITS, INFINITY, true, 0},
+        {LOSSOPT_LOSS_SOFT_MARGIN, 0, false, 0},
+        /* poisson_nll: PyTorch's eps 1e-8, a large eps and 0, each flag */
+        {LOSSOPT_LOSS_POISSON_NLL, 1e-8f, false, LOSSOPT_LOSS_LOG_INPUT},
+        {LOSSOPT_LOSS_POISSON_NLL, 1e-8f, false, LOSSOPT_LOSS_LOG_INPUT | LOSSOPT_LOSS_FULL},
+        {LOSSOPT_LOSS_POISSON_NLL, 1e-8f, false, 0},
+        {LOSSOPT_LOSS_POISSON_NLL, 1e-8f, false, LOSSOPT_LOSS_FULL},
+        {LOSSOPT_LOSS_POISSON_NLL, 0.37f, false, LOSSOPT_LOSS_FULL},
+        {LOSSOPT_LOSS_POISSON_NLL, 0.0f, false, 0},
     };
     *cases = all;
     return sizeof all / sizeof all[0];
@@ -55,6 +64,11 @@ const char *loss_case_describe(const loss_case *c)
     case LOSSOPT_LOSS_BCE_LOGITS:
         snprintf(text, sizeof text, "%s pos_weight=%g%s", name, c->parameter,
                  c->weighted ? " weighted" : "");
+        break;
+    case LOSSOPT_LOSS_POISSON_NLL:
+        snprintf(text, sizeof text, "%s eps=%g%s%s", name, c->parameter,
+                 c->flags & LOSSOPT_LOSS_LOG_INPUT ? " log_input" : "",
+                 c->flags & LOSSOPT_LOSS_FULL ? " full" : "");
         break;
     default:
         snprintf(text, sizeof text, "%s%s", name, c->weighted ? " weighted" : "");
@@ -108,6 +122,31 @@ void loss_case_fill(const loss_case *c, float *input, float *target, float *weig
             input[i] = special ? test_random_special() : test_random_uniform(-12.0f, 12.0f);
             target[i] = special && test_random_u32() % 4 == 0 ? test_random_special()
                                                               : random_probability(false);
+        } else if (c->kind == LOSSOPT_LOSS_SOFT_MARGIN) {
+            /* +-1 targets mostly (y x exact), sometimes any target (y x
+             * rounded: the corrected exp); logits past +-88, where PyTorch's
+             * literal form overflows */
+            input[i] = special ? test_random_special() : test_random_uniform(-12.0f, 12.0f);
+            if (!special && test_random_u32() % 16 == 0)
+                input[i] = test_random_uniform(-100.0f, 100.0f);
+            unsigned pick = test_random_u32() % 8;
+            target[i] = pick < 5 ? (pick % 2 ? 1.0f : -1.0f)
+                        : special && pick == 7 ? test_random_special()
+                                               : test_random_uniform(-3.0f, 3.0f);
+        } else if (c->kind == LOSSOPT_LOSS_POISSON_NLL) {
+            bool log_input = c->flags & LOSSOPT_LOSS_LOG_INPUT;
+            if (special)
+                input[i] = test_random_special();
+            else if (log_input)
+                input[i] = test_random_uniform(-6.0f, 6.0f);
+            else /* rates: some near 0, where eps matters */
+                input[i] = test_random_u32() % 8 == 0 ? test_random_uniform(0.0f, 1e-6f)
+                                                      : test_random_uniform(0.0f, 12.0f);
+            /* counts (0, 1: below the Stirling mask; 2..40) or any rate */
+            unsigned pick = test_random_u32() % 4;
+            target[i] = special && pick == 0 ? test_random_special()
+                        : pick < 2          ? (float)(test_random_u32() % 41)
+                                            : test_random_uniform(0.0f, 20.0f);
         } else {
             input[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
             target[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
@@ -130,8 +169,8 @@ lossopt_status loss_case_run(const loss_case *c, bool public_api,
 {
     const float *w = c->weighted ? weight : NULL;
     if (!public_api)
-        return lossopt_elementwise_loss_f32_with_table(table, c->kind, input, target, w, n,
-                                                       c->parameter, r, loss, grad);
+        return lossopt_elementwise_loss_ex_f32_with_table(table, c->kind, input, target, w, n,
+                                                          c->parameter, c->flags, r, loss, grad);
     switch (c->kind) {
     case LOSSOPT_LOSS_MSE: return lossopt_mse_f32(input, target, n, r, loss, grad);
     case LOSSOPT_LOSS_L1: return lossopt_l1_f32(input, target, n, r, loss, grad);
@@ -144,6 +183,11 @@ lossopt_status loss_case_run(const loss_case *c, bool public_api,
     case LOSSOPT_LOSS_BCE: return lossopt_bce_f32(input, target, n, w, r, loss, grad);
     case LOSSOPT_LOSS_BCE_LOGITS:
         return lossopt_bce_logits_f32(input, target, n, w, c->parameter, r, loss, grad);
+    case LOSSOPT_LOSS_SOFT_MARGIN: return lossopt_soft_margin_f32(input, target, n, r, loss, grad);
+    case LOSSOPT_LOSS_POISSON_NLL:
+        return lossopt_poisson_nll_f32(input, target, n, (c->flags & LOSSOPT_LOSS_LOG_INPUT) != 0,
+                                       (c->flags & LOSSOPT_LOSS_FULL) != 0, c->parameter, r, loss,
+                                       grad);
     case LOSSOPT_LOSS_KIND_COUNT: break;
     }
     return LOSSOPT_ERR_ARG;

@@ -1,6 +1,6 @@
 /* tests/loss_cases.h - every elementwise loss with each of its parameter and
  * weight options as one "case", and inputs drawn for it, so each loss test is
- * written once for all eight losses. */
+ * written once for all ten losses. */
 #ifndef LOSSOPT_LOSS_CASES_H
 #define LOSSOPT_LOSS_CASES_H
 
@@ -11,8 +11,9 @@
 
 typedef struct loss_case {
     lossopt_loss_kind kind;
-    float parameter; /* delta, beta or pos_weight */
+    float parameter; /* delta, beta, pos_weight or eps */
     bool weighted;   /* bce and bce_logits only */
+    unsigned flags;  /* LOSSOPT_LOSS_LOG_INPUT, LOSSOPT_LOSS_FULL (poisson_nll) */
 } loss_case;
 
 /* All cases (static storage); returns the count. */

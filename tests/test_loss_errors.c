@@ -99,29 +99,61 @@ static void test_bad_parameters(void)
     static const float bad_delta[] = {0.0f, -0.0f, -1.0f, NAN, -INFINITY};
     static const float bad_nonnegative[] = {-1e-30f, -1.0f, NAN, -NAN, -INFINITY};
     for (int i = 0; i < 5; i++) {
-        loss_case c = {LOSSOPT_LOSS_HUBER, bad_delta[i], false};
+        loss_case c = {LOSSOPT_LOSS_HUBER, bad_delta[i], false, 0};
         fill_valid(&c);
         expect(&c, input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_ARG, "huber delta");
     }
     /* +inf is valid, as in PyTorch (huber with delta = inf is 0.5 d^2) */
-    static const loss_case infinite[] = {{LOSSOPT_LOSS_HUBER, INFINITY, false},
-                                         {LOSSOPT_LOSS_SMOOTH_L1, INFINITY, false},
-                                         {LOSSOPT_LOSS_BCE_LOGITS, INFINITY, true}};
+    static const loss_case infinite[] = {{LOSSOPT_LOSS_HUBER, INFINITY, false, 0},
+                                         {LOSSOPT_LOSS_SMOOTH_L1, INFINITY, false, 0},
+                                         {LOSSOPT_LOSS_BCE_LOGITS, INFINITY, true, 0}};
     for (int i = 0; i < 3; i++) {
         fill_valid(&infinite[i]);
         expect(&infinite[i], input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_OK,
                "infinite parameter");
     }
     for (int i = 0; i < 5; i++) {
-        loss_case s = {LOSSOPT_LOSS_SMOOTH_L1, bad_nonnegative[i], false};
+        loss_case s = {LOSSOPT_LOSS_SMOOTH_L1, bad_nonnegative[i], false, 0};
         fill_valid(&s);
         expect(&s, input, target, N, LOSSOPT_SUM, loss, grad, LOSSOPT_ERR_ARG, "smooth_l1 beta");
-        loss_case b = {LOSSOPT_LOSS_BCE_LOGITS, bad_nonnegative[i], true};
+        loss_case b = {LOSSOPT_LOSS_BCE_LOGITS, bad_nonnegative[i], true, 0};
         fill_valid(&b);
         expect(&b, input, target, N, LOSSOPT_NONE, loss, grad, LOSSOPT_ERR_ARG,
                "bce_logits pos_weight");
     }
-    loss_case kind = {LOSSOPT_LOSS_KIND_COUNT, 0, false};
+    /* poisson_nll's eps: finite and >= 0, whatever log_input and full are
+     * (docs/decisions.md); 0 is valid */
+    static const float bad_eps[] = {-1e-30f, -1.0f, NAN, -NAN, -INFINITY, INFINITY};
+    for (unsigned flags = 0; flags < 4; flags++) {
+        for (int i = 0; i < 6; i++) {
+            loss_case p = {LOSSOPT_LOSS_POISSON_NLL, bad_eps[i], false, flags};
+            fill_valid(&p);
+            expect(&p, input, target, N, (lossopt_reduction)(i % 3), loss, grad, LOSSOPT_ERR_ARG,
+                   "poisson_nll eps");
+            expect(&p, NULL, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_NULL,
+                   "poisson_nll: NULL before a bad eps");
+            expect(&p, input, target, SIZE_MAX, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_SIZE,
+                   "poisson_nll: SIZE before a bad eps");
+        }
+        loss_case zero = {LOSSOPT_LOSS_POISSON_NLL, 0.0f, false, flags};
+        fill_valid(&zero);
+        expect(&zero, input, target, N, LOSSOPT_SUM, loss, grad, LOSSOPT_OK, "poisson_nll eps 0");
+        /* targets are data: negative, zero, NaN and infinite targets (log of
+         * them in the Stirling term) and any input never fail the call */
+        zero.parameter = 1e-8f;
+        fill_valid(&zero);
+        target[0] = -3.0f; target[1] = 0.0f; target[2] = NAN; target[3] = INFINITY;
+        target[4] = -INFINITY; input[5] = -1.0f; input[6] = NAN; input[7] = -INFINITY;
+        for (int ri = 0; ri < 3; ri++)
+            expect(&zero, input, target, N, (lossopt_reduction)ri, loss, grad, LOSSOPT_OK,
+                   "poisson_nll: any data");
+    }
+    /* soft_margin's targets are used as given */
+    loss_case soft = {LOSSOPT_LOSS_SOFT_MARGIN, 0, false, 0};
+    fill_valid(&soft);
+    target[0] = 0.0f; target[1] = NAN; target[2] = 7.5f; input[3] = INFINITY;
+    expect(&soft, input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_OK, "soft_margin: any data");
+    loss_case kind = {LOSSOPT_LOSS_KIND_COUNT, 0, false, 0};
     expect(&kind, input, target, N, LOSSOPT_MEAN, loss, grad, LOSSOPT_ERR_ARG, "no such loss");
 }
 
@@ -131,7 +163,7 @@ static void test_bce_domain(void)
 {
     static const float bad[] = {-1e-45f, -0.5f, 1.0000001f, 2.0f, NAN, -NAN, INFINITY, -INFINITY};
     static const size_t positions[] = {0, 1, 15, 16, 22, N - 2, N - 1};
-    loss_case cases[] = {{LOSSOPT_LOSS_BCE, 0, false}, {LOSSOPT_LOSS_BCE, 0, true}};
+    loss_case cases[] = {{LOSSOPT_LOSS_BCE, 0, false, 0}, {LOSSOPT_LOSS_BCE, 0, true, 0}};
     for (int k = 0; k < 2; k++) {
         for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
             for (size_t p = 0; p < sizeof positions / sizeof positions[0]; p++) {
@@ -168,7 +200,7 @@ int main(void)
     test_bad_parameters();
     test_bce_domain();
     /* an unsupported ISA is refused before anything else is looked at */
-    loss_case mse = {LOSSOPT_LOSS_MSE, 0, false};
+    loss_case mse = {LOSSOPT_LOSS_MSE, 0, false, 0};
     reset_outputs();
     test_check(loss_case_run(&mse, false, NULL, NULL, NULL, NULL, N, (lossopt_reduction)9, loss,
                              grad) == LOSSOPT_ERR_ISA && outputs_untouched(),

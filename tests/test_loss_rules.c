@@ -312,6 +312,8 @@ static lossopt_elementwise_fn *scalar_kernel(const loss_case *c)
     case LOSSOPT_LOSS_HINGE: return t->hinge_f32;
     case LOSSOPT_LOSS_SQUARED_HINGE: return t->squared_hinge_f32;
     case LOSSOPT_LOSS_BCE: return t->bce_f32;
+    case LOSSOPT_LOSS_SOFT_MARGIN: return t->soft_margin_f32;
+    case LOSSOPT_LOSS_POISSON_NLL: return t->poisson_nll_f32;
     default: return t->bce_logits_f32;
     }
 }
@@ -323,6 +325,7 @@ static void check_elementwise_scalars(void)
     lossopt_kernel_table spy = *test_oracle();
     spy.mse_f32 = spy.l1_f32 = spy.huber_f32 = spy.smooth_l1_f32 = spy_elementwise;
     spy.hinge_f32 = spy.squared_hinge_f32 = spy.bce_f32 = spy.bce_logits_f32 = spy_elementwise;
+    spy.soft_margin_f32 = spy.poisson_nll_f32 = spy_elementwise;
     enum { MAX_N = 5003 };
     static float x[MAX_N], t[MAX_N], w[MAX_N], grad[MAX_N];
     static const size_t lengths[] = {1, 255, 1000, 3001, MAX_N};
@@ -358,6 +361,12 @@ static void check_elementwise_scalars(void)
                 if (c->kind == LOSSOPT_LOSS_BCE_LOGITS)
                     test_check(same_float(seen_args.pos_weight_minus_1, (float)(parameter - 1.0)),
                                "%s: pw1 is not (float)(pos_weight - 1)", loss_case_describe(c));
+                if (c->kind == LOSSOPT_LOSS_POISSON_NLL)
+                    test_check(same_float(seen_args.eps, c->parameter) &&
+                                   seen_args.log_input == ((c->flags & LOSSOPT_LOSS_LOG_INPUT) != 0) &&
+                                   seen_args.full == ((c->flags & LOSSOPT_LOSS_FULL) != 0),
+                               "%s: eps, log_input or full not handed over as given",
+                               loss_case_describe(c));
             }
         }
     }

@@ -89,7 +89,17 @@
 #define TORCH_RELATIVE 1e-5
 
 static const char *const loss_names[LOSSOPT_LOSS_KIND_COUNT] = {
-    "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"};
+    "mse",        "l1",  "huber",      "smooth_l1",  "hinge",
+    "squared_hinge", "bce", "bce_logits", "soft_margin", "poisson_nll"};
+
+/* poisson_nll's options are part of the file's loss name. */
+static const struct {
+    const char *name;
+    unsigned flags;
+} poisson_names[] = {{"poisson_nll", 0u},
+                     {"poisson_nll_log", LOSSOPT_LOSS_LOG_INPUT},
+                     {"poisson_nll_full", LOSSOPT_LOSS_FULL},
+                     {"poisson_nll_log_full", LOSSOPT_LOSS_LOG_INPUT | LOSSOPT_LOSS_FULL}};
 
 /* ---- one case --------------------------------------------------------------- */
 
@@ -97,7 +107,8 @@ typedef struct reference_case {
     int index;
     lossopt_loss_kind kind;
     size_t n;
-    float param;   /* delta, beta or pos_weight; 0 otherwise */
+    float param;   /* delta, beta, pos_weight or eps; 0 otherwise */
+    unsigned flags; /* poisson_nll: LOSSOPT_LOSS_LOG_INPUT, LOSSOPT_LOSS_FULL */
     bool weighted; /* weight[] given (bce, bce_logits)       */
     bool torch;    /* torch_* and ref_* given (not hinge)    */
     float input[MAX_ELEMENTS], target[MAX_ELEMENTS], weight[MAX_ELEMENTS];
@@ -106,6 +117,7 @@ typedef struct reference_case {
     float torch_grad[PARITY_REDUCTIONS][MAX_ELEMENTS];
     double ref_loss[MAX_ELEMENTS], ref_grad[MAX_ELEMENTS], ref_sum;
     double value_term[MAX_ELEMENTS];      /* M of the bound                   */
+    double grad_term[MAX_ELEMENTS];       /* the gradient bound's largest term */
     double torch_term[MAX_ELEMENTS];      /* T of the PyTorch check (values)  */
     double torch_grad_term[MAX_ELEMENTS]; /* G of the PyTorch check (grads)   */
     const float *staged_input, *staged_target, *staged_weight; /* on guard pages */
@@ -126,6 +138,12 @@ static bool parse_case_line(ref_reader *r, char *cursor, reference_case *c)
     for (int k = 0; name != NULL && k < LOSSOPT_LOSS_KIND_COUNT; k++)
         if (strcmp(name, loss_names[k]) == 0)
             kind = k;
+    c->flags = 0;
+    for (size_t k = 0; name != NULL && k < sizeof poisson_names / sizeof poisson_names[0]; k++)
+        if (strcmp(name, poisson_names[k].name) == 0) {
+            kind = LOSSOPT_LOSS_POISSON_NLL;
+            c->flags = poisson_names[k].flags;
+        }
     if (kind < 0)
         return ref_error(r, "unknown loss", name ? name : "(none)");
     c->kind = (lossopt_loss_kind)kind;
@@ -219,12 +237,41 @@ static void term_magnitudes(reference_case *c)
             c->torch_grad_term[i] = w * (py + fabs(1.0 - y));
             break;
         }
+        case LOSSOPT_LOSS_SOFT_MARGIN:
+            /* 3 ulp: exp and log1p compose (include/lossopt.h); PyTorch's
+             * log(1 + exp(-y x)) rounds 1 + exp at 1 */
+            c->value_term[i] = fabs(c->ref_loss[i]);
+            c->torch_term[i] = fmax(fabs(c->ref_loss[i]), 1.0);
+            c->torch_grad_term[i] = fabs(c->ref_grad[i]);
+            break;
+        case LOSSOPT_LOSS_POISSON_NLL: {
+            /* the largest term of the formula, value and gradient */
+            double value_term, grad_term;
+            if (c->flags & LOSSOPT_LOSS_LOG_INPUT) {
+                double e = exp(x);
+                value_term = fmax(e, fabs(y * x));
+                grad_term = fmax(e, fabs(y));
+            } else {
+                double u = x + (double)c->param;
+                value_term = fmax(fabs(x), fabs(y * log(u)));
+                grad_term = fmax(1.0, fabs(y / u));
+            }
+            if ((c->flags & LOSSOPT_LOSS_FULL) && y > 1.0)
+                value_term = fmax(value_term, fmax(y * log(y), fmax(y, fabs(0.5 * log(6.283185307179586 * y)))));
+            c->value_term[i] = value_term;
+            c->torch_term[i] = value_term;
+            c->grad_term[i] = grad_term;
+            c->torch_grad_term[i] = grad_term;
+            break;
+        }
         default:
             c->value_term[i] = 0.0;
             c->torch_term[i] = fabs(c->ref_loss[i]);
             c->torch_grad_term[i] = fabs(c->ref_grad[i]);
             break;
         }
+        if (c->kind != LOSSOPT_LOSS_POISSON_NLL)
+            c->grad_term[i] = fabs(c->ref_grad[i]);
     }
 }
 
@@ -255,6 +302,9 @@ static void note(parity_worst *w, double ratio, double measure, const reference_
 static double value_bound(const reference_case *c, size_t i)
 {
     double term = c->value_term[i];
+    if (c->kind == LOSSOPT_LOSS_POISSON_NLL) /* 2 ulp of the largest term; 3 with full */
+        return fmax(VALUE_ULPS * ref_ulp_at(c->ref_loss[i]),
+                    ((c->flags & LOSSOPT_LOSS_FULL) ? 3.0 : 2.0) * ref_ulp_at(term));
     return VALUE_ULPS * ref_ulp_at(c->ref_loss[i]) + (term > 0.0 ? ref_ulp_at(term) : 0.0);
 }
 
@@ -271,7 +321,7 @@ static lossopt_status run(const variant *v, const void *p, int reduction, float 
                           float *grad)
 {
     const reference_case *c = p;
-    loss_case call = {c->kind, c->param, c->weighted};
+    loss_case call = {c->kind, c->param, c->weighted, c->flags};
     return loss_case_run(&call, v->public_api, v->table, c->staged_input, c->staged_target,
                          c->staged_weight, c->n, parity_reductions[reduction], loss, grad);
 }
@@ -366,7 +416,7 @@ static void check_gradient(const reference_case *c, int reduction, const float *
      * (internal compiler error) on this loop written as an fmax reduction. */
     double largest = 0.0, torch_largest = 0.0;
     for (size_t i = 0; i < c->n; i++) {
-        double g = fabs(c->ref_grad[i] * scale);
+        double g = c->grad_term[i] * scale;
         if (g > largest)
             largest = g;
         if (!c->torch)

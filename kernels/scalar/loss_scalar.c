@@ -153,6 +153,55 @@ static void bce_logits_element(float x, float y, const lossopt_elementwise_args 
     *grad = q * a->grad_scale;
 }
 
+static void soft_margin_element(float x, float y, const lossopt_elementwise_args *a, float *loss,
+                                float *grad)
+{
+    float p = y * x;
+    float err = fmaf(y, x, -p); /* p + err == y x exactly */
+    float z = -p;
+    bool up = z >= 0;
+    float d = up ? err : -err;
+    float e0 = lossopt_scalar_expf(-fabsf(z));
+    float e = isnan(d) ? e0 : fmaf(e0, d, e0);
+    float log1p_e = lossopt_scalar_log1pf(e);
+    *loss = lossopt_max_nan(z, 0.0f) + log1p_e;
+    float numerator = up ? 1.0f : e;
+    float s = numerator / (1.0f + e);
+    float slope = -y * s;
+    *grad = slope * a->grad_scale;
+}
+
+static void poisson_nll_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
+                                float *grad)
+{
+    float base;
+    if (a->log_input) {
+        float e = lossopt_scalar_expf(x);
+        base = fmaf(-t, x, e);
+        *grad = (e - t) * a->grad_scale;
+    } else {
+        float eps = a->eps;
+        float u = x + eps;
+        float virtual_eps = u - x; /* TwoSum: u + eu == x + eps exactly */
+        float virtual_x = u - virtual_eps;
+        float eu = (x - virtual_x) + (eps - virtual_eps);
+        float lg = lossopt_scalar_logf(u);
+        float q = t / u;
+        float b1 = fmaf(-t, lg, x);
+        float correction = q * eu;
+        base = fabsf(correction) < INFINITY ? b1 - correction : b1;
+        *grad = (1.0f - q) * a->grad_scale;
+    }
+    if (a->full && t > 1.0f) {
+        float log_t = lossopt_scalar_logf(t);
+        float log_tau_t = lossopt_scalar_logf(LOSSOPT_TWO_PI_F * t);
+        float inner = fmaf(0.5f, log_tau_t, -t);
+        float stirling = fmaf(t, log_t, inner);
+        base = base + stirling;
+    }
+    *loss = base;
+}
+
 /* The canonical sum and the stores, for a loss given per element. */
 typedef void (*weighted_element_fn)(float x, float t, const lossopt_elementwise_args *a, float w,
                                     float *loss, float *grad);
@@ -195,6 +244,15 @@ double ORACLE_NAME(bce_f32)(const lossopt_elementwise_args *a) { return run(a, N
 double ORACLE_NAME(bce_logits_f32)(const lossopt_elementwise_args *a)
 {
     return run(a, NULL, bce_logits_element);
+}
+
+double ORACLE_NAME(soft_margin_f32)(const lossopt_elementwise_args *a)
+{
+    return run(a, soft_margin_element, NULL);
+}
+double ORACLE_NAME(poisson_nll_f32)(const lossopt_elementwise_args *a)
+{
+    return run(a, poisson_nll_element, NULL);
 }
 
 int ORACLE_NAME(both_in_unit_interval)(const float *prob, const float *target, size_t n)

@@ -2,8 +2,8 @@
 # tests/reference/make_torch_loss_reference.py - writes loss_reference.txt, PyTorch loss results.
 #
 # For every elementwise loss PyTorch has (torch.nn.functional.mse_loss,
-# l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy and
-# binary_cross_entropy_with_logits) each case records float32 inputs, PyTorch's
+# l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
+# binary_cross_entropy_with_logits, soft_margin_loss and poisson_nll_loss) each case records float32 inputs, PyTorch's
 # loss for reduction 'none', 'mean' and 'sum', and the gradient autograd gives
 # w.r.t. the input for each reduction ('none': loss.backward(ones_like(loss)),
 # so each element's own derivative). Next to PyTorch's float32 results it
@@ -46,11 +46,12 @@
 #     ...
 #     end
 # Each case's lines come in exactly this order. <index> counts from 0 in file
-# order. <loss> is mse, l1, huber, smooth_l1, hinge, squared_hinge, bce or
-# bce_logits; param is huber's delta, smooth_l1's beta, bce_logits'
-# pos_weight (torch gets it as torch.full((n,), pos_weight), or as None when the
-# comment above the case says so - the same thing for pos_weight 1) and 0
-# otherwise. ref_loss is each element's loss, ref_grad each element's
+# order. <loss> is mse, l1, huber, smooth_l1, hinge, squared_hinge, bce,
+# bce_logits, soft_margin, or poisson_nll, poisson_nll_log, poisson_nll_full,
+# poisson_nll_log_full (log_input=False/True, full=False/True); param is huber's
+# delta, smooth_l1's beta, bce_logits' pos_weight (torch gets it as
+# torch.full((n,), pos_weight), or as None when the comment above the case says
+# so - the same thing for pos_weight 1), poisson_nll's eps, and 0 otherwise. ref_loss is each element's loss, ref_grad each element's
 # derivative d loss_i / d input_i (the gradient of 'none' and of 'sum'; 'mean'
 # divides it by n), ref_sum the exactly rounded sum of ref_loss (math.fsum).
 # hinge and squared_hinge cases have torch=0 and no torch_* or ref_* lines.
@@ -123,6 +124,25 @@ def case_plan():
                 plan.append(dict(loss=loss, param=0.0, n=n, scale=scale, weighted=False))
         plan.append(dict(loss=loss, param=0.0, n=300, scale="mixed", weighted=False))
     plan.append(dict(loss="hinge", param=0.0, n=1000, scale="mixed", weighted=False))
+    # Soft margin: +-1 targets, some cases with any target (used as given).
+    # Logits stay within |x| <= 80: past ~88 PyTorch's log(1 + exp(-y x))
+    # overflows to inf (lossopt's stable form does not; test_losses_double and
+    # the bitwise tests cover that range).
+    for targets in ("sign", "any"):
+        for n in SMALL_SIZES:
+            plan.append(dict(loss="soft_margin", param=0.0, n=n, targets=targets, weighted=False))
+    plan.append(dict(loss="soft_margin", param=0.0, n=300, targets="sign", weighted=False))
+    # Poisson NLL: each (log_input, full), PyTorch's default eps 1e-8 and a
+    # large one (plain Python floats, as users pass them).
+    for log_input in (True, False):
+        for full in (False, True):
+            name = "poisson_nll" + ("_log" if log_input else "") + ("_full" if full else "")
+            for eps in ((1e-8,) if log_input else (1e-8, 0.37)):
+                for n in SMALL_SIZES:
+                    plan.append(dict(loss=name, param=eps, n=n, weighted=False,
+                                     log_input=log_input, full=full))
+            plan.append(dict(loss=name, param=1e-8, n=300, weighted=False, log_input=log_input,
+                             full=full))
     return plan
 
 
@@ -201,6 +221,40 @@ def hinge_data(rng, c):
     return s, labels
 
 
+SOFT_MARGIN_ANY_TARGETS = np.array([0.5, -2.3, 0.0, 1.7, -0.25], dtype=F32)
+
+
+def soft_margin_data(rng, c):
+    n = c["n"]
+    x = (rng.standard_normal(n) * 4.0).astype(F32)
+    big = np.arange(2, n, 9)
+    x[big] = rng.uniform(-80.0, 80.0, big.size).astype(F32)
+    x[np.arange(5, n, 13)] = F32(0.0)
+    y = np.where(rng.random(n) < 0.5, F32(1.0), F32(-1.0)).astype(F32)
+    if c["targets"] == "any":
+        some = np.arange(1, n, 2)
+        y[some] = rng.choice(SOFT_MARGIN_ANY_TARGETS, some.size)
+    return x, y
+
+
+def poisson_data(rng, c):
+    n = c["n"]
+    if c["log_input"]:
+        x = (rng.standard_normal(n) * 2.0).astype(F32)       # log(rate)
+        rate = np.exp(x.astype(np.float64))
+    else:
+        x = rng.uniform(0.01, 12.0, n).astype(F32)            # rate
+        tiny = np.arange(4, n, 7)
+        x[tiny] = rng.uniform(0.0, 1e-6, tiny.size).astype(F32)  # where eps matters
+        rate = x.astype(np.float64)
+    # counts drawn from the rate (0 and 1 fall under the Stirling mask), and
+    # some non-integer targets
+    t = rng.poisson(np.minimum(rate, 50.0)).astype(F32)
+    frac = np.arange(3, n, 5)
+    t[frac] = rng.uniform(0.0, 20.0, frac.size).astype(F32)
+    return x, t
+
+
 def weights(rng, n):
     return rng.uniform(0.0, 2.0, n).astype(F32)
 
@@ -223,6 +277,11 @@ def torch_loss(c, x, t, w, reduction):
         out = F.smooth_l1_loss(xi, tt, reduction=reduction, beta=param)
     elif loss == "bce":
         out = F.binary_cross_entropy(xi, tt, weight=wt, reduction=reduction)
+    elif loss == "soft_margin":
+        out = F.soft_margin_loss(xi, tt, reduction=reduction)
+    elif loss.startswith("poisson_nll"):
+        out = F.poisson_nll_loss(xi, tt, log_input=c["log_input"], full=c["full"], eps=param,
+                                 reduction=reduction)
     else:
         pos_weight = torch.full((x.size,), param, dtype=torch.float32) if c["tensor"] else None
         out = F.binary_cross_entropy_with_logits(xi, tt, weight=wt, pos_weight=pos_weight,
@@ -260,6 +319,16 @@ def reference(c, x32, t32, w32):
                 value = np.where(a < param, 0.5 * d * d / param, a - 0.5 * param)
             grad = np.where(a < param, d / param, np.sign(d))
         return value, grad
+    if loss == "soft_margin":
+        # softplus(z), z = -y x (exact in double), and -y sigmoid(z), stable
+        z = -(t * x)
+        e = np.exp(-np.abs(z))
+        value = np.maximum(z, 0.0) + np.log1p(e)
+        grad = -t * np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return value, grad
+    if loss.startswith("poisson_nll"):
+        value, grad, _, _ = poisson_reference(c, x, t, param)
+        return value, grad
     w = w32.astype(np.float64) if w32 is not None else np.ones_like(x)
     if loss == "bce":
         with np.errstate(divide="ignore"):
@@ -283,10 +352,41 @@ def reference(c, x32, t32, w32):
     return w * value, w * grad
 
 
+def poisson_reference(c, x, t, eps):
+    """poisson_nll_loss in float64, with the largest term of the value and of
+    the derivative (the formulas subtract nearly equal terms)."""
+    if c["log_input"]:
+        e = np.exp(x)
+        value, grad = e - t * x, e - t
+        value_term, grad_term = np.maximum(e, np.abs(t * x)), np.maximum(e, np.abs(t))
+    else:
+        u = x + eps
+        lg = np.log(u)
+        value, grad = x - t * lg, 1.0 - t / u
+        value_term, grad_term = np.maximum(np.abs(x), np.abs(t * lg)), np.maximum(1.0, t / u)
+    if c["full"]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lt = t * np.log(t)
+            half = 0.5 * np.log(2 * math.pi * t)
+        big = t > 1
+        value = value + np.where(big, lt - t + half, 0.0)
+        value_term = np.maximum(value_term, np.where(big, np.maximum(np.maximum(lt, t),
+                                                                     np.abs(half)), 0.0))
+    return value, grad, value_term, grad_term
+
+
 def check_reference_against_torch(c, ref_value, ref_grad, torch_value, torch_grad):
     """The generator's own sanity check: the float64 formulas mean what PyTorch
     means (a loose bound; the C test is the precise one)."""
-    scale = np.maximum(np.abs(ref_value), 1.0 if c["loss"] in ("bce", "bce_logits") else 0.0)
+    if c["loss"].startswith("poisson_nll"):
+        x, t = c["x"].astype(np.float64), c["t"].astype(np.float64)
+        _, _, value_term, grad_term = poisson_reference(c, x, t, float(F32(c["param"])))
+        assert (np.abs(torch_value - ref_value) <= 1e-5 * value_term + 1e-30).all(), c
+        assert (np.abs(torch_grad - ref_grad) <= 1e-5 * grad_term.max() + 1e-30).all(), c
+        return
+    # PyTorch's soft_margin takes log(1 + exp(-y x)): 1 + exp rounds at 1
+    scale = np.maximum(np.abs(ref_value),
+                       1.0 if c["loss"] in ("bce", "bce_logits", "soft_margin") else 0.0)
     if c["loss"] == "bce_logits":
         scale = np.maximum(scale, 30.0)  # PyTorch's (1 - y) x - lw log sigmoid(x) cancels
     assert (np.abs(torch_value - ref_value) <= 1e-5 * scale + 1e-30).all(), c
@@ -317,6 +417,11 @@ def describe(c):
         pos_weight = "torch.full((n,), %g)" % param if c["tensor"] else "None"
         return ("F.binary_cross_entropy_with_logits(logit, target%s, pos_weight=%s), n %d"
                 % (", weight=weight" if c["weighted"] else "", pos_weight, c["n"]))
+    if loss == "soft_margin":
+        return "F.soft_margin_loss(input, target), %s targets, n %d" % (c["targets"], c["n"])
+    if loss.startswith("poisson_nll"):
+        return ("F.poisson_nll_loss(input, target, log_input=%s, full=%s, eps=%r), n %d"
+                % (c["log_input"], c["full"], param, c["n"]))
     return "%s (no PyTorch counterpart), scale %s, n %d" % (loss, c["scale"], c["n"])
 
 
@@ -328,6 +433,11 @@ def emit_case(out, rng, index, c):
         x, t = bce_data(rng, c)
     elif loss == "bce_logits":
         x, t = bce_logits_data(rng, c)
+    elif loss == "soft_margin":
+        x, t = soft_margin_data(rng, c)
+    elif loss.startswith("poisson_nll"):
+        x, t = poisson_data(rng, c)
+        c = dict(c, x=x, t=t)
     else:
         x, t = hinge_data(rng, c)
     w = weights(rng, c["n"]) if c["weighted"] else None
