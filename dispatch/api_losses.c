@@ -17,6 +17,7 @@ typedef struct loss_call {
     lossopt_loss_kind kind;
     const float *input, *target, *weight;
     size_t n;
+    size_t rows;     /* kl_div: BATCHMEAN's divisor (n / cols)          */
     float parameter; /* delta, beta or pos_weight */
     lossopt_reduction reduction;
     float *loss, *grad;
@@ -29,8 +30,9 @@ static lossopt_status validate(const loss_call *call)
         return LOSSOPT_ERR_NULL;
     if (call->n > MAX_ELEMENTS)
         return LOSSOPT_ERR_SIZE;
+    bool kl = call->kind == LOSSOPT_LOSS_KL_DIV || call->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET;
     if (call->reduction != LOSSOPT_MEAN && call->reduction != LOSSOPT_SUM &&
-        call->reduction != LOSSOPT_NONE)
+        call->reduction != LOSSOPT_NONE && !(kl && call->reduction == LOSSOPT_BATCHMEAN))
         return LOSSOPT_ERR_ARG;
     float x = call->parameter;
     switch (call->kind) {
@@ -66,6 +68,8 @@ static lossopt_elementwise_fn *select_kernel(const lossopt_kernel_table *table, 
     case LOSSOPT_LOSS_SQUARED_HINGE: return table->squared_hinge_f32;
     case LOSSOPT_LOSS_BCE: return table->bce_f32;
     case LOSSOPT_LOSS_BCE_LOGITS: return table->bce_logits_f32;
+    case LOSSOPT_LOSS_KL_DIV: return table->kl_div_f32;
+    case LOSSOPT_LOSS_KL_DIV_LOG_TARGET: return table->kl_div_log_target_f32;
     case LOSSOPT_LOSS_KIND_COUNT: break;
     }
     return NULL;
@@ -85,12 +89,20 @@ static lossopt_status run_loss(const lossopt_kernel_table *table, const loss_cal
         return LOSSOPT_ERR_DOMAIN;
 
     bool reduce = call->reduction != LOSSOPT_NONE;
+    /* BATCHMEAN (kl_div): the sum divided by rows, in double (PyTorch's
+     * sum / input.size(0): NaN for no rows, +0 for rows of no columns) */
+    bool batchmean = call->reduction == LOSSOPT_BATCHMEAN;
     if (call->n == 0) {
         if (reduce && call->loss)
-            *call->loss = call->reduction == LOSSOPT_SUM ? 0.0f : NAN;
+            *call->loss = call->reduction == LOSSOPT_SUM ? 0.0f
+                          : batchmean                    ? (float)(0.0 / (double)call->rows)
+                                                         : NAN;
         return LOSSOPT_OK;
     }
-    double r = call->reduction == LOSSOPT_MEAN ? 1.0 / (double)call->n : 1.0;
+    double divisor = call->reduction == LOSSOPT_MEAN ? (double)call->n
+                     : batchmean                     ? (double)call->rows
+                                                     : 1.0;
+    double r = 1.0 / divisor;
     double parameter = call->parameter;
     lossopt_elementwise_args a = {
         .input = call->input,
@@ -108,8 +120,7 @@ static lossopt_status run_loss(const lossopt_kernel_table *table, const loss_cal
     };
     double total = select_kernel(table, call)(&a);
     if (a.reduce)
-        *call->loss = call->reduction == LOSSOPT_SUM ? (float)total
-                                                     : (float)(total / (double)call->n);
+        *call->loss = call->reduction == LOSSOPT_SUM ? (float)total : (float)(total / divisor);
     return LOSSOPT_OK;
 }
 
@@ -118,7 +129,25 @@ lossopt_status lossopt_elementwise_loss_f32_with_table(
     const float *target, const float *weight, size_t n, float parameter, lossopt_reduction r,
     float *loss, float *grad)
 {
-    loss_call call = {kind, input, target, weight, n, parameter, r, loss, grad};
+    loss_call call = {kind, input, target, weight, n, n, parameter, r, loss, grad};
+    return run_loss(table, &call);
+}
+
+lossopt_status lossopt_kl_div_f32_with_table(const lossopt_kernel_table *table,
+                                             const float *input, const float *target, size_t rows,
+                                             size_t cols, bool log_target, lossopt_reduction r,
+                                             float *loss, float *grad)
+{
+    size_t n = rows * cols;
+    if (cols != 0 && rows > MAX_ELEMENTS / cols) { /* SIZE, after ISA and NULL */
+        if (table == NULL)
+            return LOSSOPT_ERR_ISA;
+        if (loss == NULL && grad == NULL)
+            return LOSSOPT_ERR_NULL;
+        return input == NULL || target == NULL ? LOSSOPT_ERR_NULL : LOSSOPT_ERR_SIZE;
+    }
+    loss_call call = {log_target ? LOSSOPT_LOSS_KL_DIV_LOG_TARGET : LOSSOPT_LOSS_KL_DIV,
+                      input, target, NULL, n, rows, 0.0f, r, loss, grad};
     return run_loss(table, &call);
 }
 
@@ -181,4 +210,12 @@ lossopt_status lossopt_bce_logits_f32(const float *logit, const float *target, s
     return lossopt_elementwise_loss_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS_BCE_LOGITS,
                                                    logit, target, weight, n, pos_weight, r, loss,
                                                    grad);
+}
+
+lossopt_status lossopt_kl_div_f32(const float *input, const float *target, size_t rows,
+                                  size_t cols, bool log_target, lossopt_reduction r, float *loss,
+                                  float *grad)
+{
+    return lossopt_kl_div_f32_with_table(lossopt_active_table(), input, target, rows, cols,
+                                         log_target, r, loss, grad);
 }
