@@ -89,7 +89,8 @@
 #define TORCH_RELATIVE 1e-5
 
 static const char *const loss_names[LOSSOPT_LOSS_KIND_COUNT] = {
-    "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"};
+    "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
+    "kl_div", "kl_div_log_target"};
 
 /* ---- one case --------------------------------------------------------------- */
 
@@ -219,6 +220,17 @@ static void term_magnitudes(reference_case *c)
             c->torch_grad_term[i] = w * (py + fabs(1.0 - y));
             break;
         }
+        case LOSSOPT_LOSS_KL_DIV: /* M = max(|t log t|, |t x|, |loss|) */
+            c->value_term[i] = y == 0.0 ? 0.0 : fmax(fmax(fabs(y * log(y)), fabs(y * x)),
+                                                     fabs(c->ref_loss[i]));
+            c->torch_term[i] = c->value_term[i];
+            c->torch_grad_term[i] = fabs(c->ref_grad[i]);
+            break;
+        case LOSSOPT_LOSS_KL_DIV_LOG_TARGET: /* M = e max(|t|, |x|, |t - x|) */
+            c->value_term[i] = exp(y) * fmax(fmax(fabs(y), fabs(x)), fabs(y - x));
+            c->torch_term[i] = c->value_term[i];
+            c->torch_grad_term[i] = fabs(c->ref_grad[i]);
+            break;
         default:
             c->value_term[i] = 0.0;
             c->torch_term[i] = fabs(c->ref_loss[i]);
@@ -255,6 +267,11 @@ static void note(parity_worst *w, double ratio, double measure, const reference_
 static double value_bound(const reference_case *c, size_t i)
 {
     double term = c->value_term[i];
+    /* kl_div: 2 ulp (3 with log_target) of its largest term (include/lossopt.h) */
+    if (c->kind == LOSSOPT_LOSS_KL_DIV)
+        return 2.0 * ref_ulp_at(term > 0.0 ? term : c->ref_loss[i]);
+    if (c->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET)
+        return 3.0 * ref_ulp_at(term > 0.0 ? term : c->ref_loss[i]);
     return VALUE_ULPS * ref_ulp_at(c->ref_loss[i]) + (term > 0.0 ? ref_ulp_at(term) : 0.0);
 }
 

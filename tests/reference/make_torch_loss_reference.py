@@ -2,8 +2,8 @@
 # tests/reference/make_torch_loss_reference.py - writes loss_reference.txt, PyTorch loss results.
 #
 # For every elementwise loss PyTorch has (torch.nn.functional.mse_loss,
-# l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy and
-# binary_cross_entropy_with_logits) each case records float32 inputs, PyTorch's
+# l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
+# binary_cross_entropy_with_logits and kl_div, without and with log_target) each case records float32 inputs, PyTorch's
 # loss for reduction 'none', 'mean' and 'sum', and the gradient autograd gives
 # w.r.t. the input for each reduction ('none': loss.backward(ones_like(loss)),
 # so each element's own derivative). Next to PyTorch's float32 results it
@@ -46,8 +46,9 @@
 #     ...
 #     end
 # Each case's lines come in exactly this order. <index> counts from 0 in file
-# order. <loss> is mse, l1, huber, smooth_l1, hinge, squared_hinge, bce or
-# bce_logits; param is huber's delta, smooth_l1's beta, bce_logits'
+# order. <loss> is mse, l1, huber, smooth_l1, hinge, squared_hinge, bce,
+# bce_logits, kl_div or kl_div_log_target (n elements as lossopt's
+# loss_case_kl_rows(n) rows; BATCHMEAN is not recorded here); param is huber's delta, smooth_l1's beta, bce_logits'
 # pos_weight (torch gets it as torch.full((n,), pos_weight), or as None when the
 # comment above the case says so - the same thing for pos_weight 1) and 0
 # otherwise. ref_loss is each element's loss, ref_grad each element's
@@ -123,6 +124,14 @@ def case_plan():
                 plan.append(dict(loss=loss, param=0.0, n=n, scale=scale, weighted=False))
         plan.append(dict(loss=loss, param=0.0, n=300, scale="mixed", weighted=False))
     plan.append(dict(loss="hinge", param=0.0, n=1000, scale="mixed", weighted=False))
+    # kl_div (appended last: the cases above keep their data): log-probability
+    # inputs against probabilities with exact zeros (0 log 0 = 0), or against
+    # log-probabilities (log_target=True), some predictions equal to the
+    # target (the terms cancel there).
+    for log_target in (False, True):
+        for n in SMALL_SIZES + (300,):
+            plan.append(dict(loss="kl_div_log_target" if log_target else "kl_div",
+                             param=0.0, n=n, weighted=False))
     return plan
 
 
@@ -201,6 +210,22 @@ def hinge_data(rng, c):
     return s, labels
 
 
+def kl_data(rng, c):
+    n = c["n"]
+    x = (rng.standard_normal(n) * 3.0 - 2.0).astype(F32)
+    if c["loss"] == "kl_div":
+        t = rng.random(n, dtype=F32)
+        t[np.arange(2, n, 7)] = F32(0.0)
+        same = np.arange(4, n, 9)
+        same = same[t[same] != 0]
+        x[same] = np.log(t[same].astype(np.float64)).astype(F32)  # t log t - t x cancels
+    else:
+        t = (rng.standard_normal(n) * 3.0 - 2.0).astype(F32)
+        same = np.arange(4, n, 9)
+        x[same] = t[same]
+    return x, t
+
+
 def weights(rng, n):
     return rng.uniform(0.0, 2.0, n).astype(F32)
 
@@ -223,6 +248,8 @@ def torch_loss(c, x, t, w, reduction):
         out = F.smooth_l1_loss(xi, tt, reduction=reduction, beta=param)
     elif loss == "bce":
         out = F.binary_cross_entropy(xi, tt, weight=wt, reduction=reduction)
+    elif loss in ("kl_div", "kl_div_log_target"):
+        out = F.kl_div(xi, tt, reduction=reduction, log_target=loss == "kl_div_log_target")
     else:
         pos_weight = torch.full((x.size,), param, dtype=torch.float32) if c["tensor"] else None
         out = F.binary_cross_entropy_with_logits(xi, tt, weight=wt, pos_weight=pos_weight,
@@ -260,6 +287,12 @@ def reference(c, x32, t32, w32):
                 value = np.where(a < param, 0.5 * d * d / param, a - 0.5 * param)
             grad = np.where(a < param, d / param, np.sign(d))
         return value, grad
+    if loss == "kl_div":  # xlogy(t, t) - t x, 0 log 0 = 0; derivative -t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(t == 0, 0.0, t * (np.log(np.where(t == 0, 1.0, t)) - x))
+        return value, -t
+    if loss == "kl_div_log_target":  # exp(t) (t - x); derivative -exp(t)
+        return np.exp(t) * (t - x), -np.exp(t)
     w = w32.astype(np.float64) if w32 is not None else np.ones_like(x)
     if loss == "bce":
         with np.errstate(divide="ignore"):
@@ -287,6 +320,8 @@ def check_reference_against_torch(c, ref_value, ref_grad, torch_value, torch_gra
     """The generator's own sanity check: the float64 formulas mean what PyTorch
     means (a loose bound; the C test is the precise one)."""
     scale = np.maximum(np.abs(ref_value), 1.0 if c["loss"] in ("bce", "bce_logits") else 0.0)
+    if c["loss"].startswith("kl_div"):
+        scale = np.maximum(scale, 30.0)  # PyTorch's xlogy(t, t) - t x cancels
     if c["loss"] == "bce_logits":
         scale = np.maximum(scale, 30.0)  # PyTorch's (1 - y) x - lw log sigmoid(x) cancels
     assert (np.abs(torch_value - ref_value) <= 1e-5 * scale + 1e-30).all(), c
@@ -313,6 +348,9 @@ def describe(c):
         return ("F.binary_cross_entropy(prob, target%s), %s targets%s, n %d"
                 % (", weight=weight" if c["weighted"] else "", c["targets"],
                    ", edge probabilities" if c["edges"] else "", c["n"]))
+    if loss.startswith("kl_div"):
+        return ("F.kl_div(input, target, log_target=%s), n %d"
+                % (loss == "kl_div_log_target", c["n"]))
     if loss == "bce_logits":
         pos_weight = "torch.full((n,), %g)" % param if c["tensor"] else "None"
         return ("F.binary_cross_entropy_with_logits(logit, target%s, pos_weight=%s), n %d"
@@ -328,6 +366,8 @@ def emit_case(out, rng, index, c):
         x, t = bce_data(rng, c)
     elif loss == "bce_logits":
         x, t = bce_logits_data(rng, c)
+    elif loss.startswith("kl_div"):
+        x, t = kl_data(rng, c)
     else:
         x, t = hinge_data(rng, c)
     w = weights(rng, c["n"]) if c["weighted"] else None
