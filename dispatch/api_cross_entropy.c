@@ -158,3 +158,61 @@ lossopt_status lossopt_cross_entropy_probs_f32(const float *logits, const float 
     return lossopt_cross_entropy_probs_f32_with_table(lossopt_active_table(), logits, target_probs,
                                                       rows, classes, opt, loss, grad);
 }
+
+/* nll on log-probabilities: the cross-entropy options with label_smoothing 0,
+ * the labels' checks and MEAN's divisor as lossopt_cross_entropy_f32. */
+lossopt_status lossopt_nll_f32_with_table(const lossopt_kernel_table *table,
+                                          const float *log_probs, const int64_t *labels,
+                                          size_t rows, size_t classes,
+                                          const lossopt_ce_options *opt, float *loss, float *grad)
+{
+    if (table == NULL)
+        return LOSSOPT_ERR_ISA;
+    const lossopt_ce_options none = {LOSSOPT_MEAN, NULL, 0.0f};
+    if (opt == NULL)
+        opt = &none;
+    lossopt_status status = validate_rows(log_probs, labels, rows, classes, opt, loss, grad);
+    if (status != LOSSOPT_OK)
+        return status;
+    if (opt->label_smoothing != 0.0f) /* nll_loss has no smoothing */
+        return LOSSOPT_ERR_ARG;
+    lossopt_reduction reduction = opt->reduction;
+    const float *w = opt->class_weight;
+    double divisor = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        if (labels[r] >= 0 && (uint64_t)labels[r] >= classes)
+            return LOSSOPT_ERR_DOMAIN;
+        if (labels[r] >= 0)
+            divisor += w ? (double)w[labels[r]] : 1.0;
+    }
+    if (reduction != LOSSOPT_MEAN)
+        divisor = 1.0;
+    bool reduce = reduction != LOSSOPT_NONE;
+    if (rows == 0) {
+        if (reduce && loss)
+            *loss = reduction == LOSSOPT_SUM ? 0.0f : NAN;
+        return LOSSOPT_OK;
+    }
+    lossopt_nll_args a = {
+        .log_probs = log_probs,
+        .labels = labels,
+        .rows = rows,
+        .classes = classes,
+        .weight = w,
+        .loss = reduce ? NULL : loss,
+        .grad = grad,
+        .divisor = divisor,
+    };
+    double total = table->nll_f32(&a);
+    if (reduce && loss)
+        *loss = reduction == LOSSOPT_SUM ? (float)total : (float)(total / divisor);
+    return LOSSOPT_OK;
+}
+
+lossopt_status lossopt_nll_f32(const float *log_probs, const int64_t *labels, size_t rows,
+                               size_t classes, const lossopt_ce_options *opt, float *loss,
+                               float *grad)
+{
+    return lossopt_nll_f32_with_table(lossopt_active_table(), log_probs, labels, rows, classes,
+                                      opt, loss, grad);
+}

@@ -17,6 +17,7 @@ typedef struct loss_call {
     lossopt_loss_kind kind;
     const float *input, *target, *weight;
     size_t n;
+    size_t rows;     /* kl_div: BATCHMEAN's divisor (n / cols)          */
     float parameter; /* delta, beta, pos_weight or eps */
     unsigned flags;  /* LOSSOPT_LOSS_LOG_INPUT, LOSSOPT_LOSS_FULL (poisson_nll) */
     lossopt_reduction reduction;
@@ -30,8 +31,9 @@ static lossopt_status validate(const loss_call *call)
         return LOSSOPT_ERR_NULL;
     if (call->n > MAX_ELEMENTS)
         return LOSSOPT_ERR_SIZE;
+    bool kl = call->kind == LOSSOPT_LOSS_KL_DIV || call->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET;
     if (call->reduction != LOSSOPT_MEAN && call->reduction != LOSSOPT_SUM &&
-        call->reduction != LOSSOPT_NONE)
+        call->reduction != LOSSOPT_NONE && !(kl && call->reduction == LOSSOPT_BATCHMEAN))
         return LOSSOPT_ERR_ARG;
     float x = call->parameter;
     switch (call->kind) {
@@ -73,6 +75,8 @@ static lossopt_elementwise_fn *select_kernel(const lossopt_kernel_table *table, 
     case LOSSOPT_LOSS_BCE_LOGITS: return table->bce_logits_f32;
     case LOSSOPT_LOSS_SOFT_MARGIN: return table->soft_margin_f32;
     case LOSSOPT_LOSS_POISSON_NLL: return table->poisson_nll_f32;
+    case LOSSOPT_LOSS_KL_DIV: return table->kl_div_f32;
+    case LOSSOPT_LOSS_KL_DIV_LOG_TARGET: return table->kl_div_log_target_f32;
     case LOSSOPT_LOSS_KIND_COUNT: break;
     }
     return NULL;
@@ -92,12 +96,20 @@ static lossopt_status run_loss(const lossopt_kernel_table *table, const loss_cal
         return LOSSOPT_ERR_DOMAIN;
 
     bool reduce = call->reduction != LOSSOPT_NONE;
+    /* BATCHMEAN (kl_div): the sum divided by rows, in double (PyTorch's
+     * sum / input.size(0): NaN for no rows, +0 for rows of no columns) */
+    bool batchmean = call->reduction == LOSSOPT_BATCHMEAN;
     if (call->n == 0) {
         if (reduce && call->loss)
-            *call->loss = call->reduction == LOSSOPT_SUM ? 0.0f : NAN;
+            *call->loss = call->reduction == LOSSOPT_SUM ? 0.0f
+                          : batchmean                    ? (float)(0.0 / (double)call->rows)
+                                                         : NAN;
         return LOSSOPT_OK;
     }
-    double r = call->reduction == LOSSOPT_MEAN ? 1.0 / (double)call->n : 1.0;
+    double divisor = call->reduction == LOSSOPT_MEAN ? (double)call->n
+                     : batchmean                     ? (double)call->rows
+                                                     : 1.0;
+    double r = 1.0 / divisor;
     double parameter = call->parameter;
     lossopt_elementwise_args a = {
         .input = call->input,
@@ -118,8 +130,7 @@ static lossopt_status run_loss(const lossopt_kernel_table *table, const loss_cal
     };
     double total = select_kernel(table, call)(&a);
     if (a.reduce)
-        *call->loss = call->reduction == LOSSOPT_SUM ? (float)total
-                                                     : (float)(total / (double)call->n);
+        *call->loss = call->reduction == LOSSOPT_SUM ? (float)total : (float)(total / divisor);
     return LOSSOPT_OK;
 }
 
@@ -128,7 +139,7 @@ lossopt_status lossopt_elementwise_loss_f32_with_table(
     const float *target, const float *weight, size_t n, float parameter, lossopt_reduction r,
     float *loss, float *grad)
 {
-    loss_call call = {kind, input, target, weight, n, parameter, 0u, r, loss, grad};
+    loss_call call = {kind, input, target, weight, n, n, parameter, 0u, r, loss, grad};
     return run_loss(table, &call);
 }
 
@@ -137,7 +148,25 @@ lossopt_status lossopt_elementwise_loss_ex_f32_with_table(
     const float *target, const float *weight, size_t n, float parameter, unsigned flags,
     lossopt_reduction r, float *loss, float *grad)
 {
-    loss_call call = {kind, input, target, weight, n, parameter, flags, r, loss, grad};
+    loss_call call = {kind, input, target, weight, n, n, parameter, flags, r, loss, grad};
+    return run_loss(table, &call);
+}
+
+lossopt_status lossopt_kl_div_f32_with_table(const lossopt_kernel_table *table,
+                                             const float *input, const float *target, size_t rows,
+                                             size_t cols, bool log_target, lossopt_reduction r,
+                                             float *loss, float *grad)
+{
+    size_t n = rows * cols;
+    if (cols != 0 && rows > MAX_ELEMENTS / cols) { /* SIZE, after ISA and NULL */
+        if (table == NULL)
+            return LOSSOPT_ERR_ISA;
+        if (loss == NULL && grad == NULL)
+            return LOSSOPT_ERR_NULL;
+        return input == NULL || target == NULL ? LOSSOPT_ERR_NULL : LOSSOPT_ERR_SIZE;
+    }
+    loss_call call = {log_target ? LOSSOPT_LOSS_KL_DIV_LOG_TARGET : LOSSOPT_LOSS_KL_DIV,
+                      input, target, NULL, n, rows, 0.0f, 0u, r, loss, grad};
     return run_loss(table, &call);
 }
 
@@ -217,4 +246,12 @@ lossopt_status lossopt_poisson_nll_f32(const float *input, const float *target, 
     return lossopt_elementwise_loss_ex_f32_with_table(lossopt_active_table(),
                                                       LOSSOPT_LOSS_POISSON_NLL, input, target,
                                                       NULL, n, eps, flags, r, loss, grad);
+}
+
+lossopt_status lossopt_kl_div_f32(const float *input, const float *target, size_t rows,
+                                  size_t cols, bool log_target, lossopt_reduction r, float *loss,
+                                  float *grad)
+{
+    return lossopt_kl_div_f32_with_table(lossopt_active_table(), input, target, rows, cols,
+                                         log_target, r, loss, grad);
 }

@@ -145,6 +145,7 @@ typedef enum lossopt_loss_kind {
     LOSSOPT_LOSS_MSE, LOSSOPT_LOSS_L1, LOSSOPT_LOSS_HUBER, LOSSOPT_LOSS_SMOOTH_L1,
     LOSSOPT_LOSS_HINGE, LOSSOPT_LOSS_SQUARED_HINGE, LOSSOPT_LOSS_BCE, LOSSOPT_LOSS_BCE_LOGITS,
     LOSSOPT_LOSS_SOFT_MARGIN, LOSSOPT_LOSS_POISSON_NLL,
+    LOSSOPT_LOSS_KL_DIV, LOSSOPT_LOSS_KL_DIV_LOG_TARGET, /* n = rows here (one column) */
     LOSSOPT_LOSS_KIND_COUNT
 } lossopt_loss_kind;
 
@@ -166,6 +167,18 @@ lossopt_status lossopt_elementwise_loss_ex_f32_with_table(
     const lossopt_kernel_table *table, lossopt_loss_kind kind, const float *input,
     const float *target, const float *weight, size_t n, float parameter, unsigned flags,
     lossopt_reduction r, float *loss, float *grad);
+
+/* lossopt_kl_div_f32 with an explicit kernel table. */
+lossopt_status lossopt_kl_div_f32_with_table(const lossopt_kernel_table *table,
+                                             const float *input, const float *target, size_t rows,
+                                             size_t cols, bool log_target, lossopt_reduction r,
+                                             float *loss, float *grad);
+
+/* lossopt_nll_f32 with an explicit kernel table. */
+lossopt_status lossopt_nll_f32_with_table(const lossopt_kernel_table *table,
+                                          const float *log_probs, const int64_t *labels,
+                                          size_t rows, size_t classes,
+                                          const lossopt_ce_options *opt, float *loss, float *grad);
 
 /* lossopt_cross_entropy_f32 with an explicit kernel table. */
 lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *table,

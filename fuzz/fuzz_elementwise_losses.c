@@ -37,6 +37,10 @@ static lossopt_status call_public(lossopt_loss_kind kind, float *const p[NBUF], 
     case LOSSOPT_LOSS_BCE: return lossopt_bce_f32(x, t, n, w, r, loss, grad);
     case LOSSOPT_LOSS_BCE_LOGITS:
         return lossopt_bce_logits_f32(x, t, n, w, param, r, loss, grad);
+    /* the internal kinds take n as rows of one column */
+    case LOSSOPT_LOSS_KL_DIV: return lossopt_kl_div_f32(x, t, n, 1, false, r, loss, grad);
+    case LOSSOPT_LOSS_KL_DIV_LOG_TARGET:
+        return lossopt_kl_div_f32(x, t, n, 1, true, r, loss, grad);
     default: return LOSSOPT_ERR_ARG;
     }
 }
@@ -45,7 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_impls_init();
     fuzz_reader rd = {data, size, 0};
-    int kind_raw = rd_u8(&rd) % 9;
+    /* every kind and one invalid one (LOSSOPT_LOSS_KIND_COUNT); kl_div's two
+     * kinds (issue 16) moved the invalid kind from 8 to 10 */
+    int kind_raw = rd_u8(&rd) % (LOSSOPT_LOSS_KIND_COUNT + 1);
     lossopt_loss_kind kind = (lossopt_loss_kind)kind_raw;
     uint8_t flags = rd_u8(&rd);
     uint8_t public_choice = rd_u8(&rd);

@@ -118,7 +118,8 @@ LOSSOPT_API lossopt_status lossopt_set_isa(lossopt_isa isa);
  *         (else LOSSOPT_ERR_NULL). Asking for the loss only, the gradient only,
  *         or both gives the same bits in each output.
  *   n == 0: SUM gives +0, MEAN gives NaN (as PyTorch), NONE writes nothing.
- *   An invalid reduction value -> LOSSOPT_ERR_ARG.
+ *   An invalid reduction value -> LOSSOPT_ERR_ARG. LOSSOPT_BATCHMEAN is valid
+ *   for lossopt_kl_div_f32 only: every other loss returns LOSSOPT_ERR_ARG.
  * Outputs must not overlap the inputs.
  *
  * The canonical summation order (MEAN and SUM), the same on every ISA and
@@ -152,7 +153,8 @@ LOSSOPT_API lossopt_status lossopt_set_isa(lossopt_isa isa);
 typedef enum lossopt_reduction {
     LOSSOPT_MEAN = 0, /* zero-initialised options mean MEAN, as PyTorch's default */
     LOSSOPT_SUM = 1,
-    LOSSOPT_NONE = 2
+    LOSSOPT_NONE = 2,
+    LOSSOPT_BATCHMEAN = 3 /* kl_div only (PyTorch's 'batchmean'): SUM / rows */
 } lossopt_reduction;
 
 /* ---- elementwise losses: n inputs against n targets ---------------------- */
@@ -413,6 +415,76 @@ LOSSOPT_API lossopt_status lossopt_multi_margin_f32(const float *scores, const i
                                                     float margin, const float *class_weight,
                                                     lossopt_reduction r, float *loss,
                                                     float *grad);
+
+/* ---- losses on log-probabilities: nll, kl_div ------------------------------ */
+
+/* Negative log-likelihood on log-probabilities (PyTorch nll_loss), rows x
+ * classes, class-index labels, the cross-entropy options: class_weight NULL
+ * (all 1) or `classes` floats, reduction MEAN, SUM or NONE; label_smoothing
+ * must be 0 (PyTorch's nll_loss has none; anything else, NaN included ->
+ * LOSSOPT_ERR_ARG). Labels as for cross-entropy: labels[r] < 0 ignores row r
+ * (PyTorch's ignore_index -100 is such a label): loss 0, gradient row 0,
+ * left out of MEAN's divisor; a label >= classes -> LOSSOPT_ERR_DOMAIN, all
+ * labels checked before anything is written; classes == 0 or rows * classes
+ * overflowing -> LOSSOPT_ERR_SIZE. Only the labels' class weights are read
+ * (an inf or NaN weight of a class absent from the batch changes nothing).
+ * loss: one float (MEAN, SUM) or `rows` floats (NONE); grad: rows x classes,
+ * every element written. Per kept row r (x = the row, y = its label,
+ * w_y = class_weight[y] or 1):
+ *   loss_r = -(w_y * x_y)                     (one rounding; -x_y exactly
+ *                                              without weights)
+ *   grad_r,j = 0 for j != y;  grad_r,y = (float)(-w_y / D)   (in double)
+ * D = the sum of w_y over the kept rows, in row order, in double (the kept-row
+ * count without weights) for MEAN, 1 for SUM and NONE. MEAN divides the double
+ * sum of the loss_r, taken in row order from +0, by D and rounds once; SUM
+ * rounds that sum once. All rows ignored with MEAN (or D == 0) -> NaN, as
+ * PyTorch; rows == 0: SUM +0, MEAN NaN. The log-probabilities are used as
+ * given (PyTorch does not check them either): a -inf at the label gives
+ * +inf, a NaN gives NaN; the gradient does not depend on them.
+ * Accuracy: loss_r within 0.5 ulp of w_y x_y; gradients correctly rounded. */
+LOSSOPT_API lossopt_status lossopt_nll_f32(const float *log_probs, const int64_t *labels,
+                                           size_t rows, size_t classes,
+                                           const lossopt_ce_options *opt, float *loss,
+                                           float *grad);
+
+/* Kullback-Leibler divergence (PyTorch kl_div), elementwise over rows x cols:
+ * input = log-probabilities q, target = probabilities p (log_target false) or
+ * log-probabilities (log_target true). reduction MEAN (divides by rows * cols,
+ * as PyTorch's 'mean'), SUM, NONE (rows * cols values) or LOSSOPT_BATCHMEAN
+ * (SUM / rows, PyTorch's 'batchmean', the mathematical KL divergence of each
+ * row averaged over the batch). Gradient scale r = 1 / (rows * cols) for
+ * MEAN, 1 / rows for BATCHMEAN (in double), 1 for SUM and NONE;
+ * c = (float)r. rows * cols == 0: SUM +0, MEAN NaN, BATCHMEAN 0 / rows
+ * (NaN when rows == 0, +0 otherwise, as PyTorch's sum / input.size(0)).
+ * Errors: NULL as every loss, rows * cols overflowing -> LOSSOPT_ERR_SIZE,
+ * a reduction outside the four -> LOSSOPT_ERR_ARG. Targets are used as given
+ * (PyTorch does not check them either).
+ * Per element, with x = input, t = target and z = min(max(x, 0), 0) (+0, or
+ * NaN where x is NaN):
+ *   log_target false:  u = t * x;  l = fma(t, log(t), -u)
+ *                      loss_i = t == 0 ? z : l      (0 log 0 = 0)
+ *                      grad_i = -t * c
+ *   log_target true:   e = exp(t);  l = e * (t - x)
+ *                      loss_i = e == 0 ? z : l
+ *                      grad_i = -e * c
+ * This is PyTorch's xlogy(t, t) - t x and exp(t) (t - x), and its gradients
+ * -t and -exp(t), for every finite input where the target's probability is
+ * not 0. Where it is 0 (t == 0, or exp(t) == 0: t == -inf or below about
+ * -104), the term is 0 for every non-NaN input, the limit of the
+ * divergence: PyTorch gives NaN there for an infinite input (0 * inf) and,
+ * with log_target, for t == -inf (exp(-inf) * inf). A NaN input gives NaN,
+ * as PyTorch (the gradient does not depend on the input and stays -t * c,
+ * -e * c). A negative target (log_target false) gives a NaN loss (log of a
+ * negative number, as PyTorch's xlogy) and the gradient -t * c (as PyTorch
+ * 1.13); a NaN target gives NaN in both.
+ * Accuracy: each loss within 2 ulp of its largest term (max(|t log t|,
+ * |t x|, |loss|), or e max(|t|, |x|, |t - x|)) -- the formula subtracts
+ * nearly equal terms where the prediction matches the target -- 3 ulp with
+ * log_target (exp's 1 ulp, the difference and the product: 2.4 ulp seen);
+ * gradients within 2 ulp (-t * c is exact for SUM and NONE). */
+LOSSOPT_API lossopt_status lossopt_kl_div_f32(const float *input, const float *target,
+                                              size_t rows, size_t cols, bool log_target,
+                                              lossopt_reduction r, float *loss, float *grad);
 
 /* ------------------------------------------------------------------------- */
 /* Optimizer updates                                                         */

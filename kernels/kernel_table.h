@@ -245,7 +245,21 @@ typedef struct lossopt_multi_margin_args {
     double divisor;              /* D: the kept rows (MEAN), else 1               */
 } lossopt_multi_margin_args;
 
+/* nll on log-probabilities: per kept row loss -(w_y * x_y) and the gradient
+ * row, 0 but (float)(-w_y / D) at the label (computed by the kernel, in
+ * double); ignored rows: loss 0, gradient row 0. */
+typedef struct lossopt_nll_args {
+    const float *log_probs;
+    const int64_t *labels;       /* checked: < classes; negative ignores the row */
+    size_t rows, classes;
+    const float *weight;         /* NULL or classes floats                       */
+    float *loss;                 /* NONE: rows floats; otherwise NULL            */
+    float *grad;                 /* NULL or rows x classes                       */
+    double divisor;              /* D: the kept weight sum (MEAN), else 1        */
+} lossopt_nll_args;
+
 typedef double lossopt_cross_entropy_fn(const lossopt_cross_entropy_args *a);
+typedef double lossopt_nll_fn(const lossopt_nll_args *a);
 typedef double lossopt_cross_entropy_probs_fn(const lossopt_cross_entropy_probs_args *a);
 typedef double lossopt_multi_margin_fn(const lossopt_multi_margin_args *a);
 
@@ -334,7 +348,10 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(both_in_unit_interval, lossopt_unit_interval_fn, ZMM)         \
     X(cross_entropy_f32, lossopt_cross_entropy_fn, ZMM)             \
     X(cross_entropy_probs_f32, lossopt_cross_entropy_probs_fn, ZMM) \
-    X(multi_margin_f32, lossopt_multi_margin_fn, ZMM)
+    X(multi_margin_f32, lossopt_multi_margin_fn, ZMM)             \
+    X(nll_f32, lossopt_nll_fn, ZMM)                               \
+    X(kl_div_f32, lossopt_elementwise_fn, ZMM)                    \
+    X(kl_div_log_target_f32, lossopt_elementwise_fn, ZMM)
 
 /* One table per ISA: a pointer to each kernel of the list (smooth_l1_f32 is
  * called with beta > 0; beta == 0 runs l1_f32). */

@@ -8,7 +8,8 @@
 
 static const char *const kind_names[LOSSOPT_LOSS_KIND_COUNT] = {
     "mse",        "l1",  "huber",      "smooth_l1",  "hinge",
-    "squared_hinge", "bce", "bce_logits", "soft_margin", "poisson_nll"};
+    "squared_hinge", "bce", "bce_logits", "soft_margin", "poisson_nll",
+    "kl_div", "kl_div log_target"};
 
 size_t loss_cases_all(const loss_case **cases)
 {
@@ -45,6 +46,9 @@ size_t loss_cases_all(const loss_case **cases)
         {LOSSOPT_LOSS_POISSON_NLL, 1e-8f, false, LOSSOPT_LOSS_FULL},
         {LOSSOPT_LOSS_POISSON_NLL, 0.37f, false, LOSSOPT_LOSS_FULL},
         {LOSSOPT_LOSS_POISSON_NLL, 0.0f, false, 0},
+        /* at the end: the cases above keep their indices, so their seeds */
+        {LOSSOPT_LOSS_KL_DIV, 0, false, 0},
+        {LOSSOPT_LOSS_KL_DIV_LOG_TARGET, 0, false, 0},
     };
     *cases = all;
     return sizeof all / sizeof all[0];
@@ -118,6 +122,22 @@ void loss_case_fill(const loss_case *c, float *input, float *target, float *weig
         } else if (c->kind == LOSSOPT_LOSS_HINGE || c->kind == LOSSOPT_LOSS_SQUARED_HINGE) {
             input[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
             target[i] = labels[test_random_u32() % (special ? 8 : 4)];
+        } else if (c->kind == LOSSOPT_LOSS_KL_DIV) {
+            /* log-probabilities against probabilities, some exactly 0 */
+            input[i] = special && test_random_u32() % 2 ? test_random_special()
+                                                        : test_random_uniform(-12.0f, 0.5f);
+            target[i] = special && test_random_u32() % 3 == 0 ? test_random_special()
+                        : test_random_u32() % 8 == 0          ? 0.0f
+                                                              : random_probability(special);
+        } else if (c->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET) {
+            static const float log_edges[] = {-INFINITY, -103.0f, -104.0f, -110.0f, 0.0f, -0.0f,
+                                              88.7f, -1e-30f};
+            input[i] = special && test_random_u32() % 2 ? test_random_special()
+                                                        : test_random_uniform(-12.0f, 0.5f);
+            target[i] = special && test_random_u32() % 3 == 0 ? test_random_special()
+                        : special && test_random_u32() % 3 == 0
+                            ? log_edges[test_random_u32() % (sizeof log_edges / sizeof log_edges[0])]
+                            : test_random_uniform(-20.0f, 0.5f);
         } else if (c->kind == LOSSOPT_LOSS_BCE_LOGITS) {
             input[i] = special ? test_random_special() : test_random_uniform(-12.0f, 12.0f);
             target[i] = special && test_random_u32() % 4 == 0 ? test_random_special()
@@ -168,6 +188,15 @@ lossopt_status loss_case_run(const loss_case *c, bool public_api,
                              lossopt_reduction r, float *loss, float *grad)
 {
     const float *w = c->weighted ? weight : NULL;
+    if (loss_case_is_kl(c)) {
+        size_t rows = loss_case_kl_rows(n);
+        size_t cols = rows ? n / rows : 0;
+        bool log_target = c->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET;
+        if (!public_api)
+            return lossopt_kl_div_f32_with_table(table, input, target, rows, cols, log_target, r,
+                                                 loss, grad);
+        return lossopt_kl_div_f32(input, target, rows, cols, log_target, r, loss, grad);
+    }
     if (!public_api)
         return lossopt_elementwise_loss_ex_f32_with_table(table, c->kind, input, target, w, n,
                                                           c->parameter, c->flags, r, loss, grad);
@@ -188,7 +217,20 @@ lossopt_status loss_case_run(const loss_case *c, bool public_api,
         return lossopt_poisson_nll_f32(input, target, n, (c->flags & LOSSOPT_LOSS_LOG_INPUT) != 0,
                                        (c->flags & LOSSOPT_LOSS_FULL) != 0, c->parameter, r, loss,
                                        grad);
+    case LOSSOPT_LOSS_KL_DIV:
+    case LOSSOPT_LOSS_KL_DIV_LOG_TARGET:
     case LOSSOPT_LOSS_KIND_COUNT: break;
     }
     return LOSSOPT_ERR_ARG;
+}
+
+bool loss_case_is_kl(const loss_case *c)
+{
+    return c->kind == LOSSOPT_LOSS_KL_DIV || c->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET;
+}
+
+size_t loss_case_kl_rows(size_t n)
+{
+    size_t cols = n % 5 == 0 ? 5 : n % 3 == 0 ? 3 : 1;
+    return n / cols;
 }

@@ -1,6 +1,6 @@
 /* tests/loss_cases.h - every elementwise loss with each of its parameter and
  * weight options as one "case", and inputs drawn for it, so each loss test is
- * written once for all ten losses. */
+ * written once for all twelve (kl_div with and without log_target counted apart). */
 #ifndef LOSSOPT_LOSS_CASES_H
 #define LOSSOPT_LOSS_CASES_H
 
@@ -33,5 +33,11 @@ lossopt_status loss_case_run(const loss_case *c, bool public_api,
                              const lossopt_kernel_table *table, const float *input,
                              const float *target, const float *weight, size_t n,
                              lossopt_reduction r, float *loss, float *grad);
+
+/* kl_div cases: n elements as loss_case_kl_rows(n) rows of n / rows columns
+ * (5, 3 or 1 columns, by n; 0 rows for n == 0), with BATCHMEAN as a fourth
+ * reduction. */
+bool loss_case_is_kl(const loss_case *c);
+size_t loss_case_kl_rows(size_t n);
 
 #endif /* LOSSOPT_LOSS_CASES_H */

@@ -69,7 +69,10 @@ static void test_null_size_reduction(const loss_case *c)
            "n = SIZE_MAX / 2");
     expect(c, input, target, SIZE_MAX, (lossopt_reduction)3, loss, grad, LOSSOPT_ERR_SIZE,
            "SIZE before a bad reduction");
-    expect(c, input, target, N, (lossopt_reduction)3, loss, grad, LOSSOPT_ERR_ARG, "reduction 3");
+    /* BATCHMEAN (3) is kl_div's alone */
+    expect(c, input, target, N, (lossopt_reduction)3, loss, grad,
+           loss_case_is_kl(c) ? LOSSOPT_OK : LOSSOPT_ERR_ARG, "reduction 3 (BATCHMEAN)");
+    expect(c, input, target, N, (lossopt_reduction)4, loss, grad, LOSSOPT_ERR_ARG, "reduction 4");
     expect(c, input, target, N, (lossopt_reduction)-1, loss, grad, LOSSOPT_ERR_ARG,
            "reduction -1");
 
@@ -189,6 +192,101 @@ static void test_bce_domain(void)
     }
 }
 
+/* kl_div's rows x cols: the product's overflow is SIZE (after ISA and NULL);
+ * an empty product gives SUM +0, MEAN NaN, BATCHMEAN NaN for no rows and +0
+ * for rows of no columns (PyTorch's sum / input.size(0)), and writes nothing. */
+static void test_kl_div_shapes(void)
+{
+    unsigned isas = lossopt_supported_isas();
+    for (int isa = -1; isa <= LOSSOPT_ISA_NEON; isa++) {
+        if (isa >= 0 && !((isas >> isa) & 1))
+            continue;
+        const lossopt_kernel_table *t = isa < 0 ? lossopt_active_table()
+                                                : lossopt_kernel_table_for((lossopt_isa)isa);
+        const char *via = isa < 0 ? "public" : lossopt_isa_name((lossopt_isa)isa);
+        for (int lt = 0; lt < 2; lt++) {
+            size_t big = (size_t)1 << (sizeof(size_t) * 4); /* big * big overflows */
+            reset_outputs();
+            test_check(lossopt_kl_div_f32_with_table(t, input, target, big, big, lt, LOSSOPT_SUM,
+                                                     loss, grad) == LOSSOPT_ERR_SIZE &&
+                           outputs_untouched(),
+                       "kl_div %s rows * cols overflowing: want SIZE", via);
+            test_check(lossopt_kl_div_f32_with_table(t, input, target, SIZE_MAX / 3, 5, lt,
+                                                     (lossopt_reduction)9, loss, grad) ==
+                           LOSSOPT_ERR_SIZE,
+                       "kl_div %s SIZE before ARG", via);
+            test_check(lossopt_kl_div_f32_with_table(t, NULL, target, big, big, lt, LOSSOPT_SUM,
+                                                     loss, grad) == LOSSOPT_ERR_NULL &&
+                           lossopt_kl_div_f32_with_table(t, input, target, big, big, lt,
+                                                         LOSSOPT_SUM, NULL, NULL) ==
+                               LOSSOPT_ERR_NULL,
+                       "kl_div %s NULL before SIZE", via);
+            test_check(lossopt_kl_div_f32_with_table(NULL, NULL, target, big, big, lt,
+                                                     LOSSOPT_SUM, loss, grad) == LOSSOPT_ERR_ISA,
+                       "kl_div ISA first");
+            float out = -1.0f;
+            test_check(lossopt_kl_div_f32_with_table(t, NULL, NULL, 0, 7, lt, LOSSOPT_BATCHMEAN,
+                                                     &out, NULL) == LOSSOPT_OK && isnan(out),
+                       "kl_div %s 0 rows BATCHMEAN gave %a, want NaN", via, out);
+            out = -1.0f;
+            test_check(lossopt_kl_div_f32_with_table(t, NULL, NULL, 3, 0, lt, LOSSOPT_BATCHMEAN,
+                                                     &out, NULL) == LOSSOPT_OK &&
+                           test_same_float(out, 0.0f) && !signbit(out),
+                       "kl_div %s 3 x 0 BATCHMEAN gave %a, want +0", via, out);
+            out = -1.0f;
+            test_check(lossopt_kl_div_f32_with_table(t, NULL, NULL, 3, 0, lt, LOSSOPT_MEAN, &out,
+                                                     NULL) == LOSSOPT_OK && isnan(out),
+                       "kl_div %s 3 x 0 MEAN gave %a, want NaN", via, out);
+            reset_outputs();
+            test_check(lossopt_kl_div_f32_with_table(t, NULL, NULL, 3, 0, lt, LOSSOPT_NONE, loss,
+                                                     grad) == LOSSOPT_OK && outputs_untouched(),
+                       "kl_div %s 3 x 0 NONE wrote", via);
+        }
+    }
+}
+
+/* BATCHMEAN is kl_div's alone: the row-wise losses refuse it (ARG) too, and
+ * write nothing. */
+static void test_batchmean_elsewhere(void)
+{
+    static int64_t labels[5] = {0, 2, -100, 8, 1};
+    unsigned isas = lossopt_supported_isas();
+    for (int isa = -1; isa <= LOSSOPT_ISA_NEON; isa++) {
+        if (isa >= 0 && !((isas >> isa) & 1))
+            continue;
+        const lossopt_kernel_table *t = isa < 0 ? lossopt_active_table()
+                                                : lossopt_kernel_table_for((lossopt_isa)isa);
+        const char *via = isa < 0 ? "public" : lossopt_isa_name((lossopt_isa)isa);
+        lossopt_ce_options opt = {LOSSOPT_BATCHMEAN, NULL, 0.0f};
+        fill_valid(&(loss_case){LOSSOPT_LOSS_MSE, 0, false});
+        reset_outputs();
+        lossopt_status s[4] = {
+            lossopt_cross_entropy_f32_with_table(t, input, labels, 5, 9, &opt, loss, grad),
+            lossopt_cross_entropy_probs_f32_with_table(t, input, target, 5, 9, &opt, loss, grad),
+            lossopt_multi_margin_f32_with_table(t, input, labels, 5, 9, 1, 1.0f, NULL,
+                                                LOSSOPT_BATCHMEAN, loss, grad),
+            lossopt_nll_f32_with_table(t, input, labels, 5, 9, &opt, loss, grad)};
+        static const char *const names[4] = {"cross_entropy", "cross_entropy_probs",
+                                             "multi_margin", "nll"};
+        for (int k = 0; k < 4; k++)
+            test_check(s[k] == LOSSOPT_ERR_ARG, "%s via %s with BATCHMEAN: status %d, want ARG",
+                       names[k], via, s[k]);
+        test_check(outputs_untouched(), "BATCHMEAN elsewhere via %s: a failed call wrote", via);
+    }
+    /* and through the public functions */
+    lossopt_ce_options opt = {LOSSOPT_BATCHMEAN, NULL, 0.0f};
+    reset_outputs();
+    test_check(lossopt_cross_entropy_f32(input, labels, 5, 9, &opt, loss, grad) ==
+                       LOSSOPT_ERR_ARG &&
+                   lossopt_nll_f32(input, labels, 5, 9, &opt, loss, grad) == LOSSOPT_ERR_ARG &&
+                   lossopt_multi_margin_f32(input, labels, 5, 9, 2, 1.0f, NULL,
+                                            LOSSOPT_BATCHMEAN, loss, grad) == LOSSOPT_ERR_ARG &&
+                   lossopt_mse_f32(input, target, N, LOSSOPT_BATCHMEAN, loss, grad) ==
+                       LOSSOPT_ERR_ARG &&
+                   outputs_untouched(),
+               "public calls with BATCHMEAN: want ARG, nothing written");
+}
+
 int main(void)
 {
     test_init("test_loss_errors");
@@ -199,6 +297,8 @@ int main(void)
         test_null_size_reduction(&cases[k]);
     test_bad_parameters();
     test_bce_domain();
+    test_kl_div_shapes();
+    test_batchmean_elsewhere();
     /* an unsupported ISA is refused before anything else is looked at */
     loss_case mse = {LOSSOPT_LOSS_MSE, 0, false, 0};
     reset_outputs();

@@ -314,6 +314,8 @@ static lossopt_elementwise_fn *scalar_kernel(const loss_case *c)
     case LOSSOPT_LOSS_BCE: return t->bce_f32;
     case LOSSOPT_LOSS_SOFT_MARGIN: return t->soft_margin_f32;
     case LOSSOPT_LOSS_POISSON_NLL: return t->poisson_nll_f32;
+    case LOSSOPT_LOSS_KL_DIV: return t->kl_div_f32;
+    case LOSSOPT_LOSS_KL_DIV_LOG_TARGET: return t->kl_div_log_target_f32;
     default: return t->bce_logits_f32;
     }
 }
@@ -326,6 +328,7 @@ static void check_elementwise_scalars(void)
     spy.mse_f32 = spy.l1_f32 = spy.huber_f32 = spy.smooth_l1_f32 = spy_elementwise;
     spy.hinge_f32 = spy.squared_hinge_f32 = spy.bce_f32 = spy.bce_logits_f32 = spy_elementwise;
     spy.soft_margin_f32 = spy.poisson_nll_f32 = spy_elementwise;
+    spy.kl_div_f32 = spy.kl_div_log_target_f32 = spy_elementwise;
     enum { MAX_N = 5003 };
     static float x[MAX_N], t[MAX_N], w[MAX_N], grad[MAX_N];
     static const size_t lengths[] = {1, 255, 1000, 3001, MAX_N};
@@ -339,18 +342,24 @@ static void check_elementwise_scalars(void)
             size_t n = lengths[li];
             test_seed_case("elementwise scalars", k, n, 0);
             loss_case_fill(c, x, t, w, n, false);
-            for (int reduction = LOSSOPT_MEAN; reduction <= LOSSOPT_SUM; reduction++) {
+            /* MEAN, SUM, and kl_div's BATCHMEAN: divided by rows, like MEAN by n */
+            for (int reduction = LOSSOPT_MEAN; reduction <= LOSSOPT_BATCHMEAN; reduction++) {
+                if (reduction == LOSSOPT_NONE ||
+                    (reduction == LOSSOPT_BATCHMEAN && !loss_case_is_kl(c)))
+                    continue;
                 float loss;
                 lossopt_status st = loss_case_run(c, false, &spy, x, t, w, n,
                                                   (lossopt_reduction)reduction, &loss, grad);
                 if (!test_check(st == LOSSOPT_OK, "%s: status %d", loss_case_describe(c), st))
                     continue;
-                bool mean = reduction == LOSSOPT_MEAN;
-                float want = mean ? (float)(seen_total / (double)n) : (float)seen_total;
+                bool mean = reduction != LOSSOPT_SUM;
+                double divisor = reduction == LOSSOPT_BATCHMEAN ? (double)loss_case_kl_rows(n)
+                                                                : (double)n;
+                float want = mean ? (float)(seen_total / divisor) : (float)seen_total;
                 test_check(same_float(loss, want), "%s n=%zu %s: loss %a, want %a (the canonical "
                            "double total %s)", loss_case_describe(c), n, mean ? "MEAN" : "SUM",
                            (double)loss, (double)want, mean ? "divided by n, rounded once" : "rounded once");
-                float scale = (float)(derivative * (mean ? 1.0 / (double)n : 1.0));
+                float scale = (float)(derivative * (mean ? 1.0 / divisor : 1.0));
                 test_check(same_float(seen_args.grad_scale, scale),
                            "%s n=%zu: gradient scale %a, want (float)(k r) = %a",
                            loss_case_describe(c), n, (double)seen_args.grad_scale, (double)scale);
@@ -570,6 +579,54 @@ static void check_full_smoothing(void)
     }
 }
 
+/* kl_div's edges (include/lossopt.h): where the target's probability is 0
+ * the term is +0 for any non-NaN input (PyTorch: NaN at +-inf inputs and at
+ * log_target -inf), NaN for a NaN input; a negative target gives a NaN loss
+ * and the gradient -t c; a NaN target NaN in both. */
+static void check_kl_div_edges(void)
+{
+    enum { K = 9 };
+    static const float x[K] = {INFINITY, -INFINITY, NAN, -3.0f, 0.5f, -1.0f, -2.0f, 1.0f, -0.0f};
+    static const float t[K] = {0.0f, 0.0f, 0.0f, -0.0f, -0.5f, NAN, 0.25f, 0.0f, 0.0f};
+    static const float lt[K] = {-INFINITY, -INFINITY, -INFINITY, -200.0f, 1.0f, NAN, -1.5f,
+                                 -INFINITY, -INFINITY};
+    for (size_t e = 0; e < entry_count; e++) {
+        const variant *v = &entries[e];
+        float loss[K], grad[K];
+        for (int log_target = 0; log_target < 2; log_target++) {
+            const float *target = log_target ? lt : t;
+            lossopt_status st =
+                v->public_api
+                    ? lossopt_kl_div_f32(x, target, 3, 3, log_target, LOSSOPT_NONE, loss, grad)
+                    : lossopt_kl_div_f32_with_table(v->table, x, target, 3, 3, log_target,
+                                                    LOSSOPT_NONE, loss, grad);
+            if (!test_check(st == LOSSOPT_OK, "%s kl_div edges: status %d", v->name, st))
+                continue;
+            for (int i = 0; i < K; i++) {
+                double p = log_target ? exp((double)target[i]) : (double)target[i];
+                float want_grad = log_target ? (float)-exp((double)target[i]) : -target[i];
+                if (isnan(target[i])) {
+                    test_check(isnan(loss[i]) && isnan(grad[i]), "%s kl_div lt=%d [%d]: NaN target",
+                               v->name, log_target, i);
+                    continue;
+                }
+                if ((float)p == 0.0f) {
+                    bool nan_x = isnan(x[i]);
+                    test_check(nan_x ? isnan(loss[i]) : test_same_float(loss[i], 0.0f),
+                               "%s kl_div lt=%d [%d]: zero-probability term %a (x %a)", v->name,
+                               log_target, i, (double)loss[i], (double)x[i]);
+                } else if (!log_target && target[i] < 0) {
+                    test_check(isnan(loss[i]), "%s kl_div [%d]: negative target, loss %a",
+                               v->name, i, (double)loss[i]);
+                }
+                test_check(test_same_float(grad[i], want_grad) || (float)p == 0.0f,
+                           "%s kl_div lt=%d [%d]: grad %a, want %a", v->name, log_target, i,
+                           (double)grad[i], (double)want_grad);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     test_init("test_loss_rules");
@@ -584,5 +641,6 @@ int main(void)
     check_branch_point();
     check_signed_zeros();
     check_full_smoothing();
+    check_kl_div_edges();
     return test_finish();
 }

@@ -90,7 +90,8 @@
 
 static const char *const loss_names[LOSSOPT_LOSS_KIND_COUNT] = {
     "mse",        "l1",  "huber",      "smooth_l1",  "hinge",
-    "squared_hinge", "bce", "bce_logits", "soft_margin", "poisson_nll"};
+    "squared_hinge", "bce", "bce_logits", "soft_margin", "poisson_nll",
+    "kl_div", "kl_div_log_target"};
 
 /* poisson_nll's options are part of the file's loss name. */
 static const struct {
@@ -264,6 +265,17 @@ static void term_magnitudes(reference_case *c)
             c->torch_grad_term[i] = grad_term;
             break;
         }
+        case LOSSOPT_LOSS_KL_DIV: /* M = max(|t log t|, |t x|, |loss|) */
+            c->value_term[i] = y == 0.0 ? 0.0 : fmax(fmax(fabs(y * log(y)), fabs(y * x)),
+                                                     fabs(c->ref_loss[i]));
+            c->torch_term[i] = c->value_term[i];
+            c->torch_grad_term[i] = fabs(c->ref_grad[i]);
+            break;
+        case LOSSOPT_LOSS_KL_DIV_LOG_TARGET: /* M = e max(|t|, |x|, |t - x|) */
+            c->value_term[i] = exp(y) * fmax(fmax(fabs(y), fabs(x)), fabs(y - x));
+            c->torch_term[i] = c->value_term[i];
+            c->torch_grad_term[i] = fabs(c->ref_grad[i]);
+            break;
         default:
             c->value_term[i] = 0.0;
             c->torch_term[i] = fabs(c->ref_loss[i]);
@@ -305,6 +317,11 @@ static double value_bound(const reference_case *c, size_t i)
     if (c->kind == LOSSOPT_LOSS_POISSON_NLL) /* 2 ulp of the largest term; 3 with full */
         return fmax(VALUE_ULPS * ref_ulp_at(c->ref_loss[i]),
                     ((c->flags & LOSSOPT_LOSS_FULL) ? 3.0 : 2.0) * ref_ulp_at(term));
+    /* kl_div: 2 ulp (3 with log_target) of its largest term (include/lossopt.h) */
+    if (c->kind == LOSSOPT_LOSS_KL_DIV)
+        return 2.0 * ref_ulp_at(term > 0.0 ? term : c->ref_loss[i]);
+    if (c->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET)
+        return 3.0 * ref_ulp_at(term > 0.0 ? term : c->ref_loss[i]);
     return VALUE_ULPS * ref_ulp_at(c->ref_loss[i]) + (term > 0.0 ? ref_ulp_at(term) : 0.0);
 }
 

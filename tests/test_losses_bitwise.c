@@ -19,8 +19,10 @@
 #include "test_variants.h"
 
 static bool guard_pages_enabled = true;
-static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
-static const char *const reduction_names[] = {"mean", "sum", "none"};
+/* BATCHMEAN last: kl_div's cases only */
+static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE,
+                                               LOSSOPT_BATCHMEAN};
+static const char *const reduction_names[] = {"mean", "sum", "none", "batchmean"};
 
 /* Buffers of one call under test. */
 typedef struct buffers {
@@ -70,7 +72,7 @@ static void compare(const loss_case *c, const variant *v, size_t n, bool special
     float *oracle_loss = malloc(cap * sizeof(float)), *oracle_grad = malloc(cap * sizeof(float));
     float *only_loss = malloc(cap * sizeof(float)), *only_grad = malloc(cap * sizeof(float));
 
-    for (int ri = 0; ri < 3; ri++) {
+    for (int ri = 0; ri < (loss_case_is_kl(c) ? 4 : 3); ri++) {
         lossopt_reduction r = reductions[ri];
         size_t loss_count = r == LOSSOPT_NONE ? n : 1;
         /* the NONE loss buffer ends at the guard page; a reduced loss is one
@@ -134,7 +136,7 @@ int main(void)
     size_t case_count = loss_cases_all(&cases);
     variant variants[TEST_MAX_VARIANTS];
     size_t variant_count = test_variants(variants);
-    printf("%zu loss cases x 3 reductions; variants:", case_count);
+    printf("%zu loss cases x 3 reductions (kl_div 4); variants:", case_count);
     for (size_t v = 0; v < variant_count; v++)
         printf(" %s", variants[v].name);
     printf(" (active ISA %s)\n", lossopt_isa_name(lossopt_active_isa()));

@@ -2,7 +2,9 @@
  * against their formulas evaluated in double precision (written here from the
  * math, with libm's double exp/log/log1p), for every case: SPEC 2's bounds.
  *   per-element loss values   within 2 ulp of the double value; 3 ulp for
- *                             bce and bce_logits (see value_bound)
+ *                             bce and bce_logits (see value_bound); kl_div
+ *                             in ulps of its largest term (2; 3 with
+ *                             log_target)
  *   gradients                 within 2 ulp, or 2^-20 of the largest term of
  *                             the array (the largest |gradient|, except
  *                             poisson_nll: exp(x) or t; 1 or t / (x + eps))
@@ -91,6 +93,19 @@ static void reference(const loss_case *c, double x, double t, double w, double *
         }
         break;
     }
+    /* kl_div: a difference of nearly equal terms where the prediction matches
+     * the target (SPEC 2): its largest term (or the value, where the terms
+     * have opposite signs and add up) */
+    case LOSSOPT_LOSS_KL_DIV:
+        *loss = t == 0 ? 0 : t * (log(t) - x);
+        *grad = -t;
+        *value_term = t == 0 ? 0 : fmax(fmax(fabs(t * log(t)), fabs(t * x)), fabs(*loss));
+        break;
+    case LOSSOPT_LOSS_KL_DIV_LOG_TARGET:
+        *loss = exp(t) * (t - x);
+        *grad = -exp(t);
+        *value_term = exp(t) * fmax(fmax(fabs(t), fabs(x)), fabs(t - x));
+        break;
     default: *loss = *grad = NAN;
     }
     if (*value_term < 0)
@@ -105,13 +120,14 @@ static void reference(const loss_case *c, double x, double t, double w, double *
  * the second transcendental's contribution, and 2.1-2.7 ulp is observed on
  * random data. No order of float operations reaches 2 ulp with 1-ulp exp/log,
  * so the bound for them is 3 ulp (include/lossopt.h says so); every other
- * loss is held to 2. */
+ * loss is held to 2 (kl_div: 2 ulp of its largest term; with log_target,
+ * exp composed with a difference and a product, 3). */
 static double value_bound(const loss_case *c)
 {
     if (c->kind == LOSSOPT_LOSS_POISSON_NLL) /* of the largest term; full adds two logs */
         return c->flags & LOSSOPT_LOSS_FULL ? 3.0 : 2.0;
     return c->kind == LOSSOPT_LOSS_BCE || c->kind == LOSSOPT_LOSS_BCE_LOGITS ||
-                   c->kind == LOSSOPT_LOSS_SOFT_MARGIN
+                   c->kind == LOSSOPT_LOSS_SOFT_MARGIN || c->kind == LOSSOPT_LOSS_KL_DIV_LOG_TARGET
                ? 3.0
                : 2.0;
 }
@@ -138,18 +154,19 @@ static void check_case(const loss_case *c)
                                       loss, grad);
     if (!test_check(st == LOSSOPT_OK, "%s: status %d", loss_case_describe(c), st))
         return;
-    double want_loss[N], want_grad[N], value_term[N], largest_grad = 0, sum = 0;
+    double want_loss[N], want_grad[N], value_term[N], largest_grad = 0, sum = 0, magnitude = 0;
     for (int i = 0; i < N; i++) {
         double grad_term;
         reference(c, input[i], target[i], c->weighted ? weight[i] : 1.0, &want_loss[i],
                   &want_grad[i], &value_term[i], &grad_term);
         largest_grad = fmax(largest_grad, grad_term);
         sum += want_loss[i];
+        magnitude += fabs(want_loss[i]);
     }
     double worst_value = 0, worst_grad = 0;
     for (int i = 0; i < N; i++) {
-        /* relative to the largest term where the formula cancels (poisson);
-         * else value_term is |value| and this is the value's own ulp */
+        /* relative to the largest term where the formula cancels (poisson,
+         * kl_div); else value_term is |value| and this is the value's own ulp */
         double value_error = fabs((double)loss[i] - want_loss[i]) /
                              fmax(test_ulp_of((float)value_term[i]), test_ulp_of((float)want_loss[i]));
         worst_value = fmax(worst_value, value_error);
@@ -167,10 +184,20 @@ static void check_case(const loss_case *c)
     float mean, total;
     loss_case_run(c, false, oracle, input, target, weight, N, LOSSOPT_MEAN, &mean, NULL);
     loss_case_run(c, false, oracle, input, target, weight, N, LOSSOPT_SUM, &total, NULL);
-    test_check(fabs(total - sum) <= 1e-6 * fabs(sum), "%s: SUM %.9g, double %.17g",
+    /* terms of mixed sign (kl_div): within 1e-6 of the sum of |terms| */
+    test_check(fabs(total - sum) <= 1e-6 * magnitude, "%s: SUM %.9g, double %.17g",
                loss_case_describe(c), total, sum);
-    test_check(fabs(mean - sum / N) <= 1e-6 * fabs(sum / N), "%s: MEAN %.9g, double %.17g",
+    test_check(fabs(mean - sum / N) <= 1e-6 * (magnitude / N), "%s: MEAN %.9g, double %.17g",
                loss_case_describe(c), mean, sum / N);
+    if (loss_case_is_kl(c)) {
+        float batchmean;
+        double rows = (double)loss_case_kl_rows(N);
+        loss_case_run(c, false, oracle, input, target, weight, N, LOSSOPT_BATCHMEAN, &batchmean,
+                      NULL);
+        test_check(fabs(batchmean - sum / rows) <= 1e-6 * (magnitude / rows),
+                   "%s: BATCHMEAN %.9g, double %.17g", loss_case_describe(c), batchmean,
+                   sum / rows);
+    }
     printf("%-32s worst value error %.2f ulp, worst gradient error %.2f ulp\n",
            loss_case_describe(c), worst_value, worst_grad);
 }

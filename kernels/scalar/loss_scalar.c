@@ -202,6 +202,28 @@ static void poisson_nll_element(float x, float t, const lossopt_elementwise_args
     *loss = base;
 }
 
+/* kl_div: where the target's probability is 0 the term is min(max(x, 0), 0),
+ * +0 or NaN (x NaN). */
+static float kl_zero_term(float x) { return lossopt_min_nan(lossopt_max_nan(x, 0.0f), 0.0f); }
+
+static void kl_div_element(float x, float t, const lossopt_elementwise_args *a, float *loss,
+                           float *grad)
+{
+    float u = t * x;
+    float l = fmaf(t, lossopt_scalar_logf(t), -u);
+    *loss = t == 0 ? kl_zero_term(x) : l; /* 0 log 0 = 0 */
+    *grad = -t * a->grad_scale;
+}
+
+static void kl_div_log_target_element(float x, float t, const lossopt_elementwise_args *a,
+                                      float *loss, float *grad)
+{
+    float e = lossopt_scalar_expf(t);
+    float l = e * (t - x);
+    *loss = e == 0 ? kl_zero_term(x) : l;
+    *grad = -e * a->grad_scale;
+}
+
 /* The canonical sum and the stores, for a loss given per element. */
 typedef void (*weighted_element_fn)(float x, float t, const lossopt_elementwise_args *a, float w,
                                     float *loss, float *grad);
@@ -253,6 +275,36 @@ double ORACLE_NAME(soft_margin_f32)(const lossopt_elementwise_args *a)
 double ORACLE_NAME(poisson_nll_f32)(const lossopt_elementwise_args *a)
 {
     return run(a, poisson_nll_element, NULL);
+}
+
+double ORACLE_NAME(kl_div_f32)(const lossopt_elementwise_args *a) { return run(a, kl_div_element, NULL); }
+double ORACLE_NAME(kl_div_log_target_f32)(const lossopt_elementwise_args *a)
+{
+    return run(a, kl_div_log_target_element, NULL);
+}
+
+/* nll, row by row: loss -(w_y x_y), gradient 0 but (float)(-w_y / D) at y. */
+double ORACLE_NAME(nll_f32)(const lossopt_nll_args *a)
+{
+    double total = 0.0;
+    for (size_t r = 0; r < a->rows; r++) {
+        int64_t label = a->labels[r];
+        const float *x = a->log_probs + r * a->classes;
+        float row_loss = 0.0f, label_grad = 0.0f;
+        if (label >= 0) {
+            size_t y = (size_t)label;
+            float w_y = a->weight ? a->weight[y] : 1.0f;
+            row_loss = a->weight ? -(w_y * x[y]) : -x[y];
+            label_grad = (float)(-(double)w_y / a->divisor);
+            total += (double)row_loss;
+        }
+        if (a->loss)
+            a->loss[r] = row_loss;
+        if (a->grad)
+            for (size_t j = 0; j < a->classes; j++)
+                a->grad[r * a->classes + j] = label >= 0 && j == (size_t)label ? label_grad : 0.0f;
+    }
+    return total;
 }
 
 int ORACLE_NAME(both_in_unit_interval)(const float *prob, const float *target, size_t n)

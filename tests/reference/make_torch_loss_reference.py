@@ -3,7 +3,7 @@
 #
 # For every elementwise loss PyTorch has (torch.nn.functional.mse_loss,
 # l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
-# binary_cross_entropy_with_logits, soft_margin_loss and poisson_nll_loss) each case records float32 inputs, PyTorch's
+# binary_cross_entropy_with_logits, soft_margin_loss, poisson_nll_loss and kl_div, without and with log_target) each case records float32 inputs, PyTorch's
 # loss for reduction 'none', 'mean' and 'sum', and the gradient autograd gives
 # w.r.t. the input for each reduction ('none': loss.backward(ones_like(loss)),
 # so each element's own derivative). Next to PyTorch's float32 results it
@@ -47,11 +47,13 @@
 #     end
 # Each case's lines come in exactly this order. <index> counts from 0 in file
 # order. <loss> is mse, l1, huber, smooth_l1, hinge, squared_hinge, bce,
-# bce_logits, soft_margin, or poisson_nll, poisson_nll_log, poisson_nll_full,
-# poisson_nll_log_full (log_input=False/True, full=False/True); param is huber's
-# delta, smooth_l1's beta, bce_logits' pos_weight (torch gets it as
-# torch.full((n,), pos_weight), or as None when the comment above the case says
-# so - the same thing for pos_weight 1), poisson_nll's eps, and 0 otherwise. ref_loss is each element's loss, ref_grad each element's
+# bce_logits, soft_margin, poisson_nll, poisson_nll_log, poisson_nll_full,
+# poisson_nll_log_full (log_input=False/True, full=False/True), kl_div or
+# kl_div_log_target (n elements as lossopt's loss_case_kl_rows(n) rows; BATCHMEAN
+# is not recorded here); param is huber's delta, smooth_l1's beta, bce_logits'
+# pos_weight (torch gets it as torch.full((n,), pos_weight), or as None when the
+# comment above the case says so - the same thing for pos_weight 1), poisson_nll's
+# eps, and 0 otherwise. ref_loss is each element's loss, ref_grad each element's
 # derivative d loss_i / d input_i (the gradient of 'none' and of 'sum'; 'mean'
 # divides it by n), ref_sum the exactly rounded sum of ref_loss (math.fsum).
 # hinge and squared_hinge cases have torch=0 and no torch_* or ref_* lines.
@@ -143,6 +145,14 @@ def case_plan():
                                      log_input=log_input, full=full))
             plan.append(dict(loss=name, param=1e-8, n=300, weighted=False, log_input=log_input,
                              full=full))
+    # kl_div (appended last: the cases above keep their data): log-probability
+    # inputs against probabilities with exact zeros (0 log 0 = 0), or against
+    # log-probabilities (log_target=True), some predictions equal to the
+    # target (the terms cancel there).
+    for log_target in (False, True):
+        for n in SMALL_SIZES + (300,):
+            plan.append(dict(loss="kl_div_log_target" if log_target else "kl_div",
+                             param=0.0, n=n, weighted=False))
     return plan
 
 
@@ -255,6 +265,22 @@ def poisson_data(rng, c):
     return x, t
 
 
+def kl_data(rng, c):
+    n = c["n"]
+    x = (rng.standard_normal(n) * 3.0 - 2.0).astype(F32)
+    if c["loss"] == "kl_div":
+        t = rng.random(n, dtype=F32)
+        t[np.arange(2, n, 7)] = F32(0.0)
+        same = np.arange(4, n, 9)
+        same = same[t[same] != 0]
+        x[same] = np.log(t[same].astype(np.float64)).astype(F32)  # t log t - t x cancels
+    else:
+        t = (rng.standard_normal(n) * 3.0 - 2.0).astype(F32)
+        same = np.arange(4, n, 9)
+        x[same] = t[same]
+    return x, t
+
+
 def weights(rng, n):
     return rng.uniform(0.0, 2.0, n).astype(F32)
 
@@ -282,6 +308,8 @@ def torch_loss(c, x, t, w, reduction):
     elif loss.startswith("poisson_nll"):
         out = F.poisson_nll_loss(xi, tt, log_input=c["log_input"], full=c["full"], eps=param,
                                  reduction=reduction)
+    elif loss in ("kl_div", "kl_div_log_target"):
+        out = F.kl_div(xi, tt, reduction=reduction, log_target=loss == "kl_div_log_target")
     else:
         pos_weight = torch.full((x.size,), param, dtype=torch.float32) if c["tensor"] else None
         out = F.binary_cross_entropy_with_logits(xi, tt, weight=wt, pos_weight=pos_weight,
@@ -329,6 +357,12 @@ def reference(c, x32, t32, w32):
     if loss.startswith("poisson_nll"):
         value, grad, _, _ = poisson_reference(c, x, t, param)
         return value, grad
+    if loss == "kl_div":  # xlogy(t, t) - t x, 0 log 0 = 0; derivative -t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(t == 0, 0.0, t * (np.log(np.where(t == 0, 1.0, t)) - x))
+        return value, -t
+    if loss == "kl_div_log_target":  # exp(t) (t - x); derivative -exp(t)
+        return np.exp(t) * (t - x), -np.exp(t)
     w = w32.astype(np.float64) if w32 is not None else np.ones_like(x)
     if loss == "bce":
         with np.errstate(divide="ignore"):
@@ -387,6 +421,8 @@ def check_reference_against_torch(c, ref_value, ref_grad, torch_value, torch_gra
     # PyTorch's soft_margin takes log(1 + exp(-y x)): 1 + exp rounds at 1
     scale = np.maximum(np.abs(ref_value),
                        1.0 if c["loss"] in ("bce", "bce_logits", "soft_margin") else 0.0)
+    if c["loss"].startswith("kl_div"):
+        scale = np.maximum(scale, 30.0)  # PyTorch's xlogy(t, t) - t x cancels
     if c["loss"] == "bce_logits":
         scale = np.maximum(scale, 30.0)  # PyTorch's (1 - y) x - lw log sigmoid(x) cancels
     assert (np.abs(torch_value - ref_value) <= 1e-5 * scale + 1e-30).all(), c
@@ -413,6 +449,9 @@ def describe(c):
         return ("F.binary_cross_entropy(prob, target%s), %s targets%s, n %d"
                 % (", weight=weight" if c["weighted"] else "", c["targets"],
                    ", edge probabilities" if c["edges"] else "", c["n"]))
+    if loss.startswith("kl_div"):
+        return ("F.kl_div(input, target, log_target=%s), n %d"
+                % (loss == "kl_div_log_target", c["n"]))
     if loss == "bce_logits":
         pos_weight = "torch.full((n,), %g)" % param if c["tensor"] else "None"
         return ("F.binary_cross_entropy_with_logits(logit, target%s, pos_weight=%s), n %d"
@@ -438,6 +477,8 @@ def emit_case(out, rng, index, c):
     elif loss.startswith("poisson_nll"):
         x, t = poisson_data(rng, c)
         c = dict(c, x=x, t=t)
+    elif loss.startswith("kl_div"):
+        x, t = kl_data(rng, c)
     else:
         x, t = hinge_data(rng, c)
     w = weights(rng, c["n"]) if c["weighted"] else None
