@@ -93,7 +93,7 @@ static const bound bounds[] = {
     {"cross_entropy_probs grad", 0, 0.25},
     /* three inputs: margin_ranking has no exp/log (bit-identical);
      * gaussian_nll's value has one log (0.5 log v), its gradients none.
-     * Measured: 0 ulp (purec's and purecfma's log agreed on every value, as
+     * Measured: 0 ulp over 5 seeds (purec's and purecfma's log agreed on every value, as
      * for bce's); the loss bounds are bce's, the other log-only loss */
     {"margin_ranking loss[none]", 0, 0}, {"margin_ranking loss[mean]", 0, 0},
     {"margin_ranking grad_x1", 0, 0},    {"margin_ranking grad_x2", 0, 0},
