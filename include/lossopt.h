@@ -305,9 +305,9 @@ LOSSOPT_API lossopt_status lossopt_margin_ranking_f32(const float *x1, const flo
  * Accuracy: the value within 2 ulp of the largest of |value| and its terms
  * |0.5 log(v)|, (x - t)^2 / (2v) and, with full, 0.5 log(2 pi) (they cancel
  * where log(v) < 0), evaluated in double (1.75 ulp measured); grad_input
- * within 2 ulp; grad_var, which
- * subtracts 1/v and (x - t)^2 / v^2, within 2 ulp or 2^-20 of the larger
- * of 0.5 r / v and 0.5 r (x - t)^2 / v^2 of the same element. */
+ * within 2 ulp; grad_var, which subtracts 1/v and (x - t)^2 / v^2, within
+ * 2 ulp or 2^-20 of the larger of 0.5 r / v and 0.5 r (x - t)^2 / v^2 of
+ * the same element. */
 LOSSOPT_API lossopt_status lossopt_gaussian_nll_f32(const float *input, const float *target,
                                                     const float *var, size_t n, bool full,
                                                     float eps, lossopt_reduction r, float *loss,
