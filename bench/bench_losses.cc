@@ -10,6 +10,9 @@
 //            lossopt_<loss>_f32), and for the bandwidth-bound mse, l1, huber
 //            and hinge the plain loops (bench/plain_loops.c)
 //   n        the run's sizes (bench_common.h), and n = 16 for mse
+// plus margin_ranking (margin 0.3, y +-1) and gaussian_nll (eps 1e-6, var
+// uniform (0, 2]) on every ISA and the public API: three inputs read, two
+// gradients written (20 bytes per element);
 // plus exp_pass/sleef_avx2/<n> and exp_pass/sleef_avx512/<n>: one SLEEF exp
 // pass of that ISA over the array (bench/sleef_exp.h; 8 bytes/element), the
 // floor of the transcendental losses (x86-64 only; skipped with a message
@@ -208,6 +211,60 @@ bool applies(const LossInfo &info, const Variant &v)
     return v.kind == Kind::isa || v.kind == Kind::dispatched || info.has_plain;
 }
 
+// ---- three inputs, two gradients (margin_ranking, gaussian_nll) ------------
+
+struct Loss3Info {
+    lossopt_loss3_kind kind;
+    const char *name;
+    float parameter;  // margin, eps
+};
+
+const Loss3Info kLosses3[] = {
+    {LOSSOPT_LOSS3_MARGIN_RANKING, "margin_ranking", 0.3f},
+    {LOSSOPT_LOSS3_GAUSSIAN_NLL, "gaussian_nll", 1e-6f},
+};
+
+constexpr int kLoss3BytesPerElement = 20;  // 12 read + 8 written (two gradients)
+
+void bm_loss3(benchmark::State &state, Loss3Info info, Variant v, size_t n)
+{
+    // a, b ~N(0, 1) from the regression table; c = y +-1 or var in (0, 2]
+    LossData d = make_loss_data(LOSSOPT_LOSS_MSE, n);
+    LossData e = make_loss_data(LOSSOPT_LOSS_HINGE, n);  // target +-1
+    Buffer c = allocate(n), grad_b = allocate(n);
+    for (size_t i = 0; i < n; i++)
+        c[i] = info.kind == LOSSOPT_LOSS3_MARGIN_RANKING ? e.target[i]
+                                                         : std::fabs(e.input[i]) + 0.05f;
+    const float *a = d.input.get(), *b = d.target.get(), *cc = c.get();
+    float *ga = d.grad.get(), *gb = grad_b.get();
+    float loss = 0.0f;
+    const lossopt_kernel_table *table =
+        v.kind == Kind::isa ? lossopt_kernel_table_for(v.isa) : nullptr;
+    auto run = [&]() {
+        if (table)
+            return lossopt_loss3_f32_with_table(table, info.kind, a, b, cc, n, info.parameter,
+                                                false, LOSSOPT_MEAN, &loss, ga, gb);
+        if (info.kind == LOSSOPT_LOSS3_MARGIN_RANKING)
+            return lossopt_margin_ranking_f32(a, b, cc, n, info.parameter, LOSSOPT_MEAN, &loss,
+                                              ga, gb);
+        return lossopt_gaussian_nll_f32(a, b, cc, n, false, info.parameter, LOSSOPT_MEAN, &loss,
+                                        ga, gb);
+    };
+    lossopt_status status = run();
+    if (status != LOSSOPT_OK) {
+        state.SkipWithError(lossopt_status_string(status));
+        return;
+    }
+    for (auto _ : state) {
+        run();
+        benchmark::DoNotOptimize(loss);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, kLoss3BytesPerElement);
+    if (!std::isfinite(loss))
+        state.SkipWithError("the loss is not finite");
+}
+
 }  // namespace
 
 void register_losses()
@@ -227,6 +284,17 @@ void register_losses()
             for (const Variant &v : vs)
                 if (applies(info, v))
                     register_loss(info, v, n);
+        for (const Loss3Info &info : kLosses3)
+            for (const Variant &v : vs)
+                if (v.kind == Kind::isa || v.kind == Kind::dispatched) {
+                    std::string name =
+                        std::string(info.name) + "/" + v.name + "/" + std::to_string(n);
+                    configure(benchmark::RegisterBenchmark(
+                                  name.c_str(), [info, v, n](benchmark::State &s) {
+                                      bm_loss3(s, info, v, n);
+                                  }),
+                              n);
+                }
     }
     // Dispatch overhead at n = 16 (SPEC.md section 3), as for SGD.
     for (const Variant &v : vs)

@@ -56,6 +56,8 @@ OPT_BYTES = {"sgd": 12, "sgd_momentum": 20, "rmsprop": 20, "adam": 28, "adamw": 
              # states written.
              "adagrad": 20, "adamax": 28, "nadam": 28, "radam": 28}
 LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
+# Three inputs read, two gradients written (bench_losses.cc's kLosses3).
+LOSSES3 = {"margin_ranking": 20, "gaussian_nll": 20}
 # Row-wise losses and their bytes per element (as bench_rowwise.cc: logits
 # read + grad written; the soft targets add a read).
 ROW_LOSSES = {"cross_entropy": 8, "cross_entropy_ls": 8, "cross_entropy_probs": 12,
@@ -129,6 +131,25 @@ def make_loss(name, n, gen):
 
     def step():
         x.grad = None
+        fn().backward()
+    return step
+
+
+def make_loss3(name, n, gen):
+    """bench_losses.cc's margin_ranking (margin 0.3, y +-1) and gaussian_nll
+    (eps 1e-6, var in (0.05, ~3)): both gradients through autograd."""
+    a = torch.randn(n, generator=gen).requires_grad_(True)
+    b = torch.randn(n, generator=gen)
+    if name == "margin_ranking":
+        b.requires_grad_(True)
+        c = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0)
+        fn = lambda: F.margin_ranking_loss(a, b, c, margin=0.3)
+    else:
+        c = (torch.randn(n, generator=gen).abs() + 0.05).requires_grad_(True)
+        fn = lambda: F.gaussian_nll_loss(a, b, c, eps=1e-6)
+
+    def step():
+        a.grad = b.grad = c.grad = None
         fn().backward()
     return step
 
@@ -209,19 +230,23 @@ def main():
            "benchmarks": []}
     work = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
     work += [(name, 12, make_loss) for name in LOSSES]
+    work += [(name, nbytes, make_loss3) for name, nbytes in LOSSES3.items()]
     if args.kernels:
         wanted = args.kernels.split(",")
-        unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES]
+        unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES
+                   and k not in LOSSES3]
         if unknown:
             ap.error(f"unknown --kernels {','.join(unknown)}")
         work = [w for w in work if w[0] in wanted]
     everything = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
     everything += [(name, 12, make_loss) for name in LOSSES]
+    everything += [(name, nbytes, make_loss3) for name, nbytes in LOSSES3.items()]
     plan = [(n, w) for n in sizes for w in work]
     for spec in args.extra:
         size, _, names = spec.partition(":")
         wanted = names.split(",")
-        unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES]
+        unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES
+                   and k not in LOSSES3]
         if unknown or not size.isdigit():
             ap.error(f"bad --extra {spec}")
         plan += [(int(size), w) for w in everything

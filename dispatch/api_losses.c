@@ -255,3 +255,77 @@ lossopt_status lossopt_kl_div_f32(const float *input, const float *target, size_
     return lossopt_kl_div_f32_with_table(lossopt_active_table(), input, target, rows, cols,
                                          log_target, r, loss, grad);
 }
+
+/* ---- three inputs, two gradients: margin_ranking, gaussian_nll ------------ */
+
+lossopt_status lossopt_loss3_f32_with_table(const lossopt_kernel_table *table,
+                                            lossopt_loss3_kind kind, const float *a,
+                                            const float *b, const float *c, size_t n,
+                                            float parameter, bool full, lossopt_reduction r,
+                                            float *loss, float *grad_a, float *grad_b)
+{
+    if (table == NULL)
+        return LOSSOPT_ERR_ISA;
+    if (kind != LOSSOPT_LOSS3_MARGIN_RANKING && kind != LOSSOPT_LOSS3_GAUSSIAN_NLL)
+        return LOSSOPT_ERR_ARG;
+    if ((n > 0 && (a == NULL || b == NULL || c == NULL)) ||
+        (loss == NULL && grad_a == NULL && grad_b == NULL))
+        return LOSSOPT_ERR_NULL;
+    if (n > MAX_ELEMENTS)
+        return LOSSOPT_ERR_SIZE;
+    if (r != LOSSOPT_MEAN && r != LOSSOPT_SUM && r != LOSSOPT_NONE)
+        return LOSSOPT_ERR_ARG;
+    /* margin: any value but NaN (+-inf as PyTorch); eps: >= 0, +inf included */
+    if (kind == LOSSOPT_LOSS3_MARGIN_RANKING ? isnan(parameter) : !(parameter >= 0.0f))
+        return LOSSOPT_ERR_ARG;
+    /* PyTorch: ValueError("var has negative entry/entries"), before any write */
+    if (kind == LOSSOPT_LOSS3_GAUSSIAN_NLL && n > 0 && !table->all_nonnegative(c, n))
+        return LOSSOPT_ERR_DOMAIN;
+
+    bool reduce = r != LOSSOPT_NONE;
+    if (n == 0) {
+        if (reduce && loss)
+            *loss = r == LOSSOPT_SUM ? 0.0f : NAN;
+        return LOSSOPT_OK;
+    }
+    double scale = r == LOSSOPT_MEAN ? 1.0 / (double)n : 1.0;
+    lossopt_elementwise3_args args = {
+        .a = a,
+        .b = b,
+        .c = c,
+        .loss = reduce ? NULL : loss,
+        .grad_a = grad_a,
+        .grad_b = grad_b,
+        .n = n,
+        .reduce = reduce && loss != NULL,
+        .full = full,
+        .grad_scale = (float)scale,
+        .half_grad_scale = (float)(0.5 * scale),
+        .parameter = parameter,
+        .constant = (float)(0.5 * log(2.0 * 3.14159265358979323846)),
+    };
+    lossopt_elementwise3_fn *kernel = kind == LOSSOPT_LOSS3_MARGIN_RANKING
+                                          ? table->margin_ranking_f32
+                                          : table->gaussian_nll_f32;
+    double total = kernel(&args);
+    if (args.reduce)
+        *loss = r == LOSSOPT_SUM ? (float)total : (float)(total / (double)n);
+    return LOSSOPT_OK;
+}
+
+lossopt_status lossopt_margin_ranking_f32(const float *x1, const float *x2, const float *y,
+                                          size_t n, float margin, lossopt_reduction r,
+                                          float *loss, float *grad_x1, float *grad_x2)
+{
+    return lossopt_loss3_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS3_MARGIN_RANKING, x1,
+                                        x2, y, n, margin, false, r, loss, grad_x1, grad_x2);
+}
+
+lossopt_status lossopt_gaussian_nll_f32(const float *input, const float *target,
+                                        const float *var, size_t n, bool full, float eps,
+                                        lossopt_reduction r, float *loss, float *grad_input,
+                                        float *grad_var)
+{
+    return lossopt_loss3_f32_with_table(lossopt_active_table(), LOSSOPT_LOSS3_GAUSSIAN_NLL, input,
+                                        target, var, n, eps, full, r, loss, grad_input, grad_var);
+}

@@ -180,6 +180,22 @@ lossopt_status lossopt_nll_f32_with_table(const lossopt_kernel_table *table,
                                           size_t rows, size_t classes,
                                           const lossopt_ce_options *opt, float *loss, float *grad);
 
+/* The elementwise losses with three inputs and two gradients. */
+typedef enum lossopt_loss3_kind {
+    LOSSOPT_LOSS3_MARGIN_RANKING, /* a, b, c = x1, x2, y; parameter = margin   */
+    LOSSOPT_LOSS3_GAUSSIAN_NLL,   /* a, b, c = input, target, var; eps, full    */
+    LOSSOPT_LOSS3_KIND_COUNT
+} lossopt_loss3_kind;
+
+/* lossopt_margin_ranking_f32 / lossopt_gaussian_nll_f32 with an explicit
+ * kernel table (NULL -> LOSSOPT_ERR_ISA): the same validation and kernel as
+ * the public functions. full is used by gaussian_nll only. */
+lossopt_status lossopt_loss3_f32_with_table(const lossopt_kernel_table *table,
+                                            lossopt_loss3_kind kind, const float *a,
+                                            const float *b, const float *c, size_t n,
+                                            float parameter, bool full, lossopt_reduction r,
+                                            float *loss, float *grad_a, float *grad_b);
+
 /* lossopt_cross_entropy_f32 with an explicit kernel table. */
 lossopt_status lossopt_cross_entropy_f32_with_table(const lossopt_kernel_table *table,
                                                     const float *logits, const int64_t *labels,

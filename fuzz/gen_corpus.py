@@ -93,6 +93,21 @@ write(fz, "seed_sq_hinge", ew_seed(5, 2, 260, 0, 1, [3, 1, 3, 5, 5]))
 write(fz, "seed_bce_weight", ew_seed(6, 1, 70, 0, 0, [4, 4, 3, 5, 5]))
 write(fz, "seed_bce_logits_pw", ew_seed(7, 1, 513, 27, 2, [3, 4, 3, 5, 5]))
 
+fz = "fuzz_pairwise_losses"
+
+
+def pw_seed(kind, flags, n, hyper, red, modes):
+    # kind 0 margin_ranking, 1 gaussian_nll; flags bit6 full, bit4 |var|
+    return (bytes([kind, flags, 0]) + struct.pack("<H", n) + bytes([hyper, red])
+            + b"".join(floats(m, 4000 + i) for i, m in enumerate(modes)))
+
+
+write(fz, "seed_margin_ranking_mean", pw_seed(0, 0, 300, 0, 0, [3, 3, 1, 5, 5, 5]))
+write(fz, "seed_margin_ranking_none_grad_b", pw_seed(0, 1 | 2, 77, 16, 2, [2, 2, 3, 5, 5, 5]))
+write(fz, "seed_gaussian_nll_mean", pw_seed(1, 16, 257, 26, 0, [3, 3, 4, 5, 5, 5]))
+write(fz, "seed_gaussian_nll_full_none", pw_seed(1, 16 | 64, 33, 0, 2, [2, 2, 4, 5, 5, 5]))
+write(fz, "seed_gaussian_nll_negative_var", pw_seed(1, 4, 40, 26, 1, [3, 3, 2, 5, 5, 5]))
+
 fz = "fuzz_rowwise_losses"
 
 

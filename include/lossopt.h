@@ -303,6 +303,76 @@ LOSSOPT_API lossopt_status lossopt_poisson_nll_f32(const float *input, const flo
                                                    size_t n, bool log_input, bool full, float eps,
                                                    lossopt_reduction r, float *loss, float *grad);
 
+/* ---- elementwise losses with three inputs and two gradients (0.2) -------- */
+/* n elements of each input. Each gradient pointer may be NULL; at least one
+ * of loss and the gradients must be non-NULL (else LOSSOPT_ERR_NULL), and an
+ * input pointer may be NULL only when n == 0. Reductions, n == 0 and the
+ * canonical sum as above; the gradients are d(reduced loss)/d(each input),
+ * the same bits whichever of the outputs are asked for. Errors in the order
+ * NULL, SIZE, ARG, DOMAIN, all before anything is written.
+ * TwoSum(p, q) below is s = p + q with its rounding error
+ *   err = (p - (s - (s - p))) + (q - (s - p))       (s + err == p + q exactly;
+ *                                     NaN where s, p or q is not finite). */
+
+/* Margin ranking (PyTorch margin_ranking_loss): max(0, -y (x1 - x2) + margin).
+ * y is used as given (PyTorch documents 1 or -1 and checks nothing). margin:
+ * any float but NaN (-> LOSSOPT_ERR_ARG); +-inf are accepted (PyTorch's inf,
+ * NaN or 0 follow from the formula). m carries the rounding errors of the
+ * difference, the product and the sum in one tail, so it is within 1 ulp of
+ * -y (x1 - x2) + margin (plus ~2^-46 of |y (x1 - x2)| + |margin|) even where
+ * the two terms cancel, where PyTorch's float m = (-y * d) + margin keeps
+ * the rounding of d = x1 - x2 (up to half an ulp of y d, any number of ulps
+ * of m):
+ *   d  = x1 - x2;      e  = the TwoSum error of x1 + (-x2)
+ *   p  = -y * d;       pe = fma(-y, d, -p)             (p + pe == -y d)
+ *   s  = p + margin;   se = the TwoSum error of p + margin
+ *   tl = (se + pe) + (-y * e)           (0 where it is NaN: d, p or s not finite)
+ *   m  = s + tl
+ *   loss_i    = max(m, 0)
+ *   grad_x1_i = m >= 0 ? -y * c : (m is NaN ? NaN : 0),  c = (float)r
+ *   grad_x2_i = m >= 0 ?  y * c : (m is NaN ? NaN : 0)
+ * As PyTorch's clamp_min, the gradient passes at m == 0. Where m is NaN
+ * (a NaN input, 0 * inf) the gradients are NaN, as hinge's; PyTorch gives
+ * +-0 there (its clamp_min backward tests m >= 0). Accuracy: the value
+ * within 2 ulp of the formula in double (0.5 ulp measured); the gradients
+ * round once (exact for y = +-1 with SUM and NONE). */
+LOSSOPT_API lossopt_status lossopt_margin_ranking_f32(const float *x1, const float *x2,
+                                                      const float *y, size_t n, float margin,
+                                                      lossopt_reduction r, float *loss,
+                                                      float *grad_x1, float *grad_x2);
+
+/* Gaussian negative log-likelihood (PyTorch 1.13 gaussian_nll_loss), with a
+ * var of n elements, one per input (PyTorch's broadcast forms -- one var per
+ * row, shape (..., 1) or input's shape without its last dimension -- are the
+ * caller's to expand to n). Every var must be >= 0 (-0 is; NaN passes, as in
+ * PyTorch, and gives NaN): else LOSSOPT_ERR_DOMAIN, read before anything is
+ * written (PyTorch: ValueError "var has negative entry/entries"). eps >= 0
+ * (PyTorch's default 1e-6; negative or NaN -> LOSSOPT_ERR_ARG; 0 and +inf
+ * are accepted). As in PyTorch, var is clamped to eps (on a clone, under
+ * no_grad): the value uses v = max(var, eps), and the gradient reaches var
+ * everywhere, taken at v -- also where var < eps (PyTorch's autograd).
+ *   v  = max(var, eps)
+ *   d  = x - t;        e  = the TwoSum error of x + (-t)
+ *   h  = fma(0.5 * d, d, d * e)     (0.5 (x - t)^2; d * e is taken as 0 where
+ *                                    it is NaN: d not finite)
+ *   u  = 0.5 * log(v) + h / v
+ *   loss_i = full ? u + k : u,   k = (float)(0.5 log(2 pi))  (in double)
+ *   z  = d / v
+ *   grad_input_i = z * c,                      c  = (float)r
+ *   grad_var_i   = (fma(-z, d, 1) * c2) / v,   c2 = (float)(0.5 r)
+ * No limits are taken: v = 0 (eps == 0 and var == 0) gives PyTorch's NaN or
+ * inf, v = +inf gives an infinite loss and zero gradients (as PyTorch).
+ * Accuracy: the value within 2 ulp of the largest of |value| and its terms
+ * |0.5 log(v)|, (x - t)^2 / (2v) and, with full, 0.5 log(2 pi) (they cancel
+ * where log(v) < 0), evaluated in double (1.75 ulp measured); grad_input
+ * within 2 ulp; grad_var, which subtracts 1/v and (x - t)^2 / v^2, within
+ * 2 ulp or 2^-20 of the larger of 0.5 r / v and 0.5 r (x - t)^2 / v^2 of
+ * the same element. */
+LOSSOPT_API lossopt_status lossopt_gaussian_nll_f32(const float *input, const float *target,
+                                                    const float *var, size_t n, bool full,
+                                                    float eps, lossopt_reduction r, float *loss,
+                                                    float *grad_input, float *grad_var);
+
 /* ---- row-wise losses: rows x classes, row-major ----------------------------- */
 
 typedef struct lossopt_ce_options {

@@ -188,6 +188,24 @@ typedef struct lossopt_elementwise_args {
     bool log_input, full;      /* poisson_nll: picks one of four element loops  */
 } lossopt_elementwise_args;
 
+/* One call of an elementwise loss with three inputs and two gradients
+ * (margin_ranking, gaussian_nll), prepared by dispatch/api_losses.c. */
+typedef struct lossopt_elementwise3_args {
+    const float *a;            /* margin_ranking: x1; gaussian_nll: input       */
+    const float *b;            /* margin_ranking: x2; gaussian_nll: target      */
+    const float *c;            /* margin_ranking: y;  gaussian_nll: var         */
+    float *loss;               /* NONE: n per-element losses; otherwise NULL    */
+    float *grad_a;             /* NULL or n: grad_x1 / grad_input               */
+    float *grad_b;             /* NULL or n: grad_x2 / grad_var                 */
+    size_t n;
+    bool reduce;               /* MEAN or SUM: return the canonical sum          */
+    bool full;                 /* gaussian_nll: add the constant                 */
+    float grad_scale;          /* c = (float)r                                   */
+    float half_grad_scale;     /* gaussian_nll: (float)(0.5 r)                   */
+    float parameter;           /* margin_ranking: margin; gaussian_nll: eps      */
+    float constant;            /* gaussian_nll: (float)(0.5 log(2 pi))           */
+} lossopt_elementwise3_args;
+
 /* ---- the kernels' signatures: one function type each ---------------------
  * A kernel is declared through its type (lossopt_kernel_declarations below),
  * so the file that defines it sees the prototype and the compiler checks the
@@ -197,6 +215,13 @@ typedef struct lossopt_elementwise_args {
 /* Writes grad (and NONE's per-element losses) and returns the sum of the
  * per-element losses in the canonical order (when reduce), else 0. */
 typedef double lossopt_elementwise_fn(const lossopt_elementwise_args *a);
+
+/* The same for the three-input losses: writes grad_a, grad_b (each when
+ * non-NULL) and NONE's per-element losses, returns the canonical sum. */
+typedef double lossopt_elementwise3_fn(const lossopt_elementwise3_args *a);
+
+/* Nonzero when no element is < 0 (-0 and NaN are not). */
+typedef int lossopt_nonnegative_fn(const float *x, size_t n);
 
 /* Nonzero when every prob and target lies in [0, 1] (NaN does not). */
 typedef int lossopt_unit_interval_fn(const float *prob, const float *target, size_t n);
@@ -346,6 +371,9 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(soft_margin_f32, lossopt_elementwise_fn, ZMM)                 \
     X(poisson_nll_f32, lossopt_elementwise_fn, ZMM)                 \
     X(both_in_unit_interval, lossopt_unit_interval_fn, ZMM)         \
+    X(margin_ranking_f32, lossopt_elementwise3_fn, ZMM)             \
+    X(gaussian_nll_f32, lossopt_elementwise3_fn, YMM)               \
+    X(all_nonnegative, lossopt_nonnegative_fn, ZMM)                 \
     X(cross_entropy_f32, lossopt_cross_entropy_fn, ZMM)             \
     X(cross_entropy_probs_f32, lossopt_cross_entropy_probs_fn, ZMM) \
     X(multi_margin_f32, lossopt_multi_margin_fn, ZMM)             \

@@ -234,3 +234,92 @@ size_t loss_case_kl_rows(size_t n)
     size_t cols = n % 5 == 0 ? 5 : n % 3 == 0 ? 3 : 1;
     return n / cols;
 }
+
+/* ---- three inputs, two gradients ------------------------------------------- */
+
+size_t loss3_cases_all(const loss3_case **cases)
+{
+    /* PyTorch's defaults (margin 0, eps 1e-6), parameters that are not
+     * powers of two, a negative margin, and the edges (+-inf margin, eps 0
+     * and +inf, and an eps above many of the vars, so the clamp is taken) */
+    static const loss3_case all[] = {
+        {LOSSOPT_LOSS3_MARGIN_RANKING, 0.0f, false},
+        {LOSSOPT_LOSS3_MARGIN_RANKING, 0.3f, false},
+        {LOSSOPT_LOSS3_MARGIN_RANKING, 1.7f, false},
+        {LOSSOPT_LOSS3_MARGIN_RANKING, -0.45f, false},
+        {LOSSOPT_LOSS3_MARGIN_RANKING, INFINITY, false},
+        {LOSSOPT_LOSS3_MARGIN_RANKING, -INFINITY, false},
+        {LOSSOPT_LOSS3_GAUSSIAN_NLL, 1e-6f, false},
+        {LOSSOPT_LOSS3_GAUSSIAN_NLL, 1e-6f, true},
+        {LOSSOPT_LOSS3_GAUSSIAN_NLL, 0.37f, false},
+        {LOSSOPT_LOSS3_GAUSSIAN_NLL, 0.37f, true},
+        {LOSSOPT_LOSS3_GAUSSIAN_NLL, 0.0f, false},
+        {LOSSOPT_LOSS3_GAUSSIAN_NLL, INFINITY, true},
+    };
+    *cases = all;
+    return sizeof all / sizeof all[0];
+}
+
+const char *loss3_case_describe(const loss3_case *c)
+{
+    static char text[96];
+    if (c->kind == LOSSOPT_LOSS3_MARGIN_RANKING)
+        snprintf(text, sizeof text, "margin_ranking margin=%g", c->parameter);
+    else
+        snprintf(text, sizeof text, "gaussian_nll eps=%g%s", c->parameter, c->full ? " full" : "");
+    return text;
+}
+
+void loss3_case_fill(const loss3_case *c, float *a, float *b, float *c3, size_t n, bool special)
+{
+    static const float labels[] = {1.0f, -1.0f, 1.0f, -1.0f, 0.0f, 0.5f, -2.0f, -0.0f,
+                                   NAN, INFINITY, 0.3f, -1.7f};
+    for (size_t i = 0; i < n; i++) {
+        a[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
+        b[i] = special ? test_random_special() : test_random_uniform(-3.0f, 3.0f);
+        if (c->kind == LOSSOPT_LOSS3_MARGIN_RANKING) {
+            float y = labels[test_random_u32() % (special ? 12 : 4)];
+            c3[i] = y;
+            unsigned pick = test_random_u32() % 8;
+            if (!special && pick == 0 && isfinite(c->parameter)) {
+                /* -y (x1 - x2) + margin cancels: x1 = x2 + y margin, rounded,
+                 * a few ulps off (margin 0: m == 0 exactly at equal inputs) */
+                a[i] = (float)((double)b[i] + (double)y * c->parameter);
+                for (unsigned k = test_random_u32() % 4; k > 0; k--)
+                    a[i] = nextafterf(a[i], test_random_u32() % 2 ? INFINITY : -INFINITY);
+            } else if (pick == 1) {
+                c3[i] = test_random_uniform(-2.0f, 2.0f); /* any y, as PyTorch allows */
+            }
+        } else {
+            unsigned pick = test_random_u32() % 8;
+            if (special)
+                c3[i] = fabsf(test_random_special()); /* >= 0 or NaN */
+            else if (pick == 0)
+                /* var near (x - t)^2: grad_var's two terms cancel */
+                c3[i] = (float)(((double)a[i] - b[i]) * ((double)a[i] - b[i]));
+            else if (pick == 1) {
+                static const float small[] = {0.0f, -0.0f, 1e-8f, 1e-6f, 1.0000001e-6f, 3e-7f,
+                                              1e-45f, 0.36f};
+                c3[i] = small[test_random_u32() % 8]; /* at or below eps */
+            } else if (pick == 2)
+                c3[i] = test_random_uniform(0.0f, 1000.0f);
+            else
+                c3[i] = test_random_uniform(0.0f, 2.0f);
+        }
+    }
+}
+
+lossopt_status loss3_case_run(const loss3_case *c, bool public_api,
+                              const lossopt_kernel_table *table, const float *a, const float *b,
+                              const float *c3, size_t n, lossopt_reduction r, float *loss,
+                              float *grad_a, float *grad_b)
+{
+    if (!public_api)
+        return lossopt_loss3_f32_with_table(table, c->kind, a, b, c3, n, c->parameter, c->full, r,
+                                            loss, grad_a, grad_b);
+    if (c->kind != LOSSOPT_LOSS3_MARGIN_RANKING && c->kind != LOSSOPT_LOSS3_GAUSSIAN_NLL)
+        return LOSSOPT_ERR_ARG;
+    if (c->kind == LOSSOPT_LOSS3_MARGIN_RANKING)
+        return lossopt_margin_ranking_f32(a, b, c3, n, c->parameter, r, loss, grad_a, grad_b);
+    return lossopt_gaussian_nll_f32(a, b, c3, n, c->full, c->parameter, r, loss, grad_a, grad_b);
+}

@@ -40,4 +40,25 @@ lossopt_status loss_case_run(const loss_case *c, bool public_api,
 bool loss_case_is_kl(const loss_case *c);
 size_t loss_case_kl_rows(size_t n);
 
+/* The losses with three inputs and two gradients (margin_ranking,
+ * gaussian_nll), likewise. */
+typedef struct loss3_case {
+    lossopt_loss3_kind kind;
+    float parameter; /* margin or eps */
+    bool full;       /* gaussian_nll only */
+} loss3_case;
+
+size_t loss3_cases_all(const loss3_case **cases);
+const char *loss3_case_describe(const loss3_case *c);
+
+/* Inputs for c (a, b, c3 = x1, x2, y or input, target, var): moderate values
+ * with the cancellations each loss guards against, or (special) edge values;
+ * var stays >= 0 (NaN included). */
+void loss3_case_fill(const loss3_case *c, float *a, float *b, float *c3, size_t n, bool special);
+
+lossopt_status loss3_case_run(const loss3_case *c, bool public_api,
+                              const lossopt_kernel_table *table, const float *a, const float *b,
+                              const float *c3, size_t n, lossopt_reduction r, float *loss,
+                              float *grad_a, float *grad_b);
+
 #endif /* LOSSOPT_LOSS_CASES_H */

@@ -14,18 +14,20 @@
 #define N 45
 #define PATTERN 0x5a
 
-static float input[N], target[N], weight[N], loss[N], grad[N];
+static float input[N], target[N], weight[N], loss[N], grad[N], grad2[N];
 
 static void reset_outputs(void)
 {
     memset(loss, PATTERN, sizeof loss);
     memset(grad, PATTERN, sizeof grad);
+    memset(grad2, PATTERN, sizeof grad2);
 }
 
 static bool outputs_untouched(void)
 {
     for (size_t i = 0; i < sizeof loss; i++)
-        if (((unsigned char *)loss)[i] != PATTERN || ((unsigned char *)grad)[i] != PATTERN)
+        if (((unsigned char *)loss)[i] != PATTERN || ((unsigned char *)grad)[i] != PATTERN ||
+            ((unsigned char *)grad2)[i] != PATTERN)
             return false;
     return true;
 }
@@ -258,7 +260,7 @@ static void test_batchmean_elsewhere(void)
                                                 : lossopt_kernel_table_for((lossopt_isa)isa);
         const char *via = isa < 0 ? "public" : lossopt_isa_name((lossopt_isa)isa);
         lossopt_ce_options opt = {LOSSOPT_BATCHMEAN, NULL, 0.0f};
-        fill_valid(&(loss_case){LOSSOPT_LOSS_MSE, 0, false});
+        fill_valid(&(loss_case){LOSSOPT_LOSS_MSE, 0, false, 0});
         reset_outputs();
         lossopt_status s[4] = {
             lossopt_cross_entropy_f32_with_table(t, input, labels, 5, 9, &opt, loss, grad),
@@ -287,6 +289,133 @@ static void test_batchmean_elsewhere(void)
                "public calls with BATCHMEAN: want ARG, nothing written");
 }
 
+/* ---- three inputs, two gradients (weight[] holds the third input) ------- */
+
+static void expect3(const loss3_case *c, const float *a, const float *b, const float *c3,
+                    size_t n, lossopt_reduction r, float *lo, float *ga, float *gb,
+                    lossopt_status want, const char *why)
+{
+    unsigned isas = lossopt_supported_isas();
+    for (int isa = -1; isa <= LOSSOPT_ISA_NEON; isa++) {
+        if (isa >= 0 && !((isas >> isa) & 1))
+            continue;
+        reset_outputs();
+        lossopt_status got = loss3_case_run(
+            c, isa < 0, isa < 0 ? NULL : lossopt_kernel_table_for((lossopt_isa)isa), a, b, c3, n,
+            r, lo, ga, gb);
+        const char *via = isa < 0 ? "public" : lossopt_isa_name((lossopt_isa)isa);
+        test_check(got == want, "%s (%s) via %s: status %d (%s), want %d", why,
+                   loss3_case_describe(c), via, got, lossopt_status_string(got), want);
+        if (want != LOSSOPT_OK)
+            test_check(outputs_untouched(), "%s (%s) via %s: a failed call wrote", why,
+                       loss3_case_describe(c), via);
+    }
+}
+
+static void fill_valid3(const loss3_case *c)
+{
+    test_seed_case(loss3_case_describe(c), 0, 0, 0);
+    loss3_case_fill(c, input, target, weight, N, false);
+}
+
+static void test_loss3(const loss3_case *c)
+{
+    fill_valid3(c);
+    float *const x = input, *const t = target, *const w = weight;
+    expect3(c, NULL, t, w, N, LOSSOPT_MEAN, loss, grad, grad2, LOSSOPT_ERR_NULL, "NULL first input");
+    expect3(c, x, NULL, w, N, LOSSOPT_SUM, loss, grad, grad2, LOSSOPT_ERR_NULL, "NULL second input");
+    expect3(c, x, t, NULL, N, LOSSOPT_NONE, loss, grad, grad2, LOSSOPT_ERR_NULL, "NULL third input");
+    expect3(c, x, t, w, N, LOSSOPT_NONE, NULL, NULL, NULL, LOSSOPT_ERR_NULL, "no output");
+    expect3(c, x, t, w, 0, LOSSOPT_MEAN, NULL, NULL, NULL, LOSSOPT_ERR_NULL, "no output, n 0");
+    expect3(c, x, t, NULL, N, (lossopt_reduction)7, loss, grad, grad2, LOSSOPT_ERR_NULL,
+            "NULL before a bad reduction");
+    expect3(c, x, t, w, SIZE_MAX / 2, LOSSOPT_MEAN, loss, grad, grad2, LOSSOPT_ERR_SIZE,
+            "n = SIZE_MAX / 2");
+    expect3(c, x, t, w, SIZE_MAX, (lossopt_reduction)3, loss, grad, grad2, LOSSOPT_ERR_SIZE,
+            "SIZE before a bad reduction");
+    expect3(c, x, t, w, N, (lossopt_reduction)3, loss, grad, grad2, LOSSOPT_ERR_ARG, "reduction 3");
+    expect3(c, x, t, w, N, (lossopt_reduction)-1, loss, grad, grad2, LOSSOPT_ERR_ARG,
+            "reduction -1");
+    /* each output alone is a valid call */
+    expect3(c, x, t, w, N, LOSSOPT_NONE, loss, NULL, NULL, LOSSOPT_OK, "loss only");
+    expect3(c, x, t, w, N, LOSSOPT_MEAN, NULL, grad, NULL, LOSSOPT_OK, "first gradient only");
+    expect3(c, x, t, w, N, LOSSOPT_SUM, NULL, NULL, grad2, LOSSOPT_OK, "second gradient only");
+
+    unsigned isas = lossopt_supported_isas();
+    for (int isa = 0; isa <= LOSSOPT_ISA_NEON; isa++) {
+        if (!((isas >> isa) & 1))
+            continue;
+        const lossopt_kernel_table *tb = lossopt_kernel_table_for((lossopt_isa)isa);
+        float out = -1.0f;
+        test_check(loss3_case_run(c, false, tb, NULL, NULL, NULL, 0, LOSSOPT_SUM, &out, NULL,
+                                  NULL) == LOSSOPT_OK && test_same_float(out, 0.0f) && !signbit(out),
+                   "%s: n 0 SUM gave %a", loss3_case_describe(c), out);
+        out = -1.0f;
+        test_check(loss3_case_run(c, false, tb, NULL, NULL, NULL, 0, LOSSOPT_MEAN, &out, NULL,
+                                  NULL) == LOSSOPT_OK && isnan(out),
+                   "%s: n 0 MEAN gave %a", loss3_case_describe(c), out);
+        reset_outputs();
+        test_check(loss3_case_run(c, false, tb, NULL, NULL, NULL, 0, LOSSOPT_NONE, loss, grad,
+                                  grad2) == LOSSOPT_OK && outputs_untouched(),
+                   "%s: n 0 NONE wrote", loss3_case_describe(c));
+    }
+}
+
+/* margin: NaN only; eps: negative or NaN. A negative var anywhere is
+ * LOSSOPT_ERR_DOMAIN before anything is written; ARG comes first. */
+static void test_loss3_arguments(void)
+{
+    static const float bad_margin[] = {NAN, -NAN};
+    for (int i = 0; i < 2; i++) {
+        loss3_case c = {LOSSOPT_LOSS3_MARGIN_RANKING, bad_margin[i], false};
+        fill_valid3(&c);
+        expect3(&c, input, target, weight, N, LOSSOPT_MEAN, loss, grad, grad2, LOSSOPT_ERR_ARG,
+                "margin NaN");
+    }
+    static const float bad_eps[] = {-1e-30f, -1e-6f, -1.0f, NAN, -NAN, -INFINITY};
+    for (int i = 0; i < 6; i++) {
+        loss3_case c = {LOSSOPT_LOSS3_GAUSSIAN_NLL, bad_eps[i], i % 2 == 0};
+        fill_valid3(&c);
+        expect3(&c, input, target, weight, N, LOSSOPT_NONE, loss, grad, grad2, LOSSOPT_ERR_ARG,
+                "gaussian_nll eps");
+    }
+    static const float bad_var[] = {-1e-45f, -1e-6f, -0.5f, -INFINITY};
+    static const size_t positions[] = {0, 1, 15, 16, 22, N - 2, N - 1};
+    loss3_case g = {LOSSOPT_LOSS3_GAUSSIAN_NLL, 1e-6f, false};
+    for (size_t b = 0; b < sizeof bad_var / sizeof bad_var[0]; b++)
+        for (size_t p = 0; p < sizeof positions / sizeof positions[0]; p++) {
+            fill_valid3(&g);
+            weight[positions[p]] = bad_var[b];
+            char why[96];
+            snprintf(why, sizeof why, "var[%zu] = %g", positions[p], (double)bad_var[b]);
+            for (int ri = 0; ri < 3; ri++)
+                expect3(&g, input, target, weight, N, (lossopt_reduction)ri, loss, grad, grad2,
+                        LOSSOPT_ERR_DOMAIN, why);
+            expect3(&g, input, target, weight, N, (lossopt_reduction)5, loss, grad, grad2,
+                    LOSSOPT_ERR_ARG, "bad reduction and a negative var");
+            loss3_case bad_eps_case = {LOSSOPT_LOSS3_GAUSSIAN_NLL, -1.0f, false};
+            expect3(&bad_eps_case, input, target, weight, N, LOSSOPT_SUM, loss, grad, grad2,
+                    LOSSOPT_ERR_ARG, "bad eps and a negative var");
+        }
+    /* -0, 0, NaN and +inf vars, eps 0 and +inf, margins +-inf are valid */
+    fill_valid3(&g);
+    weight[2] = -0.0f; weight[3] = 0.0f; weight[4] = NAN; weight[5] = INFINITY;
+    expect3(&g, input, target, weight, N, LOSSOPT_MEAN, loss, grad, grad2, LOSSOPT_OK,
+            "var -0, 0, NaN, inf");
+    static const loss3_case valid[] = {{LOSSOPT_LOSS3_GAUSSIAN_NLL, 0.0f, false},
+                                       {LOSSOPT_LOSS3_GAUSSIAN_NLL, INFINITY, true},
+                                       {LOSSOPT_LOSS3_MARGIN_RANKING, INFINITY, false},
+                                       {LOSSOPT_LOSS3_MARGIN_RANKING, -INFINITY, false}};
+    for (int i = 0; i < 4; i++) {
+        fill_valid3(&valid[i]);
+        expect3(&valid[i], input, target, weight, N, LOSSOPT_NONE, loss, grad, grad2, LOSSOPT_OK,
+                "edge parameter");
+    }
+    loss3_case kind = {LOSSOPT_LOSS3_KIND_COUNT, 0, false};
+    expect3(&kind, input, target, weight, N, LOSSOPT_MEAN, loss, grad, grad2, LOSSOPT_ERR_ARG,
+            "no such loss");
+}
+
 int main(void)
 {
     test_init("test_loss_errors");
@@ -297,6 +426,11 @@ int main(void)
         test_null_size_reduction(&cases[k]);
     test_bad_parameters();
     test_bce_domain();
+    const loss3_case *cases3;
+    size_t count3 = loss3_cases_all(&cases3);
+    for (size_t k = 0; k < count3; k++)
+        test_loss3(&cases3[k]);
+    test_loss3_arguments();
     test_kl_div_shapes();
     test_batchmean_elsewhere();
     /* an unsupported ISA is refused before anything else is looked at */

@@ -381,6 +381,147 @@ static void check_elementwise_scalars(void)
     }
 }
 
+/* The three-input losses: c = (float)r, c2 = (float)(0.5 r), the constant
+ * (float)(0.5 log(2 pi)) in double, the parameter as given; MEAN and SUM of
+ * the canonical total as above. */
+static lossopt_elementwise3_args seen3;
+static double seen3_total;
+static lossopt_elementwise3_fn *real3;
+
+static double spy_elementwise3(const lossopt_elementwise3_args *a)
+{
+    seen3 = *a;
+    seen3_total = real3(a);
+    return seen3_total;
+}
+
+static void check_elementwise3_scalars(void)
+{
+    lossopt_kernel_table spy = *test_oracle();
+    spy.margin_ranking_f32 = spy.gaussian_nll_f32 = spy_elementwise3;
+    enum { MAX_N = 5003 };
+    static float a[MAX_N], b[MAX_N], c3[MAX_N], ga[MAX_N], gb[MAX_N];
+    static const size_t lengths[] = {1, 255, 1000, 3001, MAX_N};
+    const loss3_case *cases;
+    size_t count = loss3_cases_all(&cases);
+    for (size_t k = 0; k < count; k++) {
+        const loss3_case *c = &cases[k];
+        real3 = c->kind == LOSSOPT_LOSS3_MARGIN_RANKING ? test_oracle()->margin_ranking_f32
+                                                         : test_oracle()->gaussian_nll_f32;
+        for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            size_t n = lengths[li];
+            test_seed_case("elementwise3 scalars", k, n, 0);
+            loss3_case_fill(c, a, b, c3, n, false);
+            for (int reduction = LOSSOPT_MEAN; reduction <= LOSSOPT_SUM; reduction++) {
+                float loss;
+                lossopt_status st = loss3_case_run(c, false, &spy, a, b, c3, n,
+                                                   (lossopt_reduction)reduction, &loss, ga, gb);
+                if (!test_check(st == LOSSOPT_OK, "%s: status %d", loss3_case_describe(c), st))
+                    continue;
+                bool mean = reduction == LOSSOPT_MEAN;
+                double r = mean ? 1.0 / (double)n : 1.0;
+                float want = mean ? (float)(seen3_total / (double)n) : (float)seen3_total;
+                test_check(same_float(loss, want), "%s n=%zu %s: loss %a, want %a",
+                           loss3_case_describe(c), n, mean ? "MEAN" : "SUM", (double)loss,
+                           (double)want);
+                test_check(same_float(seen3.grad_scale, (float)r) &&
+                               same_float(seen3.half_grad_scale, (float)(0.5 * r)),
+                           "%s n=%zu: c %a, c2 %a, want (float)r, (float)(0.5 r)",
+                           loss3_case_describe(c), n, (double)seen3.grad_scale,
+                           (double)seen3.half_grad_scale);
+                test_check(same_float(seen3.parameter, c->parameter) && seen3.full == c->full,
+                           "%s: the parameter or full is not handed on as given",
+                           loss3_case_describe(c));
+                if (c->kind == LOSSOPT_LOSS3_GAUSSIAN_NLL)
+                    test_check(same_float(seen3.constant,
+                                          (float)(0.5 * log(2.0 * 3.14159265358979323846))),
+                               "%s: the constant is not (float)(0.5 log(2 pi))",
+                               loss3_case_describe(c));
+            }
+        }
+    }
+}
+
+/* margin_ranking and gaussian_nll at their edges, exactly, on every entry:
+ *   margin_ranking: m == 0 passes the gradient (-y c, y c; PyTorch's
+ *     clamp_min backward), m < 0 gives +0, a NaN m gives NaN gradients and
+ *     loss; a pair whose float -y d + margin would round to the other side
+ *     of 0 follows the exact sign (the carried rounding error);
+ *   gaussian_nll: a var below eps gives the bits of var == eps (value and
+ *     both gradients), -0 and 0 likewise; var = +inf gives loss +inf and
+ *     zero gradients. */
+static void check_pairwise_edges(void)
+{
+    enum { N = 37 };
+    static float a[N], b[N], c3[N], loss[N], ga[N], gb[N];
+    static float a2[N], b2[N], c2[N], loss2[N], ga2[N], gb2[N];
+    FOR_EACH_ENTRY(v) {
+        loss3_case m = {LOSSOPT_LOSS3_MARGIN_RANKING, 0.3f, false};
+        for (int i = 0; i < N; i++) {
+            a[i] = 0.25f * (float)i - 3.0f;
+            b[i] = a[i] - 0.3f; /* y = 1: m = -(a - b) + 0.3, 0 where exact */
+            c3[i] = i % 2 ? 1.0f : -1.0f;
+        }
+        /* d = 0.3f + 1.2e-8 rounds to 0.3f: PyTorch's float m is 0 (gradient
+         * -1), the exact m is -1.2e-8 (no gradient) */
+        a[0] = 0.3f; b[0] = -1.2e-8f; c3[0] = 1.0f;
+        a[1] = NAN;
+        a[2] = 5.0f; b[2] = 5.0f; c3[2] = 1.0f;  /* m = margin */
+        lossopt_status st = loss3_case_run(&m, v->public_api, v->table, a, b, c3, N,
+                                           LOSSOPT_NONE, loss, ga, gb);
+        test_check(st == LOSSOPT_OK, "margin_ranking edges via %s: status %d", v->name, st);
+        double exact0 = -1.0 * ((double)a[0] - (double)b[0]) + (double)0.3f;
+        test_check(exact0 < 0 && (float)(-(0.3f - -1.2e-8f) + 0.3f) == 0.0f && loss[0] == 0 &&
+                       ga[0] == 0 && gb[0] == 0,
+                   "margin_ranking via %s: the gradient does not follow the exact m %.3g",
+                   v->name, exact0);
+        test_check(isnan(loss[1]) && isnan(ga[1]) && isnan(gb[1]),
+                   "margin_ranking via %s: a NaN input does not give NaN loss and gradients",
+                   v->name);
+        for (int i = 3; i < N; i++) {
+            double mm = -(double)c3[i] * ((double)a[i] - (double)b[i]) + (double)0.3f;
+            bool active = mm >= 0;
+            test_check(active ? (same_float(ga[i], -c3[i]) && same_float(gb[i], c3[i]))
+                              : (same_float(ga[i], 0.0f) && same_float(gb[i], 0.0f)),
+                       "margin_ranking via %s [%d]: m %.9g, gradients %a %a", v->name, i, mm,
+                       (double)ga[i], (double)gb[i]);
+        }
+        /* m == 0 exactly: margin 0, equal inputs */
+        loss3_case m0 = {LOSSOPT_LOSS3_MARGIN_RANKING, 0.0f, false};
+        float one_a = 1.5f, one_b = 1.5f, y = -1.0f, l, g1, g2;
+        st = loss3_case_run(&m0, v->public_api, v->table, &one_a, &one_b, &y, 1, LOSSOPT_SUM, &l,
+                            &g1, &g2);
+        test_check(st == LOSSOPT_OK && l == 0.0f && g1 == 1.0f && g2 == -1.0f,
+                   "margin_ranking via %s: m == 0 gives loss %a, gradients %a %a (PyTorch: 0, 1, -1)",
+                   v->name, (double)l, (double)g1, (double)g2);
+
+        loss3_case g = {LOSSOPT_LOSS3_GAUSSIAN_NLL, 1e-6f, true};
+        static const float below[] = {0.0f, -0.0f, 1e-45f, 1e-8f, 9.9999994e-7f};
+        for (int i = 0; i < N; i++) {
+            a[i] = a2[i] = 0.3f * (float)i - 5.0f;
+            b[i] = b2[i] = 0.7f;
+            c3[i] = below[i % 5];
+            c2[i] = 1e-6f;
+        }
+        c3[N - 1] = INFINITY;
+        c2[N - 1] = INFINITY;
+        st = loss3_case_run(&g, v->public_api, v->table, a, b, c3, N, LOSSOPT_NONE, loss, ga, gb);
+        lossopt_status st2 = loss3_case_run(&g, v->public_api, v->table, a2, b2, c2, N,
+                                            LOSSOPT_NONE, loss2, ga2, gb2);
+        test_check(st == LOSSOPT_OK && st2 == LOSSOPT_OK &&
+                       test_first_difference(loss, loss2, N) == N &&
+                       test_first_difference(ga, ga2, N) == N &&
+                       test_first_difference(gb, gb2, N) == N,
+                   "gaussian_nll via %s: a var below eps does not give the bits of var == eps",
+                   v->name);
+        test_check(loss[N - 1] == INFINITY && ga[N - 1] == 0.0f && gb[N - 1] == 0.0f,
+                   "gaussian_nll via %s: var = inf gives %a, %a, %a (want inf, 0, 0)", v->name,
+                   (double)loss[N - 1], (double)ga[N - 1], (double)gb[N - 1]);
+        test_check(gb[0] < -1e10f, "gaussian_nll via %s: var 0 below eps: grad_var %a, want "
+                   "PyTorch's 0.5 (1/eps - d^2/eps^2) (about -1.4e13)", v->name, (double)gb[0]);
+    }
+}
+
 static lossopt_cross_entropy_args seen_ce;
 static lossopt_multi_margin_args seen_margin;
 
@@ -637,6 +778,8 @@ int main(void)
     check_multi_margin_infinities();
     check_infinite_parameters();
     check_elementwise_scalars();
+    check_elementwise3_scalars();
+    check_pairwise_edges();
     check_row_scalars();
     check_branch_point();
     check_signed_zeros();

@@ -116,6 +116,68 @@ static void compare(const loss_case *c, const variant *v, size_t n, bool special
     free_buffers(&b, misalign_floats);
 }
 
+/* The same for the three-input losses: oracle and variant, every reduction,
+ * and each of loss / grad_a / grad_b alone gives the bits of the full call.
+ * b.input, b.target, b.weight hold the three inputs; b.grad and g.grad the
+ * two gradients. */
+static void compare3(const loss3_case *c, const variant *v, size_t n, bool special, bool guarded,
+                     size_t misalign_floats, const char *what)
+{
+    guarded = guarded && guard_pages_enabled;
+    buffers b = make_buffers(n, guarded, misalign_floats);
+    buffers g = make_buffers(n, guarded, misalign_floats); /* g.grad: the second gradient */
+    loss3_case_fill(c, b.input, b.target, b.weight, n, special);
+    size_t cap = n ? n : 1;
+    float *oracle_loss = malloc(cap * sizeof(float)), *oracle_ga = malloc(cap * sizeof(float));
+    float *oracle_gb = malloc(cap * sizeof(float)), *only = malloc(cap * sizeof(float));
+    const char *name = loss3_case_describe(c);
+
+    for (int ri = 0; ri < 3; ri++) {
+        lossopt_reduction r = reductions[ri];
+        size_t loss_count = r == LOSSOPT_NONE ? n : 1;
+        float *variant_loss = r == LOSSOPT_NONE ? b.loss : b.loss + (cap - 1);
+        memset(oracle_loss, 0x55, cap * sizeof(float));
+        lossopt_status want = loss3_case_run(c, false, test_oracle(), b.input, b.target, b.weight,
+                                             n, r, oracle_loss, oracle_ga, oracle_gb);
+        lossopt_status got = loss3_case_run(c, v->public_api, v->table, b.input, b.target,
+                                            b.weight, n, r, variant_loss, b.grad, g.grad);
+        if (!test_check(want == LOSSOPT_OK && got == LOSSOPT_OK, "%s %s %s n=%zu: status %d/%d",
+                        what, v->name, name, n, want, got))
+            continue;
+        size_t d = test_first_difference(oracle_loss, variant_loss, loss_count);
+        test_check(d == loss_count, "%s %s %s %s n=%zu: loss[%zu] (%a %a %a) oracle %a, variant %a",
+                   what, v->name, name, reduction_names[ri], n, d,
+                   d < n ? b.input[d] : 0.0, d < n ? b.target[d] : 0.0, d < n ? b.weight[d] : 0.0,
+                   d < loss_count ? oracle_loss[d] : 0.0, d < loss_count ? variant_loss[d] : 0.0);
+        const float *want_grads[2] = {oracle_ga, oracle_gb};
+        const float *got_grads[2] = {b.grad, g.grad};
+        for (int k = 0; k < 2; k++) {
+            d = test_first_difference(want_grads[k], got_grads[k], n);
+            test_check(d == n, "%s %s %s %s n=%zu: grad_%c[%zu] (%a %a %a) oracle %a, variant %a",
+                       what, v->name, name, reduction_names[ri], n, "ab"[k], d,
+                       d < n ? b.input[d] : 0.0, d < n ? b.target[d] : 0.0,
+                       d < n ? b.weight[d] : 0.0, d < n ? want_grads[k][d] : 0.0,
+                       d < n ? got_grads[k][d] : 0.0);
+        }
+        /* each output alone: the same bits */
+        for (int k = 0; k < 3; k++) {
+            got = loss3_case_run(c, v->public_api, v->table, b.input, b.target, b.weight, n, r,
+                                 k == 0 ? only : NULL, k == 1 ? only : NULL, k == 2 ? only : NULL);
+            const float *want_only = k == 0 ? oracle_loss : want_grads[k - 1];
+            size_t count = k == 0 ? loss_count : n;
+            test_check(got == LOSSOPT_OK && test_first_difference(want_only, only, count) == count,
+                       "%s %s %s %s n=%zu: the %s-only call differs", what, v->name, name,
+                       reduction_names[ri], n, k == 0 ? "loss" : k == 1 ? "grad_a" : "grad_b");
+        }
+    }
+    free(oracle_loss);
+    free(oracle_ga);
+    free(oracle_gb);
+    free(only);
+    free_buffers(&b, misalign_floats);
+    free_buffers(&g, misalign_floats);
+}
+
 int main(void)
 {
     test_init("test_losses_bitwise");
@@ -167,6 +229,36 @@ int main(void)
                 test_seed_case("loss large", k, 0, 0);
                 compare(c, &variants[v], 1000000 + test_random_below(1000), false, false, 0,
                         "large");
+            }
+        }
+    }
+    /* the three-input losses, likewise (their cases' own seeds) */
+    const loss3_case *cases3;
+    size_t case3_count = loss3_cases_all(&cases3);
+    printf("%zu three-input loss cases x 3 reductions\n", case3_count);
+    for (size_t v = 0; v < variant_count; v++) {
+        for (size_t k = 0; k < case3_count; k++) {
+            const loss3_case *c = &cases3[k];
+            for (size_t n = 0; n <= max_length; n++) {
+                test_seed_case("loss3 lengths", k, n, 0);
+                compare3(c, &variants[v], n, false, true, 0, "lengths");
+            }
+            for (int rep = 0; rep < (quick ? 4 : 20); rep++) {
+                test_seed_case("loss3 special values", k, (uint64_t)rep, 0);
+                compare3(c, &variants[v], test_random_below(600) + 1, true, true, 0,
+                         "special values");
+            }
+            test_seed_case("loss3 random length", k, quick, 0);
+            compare3(c, &variants[v], test_random_below(quick ? 4096 : 65536), false, false, 0,
+                     "random length");
+            for (size_t offset = 0; offset < 16; offset += quick ? 5 : 1) {
+                test_seed_case("loss3 misaligned", k, offset, 0);
+                compare3(c, &variants[v], 257 + offset * 3, false, false, offset, "misaligned");
+            }
+            if (!quick) {
+                test_seed_case("loss3 large", k, 0, 0);
+                compare3(c, &variants[v], 1000000 + test_random_below(1000), false, false, 0,
+                         "large");
             }
         }
     }

@@ -14,6 +14,7 @@
  *                             for n = 10^8 through the public API (10^6 with
  *                             LOSSOPT_TEST_QUICK, where plain float summation
  *                             already fails the bound) */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,96 @@ static void check_large_sums(size_t n)
     free(t);
 }
 
+/* ---- three inputs, two gradients ------------------------------------------ */
+
+/* margin_ranking: the value within 2 ulp of the double formula (plus
+ * 2^-44 of its terms' size, where they cancel: the compensated tail keeps
+ * ~2^-46 of them, and the double reference its own 2^-53); the gradients
+ * are -y c, y c exactly (checked to 0 ulp) where m >= 0.
+ * gaussian_nll: the value within 2 ulp of its largest term; grad_input
+ * within 2 ulp; grad_var within 2 ulp or 2^-20 of the larger of its two
+ * terms 0.5 r / v and 0.5 r d^2 / v^2 (include/lossopt.h). */
+static void check3_case(const loss3_case *c, lossopt_reduction r)
+{
+    if (isinf(c->parameter)) {
+        printf("%-32s not checked against double (infinite parameter)\n", loss3_case_describe(c));
+        return;
+    }
+    static float a[N], b[N], c3[N], loss[N], ga[N], gb[N];
+    test_seed_case(loss3_case_describe(c), 0, 0, 0);
+    loss3_case_fill(c, a, b, c3, N, false);
+    for (int i = 0; i < N; i++) /* eps 0: no var of 0 (NaN, inf) or denormal (overflow) */
+        if (c->kind == LOSSOPT_LOSS3_GAUSSIAN_NLL && !(fmaxf(c3[i], c->parameter) >= FLT_MIN))
+            c3[i] = 1e-12f;
+    const lossopt_kernel_table *oracle = test_oracle();
+    lossopt_status st = loss3_case_run(c, false, oracle, a, b, c3, N, LOSSOPT_NONE, loss, NULL, NULL);
+    lossopt_status st2 = loss3_case_run(c, false, oracle, a, b, c3, N, r, NULL, ga, gb);
+    if (!test_check(st == LOSSOPT_OK && st2 == LOSSOPT_OK, "%s: status %d %d",
+                    loss3_case_describe(c), st, st2))
+        return;
+    double scale = r == LOSSOPT_MEAN ? 1.0 / N : 1.0, sum = 0;
+    double worst_value = 0, worst_ga = 0, worst_gb = 0;
+    bool gaussian = c->kind == LOSSOPT_LOSS3_GAUSSIAN_NLL;
+    for (int i = 0; i < N; i++) {
+        double want, want_ga, want_gb, value_slack, gb_slack;
+        double term_size; /* what "ulp of the largest term" is taken of */
+        if (!gaussian) {
+            double y = c3[i], d = (double)a[i] - (double)b[i];
+            double m = -y * d + c->parameter;
+            want = m > 0 ? m : 0;
+            /* -y c and y c with c = (float)r: exact, or one rounding of y c */
+            want_ga = m >= 0 ? -y * (double)(float)scale : 0;
+            want_gb = m >= 0 ? y * (double)(float)scale : 0;
+            term_size = fabs(want);
+            value_slack = 0x1p-44 * (fabs(y * d) + fabs(c->parameter));
+            gb_slack = 0;
+        } else {
+            double v = fmax(c3[i], c->parameter), d = (double)a[i] - (double)b[i];
+            double lv = 0.5 * log(v), q = 0.5 * d * d / v, k = 0.5 * log(2 * 3.14159265358979323846);
+            want = lv + q + (c->full ? k : 0);
+            term_size = fmax(fmax(fmax(fabs(lv), q), c->full ? k : 0), fabs(want));
+            value_slack = 0;
+            want_ga = d / v * scale;
+            want_gb = 0.5 * (1 / v - d * d / (v * v)) * scale;
+            gb_slack = 0x1p-20 * fmax(0.5 * scale / v, 0.5 * scale * d * d / (v * v));
+        }
+        if (!isfinite(want) || !isfinite(want_gb) || fabs(want_gb) > FLT_MAX ||
+            fabs(want) > FLT_MAX) {
+            /* v below FLT_MIN / FLT_MAX away from overflow (eps 0, a denormal
+             * var): the float result overflows where double does not */
+            loss[i] = ga[i] = gb[i] = 0;
+            want = want_ga = want_gb = 0;
+        }
+        sum += want;
+        double value_error = fabs((double)loss[i] - want) / test_ulp_of((float)term_size);
+        if (!gaussian && fabs((double)loss[i] - want) <= value_slack)
+            value_error = 0;
+        worst_value = fmax(worst_value, value_error);
+        test_check(value_error <= 2.0, "%s: loss[%d] (%a %a %a) = %.9g, double %.17g: %.2f ulp",
+                   loss3_case_describe(c), i, a[i], b[i], c3[i], loss[i], want, value_error);
+        double ga_ulps = ulps(ga[i], want_ga);
+        worst_ga = fmax(worst_ga, ga_ulps);
+        test_check(ga_ulps <= (gaussian ? 2.0 : 0.5), "%s: grad_a[%d] (%a %a %a) = %.9g, double %.17g: %.2f ulp",
+                   loss3_case_describe(c), i, a[i], b[i], c3[i], ga[i], want_ga, ga_ulps);
+        double gb_error = fabs((double)gb[i] - want_gb), gb_ulps = ulps(gb[i], want_gb);
+        double gb_measure = gaussian ? fmin(gb_ulps, gb_error / gb_slack * 2) : gb_ulps;
+        worst_gb = fmax(worst_gb, gb_measure);
+        test_check(gb_ulps <= (gaussian ? 2.0 : 0.5) || (gaussian && gb_error <= gb_slack),
+                   "%s: grad_b[%d] (%a %a %a) = %.9g, double %.17g: %.2f ulp",
+                   loss3_case_describe(c), i, a[i], b[i], c3[i], gb[i], want_gb, gb_ulps);
+    }
+    float mean, total;
+    loss3_case_run(c, false, oracle, a, b, c3, N, LOSSOPT_MEAN, &mean, NULL, NULL);
+    loss3_case_run(c, false, oracle, a, b, c3, N, LOSSOPT_SUM, &total, NULL, NULL);
+    test_check(fabs(total - sum) <= 1e-6 * fabs(sum), "%s: SUM %.9g, double %.17g",
+               loss3_case_describe(c), total, sum);
+    test_check(fabs(mean - sum / N) <= 1e-6 * fabs(sum / N), "%s: MEAN %.9g, double %.17g",
+               loss3_case_describe(c), mean, sum / N);
+    printf("%-32s %s worst value error %.2f ulp, gradients %.2f / %.2f ulp\n",
+           loss3_case_describe(c), r == LOSSOPT_MEAN ? "mean" : "none", worst_value, worst_ga,
+           worst_gb);
+}
+
 int main(void)
 {
     test_init("test_losses_double");
@@ -256,6 +347,12 @@ int main(void)
     size_t count = loss_cases_all(&cases);
     for (size_t k = 0; k < count; k++)
         check_case(&cases[k]);
+    const loss3_case *cases3;
+    size_t count3 = loss3_cases_all(&cases3);
+    for (size_t k = 0; k < count3; k++) {
+        check3_case(&cases3[k], LOSSOPT_NONE);
+        check3_case(&cases3[k], LOSSOPT_MEAN);
+    }
     bool quick = getenv("LOSSOPT_TEST_QUICK") != NULL;
     check_large_sums(quick ? 1000000 : 100000000);
     return test_finish();

@@ -314,3 +314,99 @@ int ORACLE_NAME(both_in_unit_interval)(const float *prob, const float *target, s
             return 0;
     return 1;
 }
+
+/* ---- three inputs, two gradients: margin_ranking, gaussian_nll ---------- */
+
+/* TwoSum's rounding error of s = p + q (NaN where s, p or q is not finite). */
+static float sum_error(float p, float q, float s)
+{
+    float virtual_q = s - p;
+    float virtual_p = s - virtual_q;
+    return (p - virtual_p) + (q - virtual_q);
+}
+
+typedef void (*element3_fn)(float a, float b, float c, const lossopt_elementwise3_args *args,
+                            float *loss, float *grad_a, float *grad_b);
+
+static void margin_ranking_element(float x1, float x2, float y,
+                                   const lossopt_elementwise3_args *args, float *loss,
+                                   float *grad_a, float *grad_b)
+{
+    float margin = args->parameter;
+    float d = x1 - x2;
+    float e = sum_error(x1, -x2, d); /* d + e == x1 - x2 */
+    float neg_y = -y;
+    float p = neg_y * d;
+    float pe = fmaf(neg_y, d, -p);   /* p + pe == -y d */
+    float s = p + margin;
+    float se = sum_error(p, margin, s);
+    float tail = (se + pe) + neg_y * e;
+    if (isnan(tail)) /* d, p or s not finite */
+        tail = 0.0f;
+    float m = s + tail;
+    *loss = lossopt_max_nan(m, 0.0f);
+    if (m >= 0) {
+        *grad_a = neg_y * args->grad_scale;
+        *grad_b = y * args->grad_scale;
+    } else {
+        *grad_a = *grad_b = isnan(m) ? m : 0.0f;
+    }
+}
+
+static void gaussian_nll_element(float x, float t, float var,
+                                 const lossopt_elementwise3_args *args, float *loss,
+                                 float *grad_a, float *grad_b)
+{
+    float v = lossopt_max_nan(var, args->parameter);
+    float d = x - t;
+    float e = sum_error(x, -t, d);
+    float cross = d * e;
+    if (isnan(cross)) /* d not finite */
+        cross = 0.0f;
+    float h = fmaf(0.5f * d, d, cross); /* 0.5 (x - t)^2 */
+    float q = h / v;
+    float u = 0.5f * lossopt_scalar_logf(v) + q;
+    if (args->full)
+        u = u + args->constant;
+    *loss = u;
+    float z = d / v;
+    *grad_a = z * args->grad_scale;
+    float w = fmaf(-z, d, 1.0f);
+    *grad_b = (w * args->half_grad_scale) / v;
+}
+
+static double run3(const lossopt_elementwise3_args *a, element3_fn element)
+{
+    canonical_sum sum;
+    canonical_start(&sum);
+    for (size_t i = 0; i < a->n; i++) {
+        float loss, grad_a, grad_b;
+        element(a->a[i], a->b[i], a->c[i], a, &loss, &grad_a, &grad_b);
+        if (a->grad_a)
+            a->grad_a[i] = grad_a;
+        if (a->grad_b)
+            a->grad_b[i] = grad_b;
+        if (!a->reduce && a->loss)
+            a->loss[i] = loss;
+        canonical_add(&sum, i, loss);
+    }
+    double total = canonical_finish(&sum, a->n);
+    return a->reduce ? total : 0.0;
+}
+
+double ORACLE_NAME(margin_ranking_f32)(const lossopt_elementwise3_args *a)
+{
+    return run3(a, margin_ranking_element);
+}
+double ORACLE_NAME(gaussian_nll_f32)(const lossopt_elementwise3_args *a)
+{
+    return run3(a, gaussian_nll_element);
+}
+
+int ORACLE_NAME(all_nonnegative)(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (x[i] < 0)
+            return 0;
+    return 1;
+}

@@ -34,6 +34,12 @@ Every function has the same form:
     (delta, beta, pos_weight, label_smoothing, margin); the formulas of
     include/lossopt.h use those floats.
 
+The losses with two gradients (margin_ranking, gaussian_nll) return
+(loss, grad_a, grad_b) instead, the gradients w.r.t. their first two
+differentiable inputs (input1 and input2; input and var); grad_out is then
+None or a pair of arrays (either None), and want_grad=False asks for
+neither.
+
 NumPy is imported on the first call, so `import lossopt` works without it.
 """
 import ctypes
@@ -42,7 +48,8 @@ from . import _arrays
 from ._native import REDUCTIONS, CeOptions, c_float_p, check, lib
 
 __all__ = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
-           "cross_entropy", "cross_entropy_probs", "multi_margin"]
+           "cross_entropy", "cross_entropy_probs", "multi_margin", "margin_ranking",
+           "gaussian_nll"]
 
 
 # ---- shared steps ----------------------------------------------------------------
@@ -241,3 +248,82 @@ def multi_margin(scores, labels, reduction="mean", *, p=1, margin=1.0, weight=No
                   _arrays.real(function, "margin", margin), _arrays.pointer(weight), code],
                  {"scores": scores, "labels": labels, "weight": weight}, scores.shape,
                  (rows,), reduction, want_loss, want_grad, grad_out)
+
+
+# ---- three inputs, two gradients --------------------------------------------------
+
+def _two_gradients(function, c_name, leading, inputs, shape, reduction, want_loss, want_grad,
+                   grad_out):
+    """lossopt_<c_name>(*leading, loss, grad_a, grad_b) -> (loss, grad_a, grad_b)."""
+    np = _arrays.numpy(function)
+    loss = loss_pointer = None
+    if want_loss:
+        if reduction == "none":
+            loss = np.empty(shape, np.float32)
+            loss_pointer = loss.ctypes.data
+        else:
+            loss = ctypes.c_float()
+            loss_pointer = ctypes.addressof(loss)
+    grads = [None, None]
+    if grad_out is not None:
+        if not want_grad:
+            raise ValueError("lossopt.%s: grad_out given with want_grad=False" % function)
+        if not isinstance(grad_out, (tuple, list)) or len(grad_out) != 2:
+            raise TypeError("lossopt.%s: grad_out must be None or a pair of arrays (either "
+                            "None), got %r" % (function, type(grad_out).__name__))
+        for k, name in enumerate(("grad_out[0]", "grad_out[1]")):
+            grads[k] = _arrays.optional_array(function, name, grad_out[k], shape=shape,
+                                              writeable=True)
+        _arrays.no_overlap(function, {"grad_out[0]": grads[0], "grad_out[1]": grads[1]},
+                           inputs)
+    elif want_grad:
+        grads = [np.empty(shape, np.float32), np.empty(shape, np.float32)]
+    check(getattr(lib, "lossopt_" + c_name)(*leading, loss_pointer, _arrays.pointer(grads[0]),
+                                             _arrays.pointer(grads[1])),
+          "lossopt_" + c_name)
+    if isinstance(loss, ctypes.c_float):
+        loss = loss.value
+    return loss, grads[0], grads[1]
+
+
+def margin_ranking(input1, input2, target, reduction="mean", *, margin=0.0, want_loss=True,
+                   want_grad=True, grad_out=None):
+    """Margin ranking (F.margin_ranking_loss): max(0, -y (x1 - x2) + margin),
+    input1, input2, target float32 of one shape; returns (loss, grad_input1,
+    grad_input2). margin: any non-NaN float (rounded to float32)."""
+    function = "margin_ranking"
+    _arrays.numpy(function)
+    input1 = _arrays.array(function, "input1", input1)
+    input2 = _arrays.array(function, "input2", input2, shape=input1.shape)
+    target = _arrays.array(function, "target", target, shape=input1.shape)
+    code = _reduction_code(function, reduction)
+    leading = [input1.ctypes.data, input2.ctypes.data, target.ctypes.data, input1.size,
+               _arrays.real(function, "margin", margin), code]
+    return _two_gradients(function, "margin_ranking_f32", leading,
+                          {"input1": input1, "input2": input2, "target": target}, input1.shape,
+                          reduction, want_loss, want_grad, grad_out)
+
+
+def gaussian_nll(input, target, var, reduction="mean", *, full=False, eps=1e-6, want_loss=True,
+                 want_grad=True, grad_out=None):
+    """Gaussian negative log-likelihood (F.gaussian_nll_loss, PyTorch 1.13):
+    0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2pi
+    when full); input, target, var float32 of one shape (PyTorch's broadcast
+    var of one value per row: expand it first, e.g. np.broadcast_to(...).copy()).
+    Returns (loss, grad_input, grad_var); the gradient reaches var at the
+    clamped value also where var < eps, as in PyTorch. A negative var raises
+    LossoptError LOSSOPT_ERR_DOMAIN (PyTorch: ValueError), a negative or NaN
+    eps LOSSOPT_ERR_ARG."""
+    function = "gaussian_nll"
+    _arrays.numpy(function)
+    input = _arrays.array(function, "input", input)
+    target = _arrays.array(function, "target", target, shape=input.shape)
+    var = _arrays.array(function, "var", var, shape=input.shape)
+    if not isinstance(full, bool):
+        raise TypeError("lossopt.%s: full must be a bool, got %r" % (function, full))
+    code = _reduction_code(function, reduction)
+    leading = [input.ctypes.data, target.ctypes.data, var.ctypes.data, input.size, full,
+               _arrays.real(function, "eps", eps), code]
+    return _two_gradients(function, "gaussian_nll_f32", leading,
+                          {"input": input, "target": target, "var": var}, input.shape,
+                          reduction, want_loss, want_grad, grad_out)

@@ -278,6 +278,105 @@ def test_elementwise(rng):
                loss_sum, loss_mean, loss_none.shape))
 
 
+# ---- losses with two gradients ------------------------------------------------------
+
+TWO_GRADIENT_OPTIONS = [("margin_ranking", {}), ("margin_ranking", {"margin": 0.25}),
+                        ("margin_ranking", {"margin": -0.5}), ("gaussian_nll", {}),
+                        ("gaussian_nll", {"full": True}),
+                        ("gaussian_nll", {"eps": 0.125, "full": True})]
+
+
+def test_two_gradient_losses(rng):
+    """margin_ranking and gaussian_nll against PyTorch's float64 autograd on
+    the same float32 inputs (eps as the float32 lossopt receives), to the
+    header's bounds: margin_ranking's value 2 ulp + 2^-44 of |y d| + |margin|,
+    gaussian_nll's 2 ulp of its largest term; gradients 2 ulp or 2^-20 of
+    their largest term (grad_var: 0.5 r max(1/v, d^2/v^2))."""
+    for index, (name, options) in enumerate(TWO_GRADIENT_OPTIONS):
+        fn = getattr(lossopt, name)
+        shape = (8, 125) if index % 2 == 0 else (1001,)
+        a = rng.standard_normal(shape).astype(np.float32)
+        b = rng.standard_normal(shape).astype(np.float32)
+        if name == "margin_ranking":
+            c = np.where(rng.random(shape) < 0.5, 1.0, -1.0).astype(np.float32)
+        else:
+            c = rng.uniform(0.0, 2.0, shape).astype(np.float32)
+            c.reshape(-1)[::17] = 0.0
+            c.reshape(-1)[::23] = 3e-7
+        a64, b64, c64 = t64(a).requires_grad_(), t64(b), t64(c)
+        eps = float(np.float32(options.get("eps", 1e-6)))
+        margin = options.get("margin", 0.0)
+        d = a.astype(np.float64) - b.astype(np.float64)
+        if name == "margin_ranking":
+            b64.requires_grad_()
+            terms = np.abs(c.astype(np.float64) * d) + abs(margin)
+        else:
+            c64.requires_grad_()
+            v = np.maximum(c.astype(np.float64), eps)
+            terms = np.maximum(np.abs(0.5 * np.log(v)), 0.5 * d * d / v)
+            if options.get("full"):
+                terms = np.maximum(terms, 0.5 * math.log(2 * math.pi))
+            grad_var_terms = 0.5 * np.maximum(1 / v, d * d / (v * v))
+        for reduction in REDUCTIONS:
+            where = "%s(%s, %s)" % (name, reduction, options)
+            loss, ga, gb = fn(a, b, c, reduction, **options)
+            for t in (a64, b64, c64):
+                t.grad = None
+            if name == "margin_ranking":
+                out = F.margin_ranking_loss(a64, b64, c64, margin=margin, reduction=reduction)
+                second = b64
+            else:
+                out = F.gaussian_nll_loss(a64, b64, c64, full=options.get("full", False),
+                                          eps=eps, reduction=reduction)
+                second = c64
+            out.backward(torch.ones_like(out))
+            ref = out.detach().numpy()
+            r = 1.0 / a.size if reduction == "mean" else 1.0
+            if name == "margin_ranking":
+                bound = lambda ref: 2 * ulp_at(ref) + 2.0 ** -44 * terms  # noqa: E731
+            else:
+                bound = lambda ref: 2 * ulp_at(np.maximum(np.abs(ref), terms))  # noqa: E731
+            check_values(where, loss, ref, reduction, bound)
+            ref_ga, ref_gb = a64.grad.numpy(), second.grad.numpy()
+            check_grad(where + " grad_a", ga, ref_ga, np.abs(ref_ga) if name == "margin_ranking"
+                       else np.abs(ref_ga))
+            check_grad(where + " grad_b", gb, ref_gb, np.abs(ref_gb) if name == "margin_ranking"
+                       else grad_var_terms * r)
+            # each output alone, grad_out, inputs unchanged
+            before = [x.copy() for x in (a, b, c)]
+            loss_only, n1, n2 = fn(a, b, c, reduction, want_grad=False, **options)
+            n0, ga_only, gb_only = fn(a, b, c, reduction, want_loss=False, **options)
+            expect(n0 is None and n1 is None and n2 is None,
+                   "%s: an output not asked for is not None" % where)
+            expect(same_bits(loss_only, loss) and same_bits(ga_only, ga)
+                   and same_bits(gb_only, gb), "%s: single-output calls give other bits" % where)
+            out_b = np.full_like(gb, np.nan)
+            _, none_a, got_b = fn(a, b, c, reduction, grad_out=(None, out_b), **options)
+            expect(none_a is None and got_b is out_b and same_bits(out_b, gb),
+                   "%s: grad_out=(None, array) does not receive grad_b's bits" % where)
+            expect(all(same_bits(x, y) for x, y in zip((a, b, c), before)),
+                   "%s: an input was written" % where)
+            count("loss cases")
+    # errors: a negative var, a NaN eps or margin; nothing written
+    x = rng.standard_normal(40).astype(np.float32)
+    var = np.ones(40, np.float32)
+    var[37] = -1e-3
+    out = np.full(40, np.nan, np.float32)
+    expect_error("gaussian_nll negative var", LossoptError,
+                 lambda: lossopt.gaussian_nll(x, x, var, "none", grad_out=(out, None)),
+                 [x, var, out], status="LOSSOPT_ERR_DOMAIN")
+    expect_error("gaussian_nll eps=nan", LossoptError,
+                 lambda: lossopt.gaussian_nll(x, x, np.abs(var), eps=float("nan"),
+                                              grad_out=(out, None)),
+                 [x, out], status="LOSSOPT_ERR_ARG")
+    expect_error("margin_ranking margin=nan", LossoptError,
+                 lambda: lossopt.margin_ranking(x, x, x, margin=float("nan"),
+                                                grad_out=(None, out)),
+                 [x, out], status="LOSSOPT_ERR_ARG")
+    expect_error("gaussian_nll var of another shape", ValueError,
+                 lambda: lossopt.gaussian_nll(x, x, var[:20]), [x, var])
+
+
 # ---- row-wise losses --------------------------------------------------------------
 
 def ce_term_bound(x, labels, weight, eps, divisor):
@@ -1054,6 +1153,7 @@ def test_optimizer_errors(rng):
 def main():
     rng = np.random.default_rng(20261215)
     test_elementwise(rng)
+    test_two_gradient_losses(rng)
     test_rowwise(rng)
     test_optimizers_against_torch(rng)
     test_untorched_options(rng)
