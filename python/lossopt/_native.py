@@ -158,18 +158,23 @@ _proto("lossopt_supported_isas", ctypes.c_uint)
 _proto("lossopt_set_isa", _S, ctypes.c_int)
 
 # losses: (inputs..., n, [params...], reduction, loss, grad); pointers as void*
-for _name in ("mse", "l1", "hinge", "squared_hinge"):
+for _name in ("mse", "l1", "hinge", "squared_hinge", "soft_margin"):
     _proto("lossopt_%s_f32" % _name, _S, _P, _P, _Z, _R, _P, _P)
 _proto("lossopt_huber_f32", _S, _P, _P, _Z, _F, _R, _P, _P)
 _proto("lossopt_smooth_l1_f32", _S, _P, _P, _Z, _F, _R, _P, _P)
 _proto("lossopt_bce_f32", _S, _P, _P, _Z, _P, _R, _P, _P)
 _proto("lossopt_bce_logits_f32", _S, _P, _P, _Z, _P, _F, _R, _P, _P)
+_proto("lossopt_poisson_nll_f32", _S, _P, _P, _Z, ctypes.c_bool, ctypes.c_bool, _F, _R,
+       _P, _P)
 # three inputs, two gradients: (a, b, c, n, [params...], reduction, loss, grad_a, grad_b)
 _proto("lossopt_margin_ranking_f32", _S, _P, _P, _P, _Z, _F, _R, _P, _P, _P)
 _proto("lossopt_gaussian_nll_f32", _S, _P, _P, _P, _Z, ctypes.c_bool, _F, _R, _P, _P, _P)
 _proto("lossopt_cross_entropy_f32", _S, _P, _P, _Z, _Z, ctypes.POINTER(CeOptions), _P, _P)
 _proto("lossopt_cross_entropy_probs_f32", _S, _P, _P, _Z, _Z, ctypes.POINTER(CeOptions), _P, _P)
 _proto("lossopt_multi_margin_f32", _S, _P, _P, _Z, _Z, ctypes.c_int, _F, _P, _R, _P, _P)
+_proto("lossopt_nll_f32", _S, _P, _P, _Z, _Z, ctypes.POINTER(CeOptions), _P, _P)
+# kl_div: (input, target, rows, cols, log_target, reduction incl. BATCHMEAN, loss, grad)
+_proto("lossopt_kl_div_f32", _S, _P, _P, _Z, _Z, ctypes.c_bool, _R, _P, _P)
 
 # optimizers: defaults, _f32 and tensor-list forms
 OPTIMIZERS = {

@@ -7,9 +7,10 @@ Every function has the same form:
                              want_loss=True, want_grad=True, grad_out=None)
 
   - The inputs come first, positionally; then `reduction`, one of "mean"
-    (PyTorch's default), "sum", "none"; every other option (delta, weight,
-    label_smoothing, p, margin, ...) is keyword-only, with PyTorch's name
-    and default.
+    (PyTorch's default), "sum", "none" (kl_div also takes "batchmean",
+    PyTorch's sum / rows; any other loss raises ValueError for it); every
+    other option (delta, weight, label_smoothing, p, margin, log_input,
+    ...) is keyword-only, with PyTorch's name and default.
   - loss: a Python float for "mean" and "sum" (the float32 result, exactly);
     for "none" a new float32 array, of the input's shape (elementwise
     losses) or (rows,) (row-wise losses). None when want_loss=False (the C
@@ -25,14 +26,16 @@ Every function has the same form:
   - Arrays are used in place, never converted or copied: float32 exactly
     (labels int64), C-contiguous. Elementwise losses take any shape (input,
     target and weight the same shape; n = input.size); row-wise losses take
-    2-D (rows, classes) arrays. Wrong types raise TypeError, wrong shapes,
-    non-contiguous or read-only outputs ValueError, each naming the
-    argument; a status of the C library raises lossopt.LossoptError
-    (.name e.g. "LOSSOPT_ERR_DOMAIN" for a label >= classes), and a failed
-    call has written nothing.
+    2-D (rows, classes) arrays; kl_div takes any shape, its rows being the
+    first dimension (batchmean's divisor, as PyTorch's input.size(0)).
+    Wrong types raise TypeError, wrong shapes, non-contiguous or read-only
+    outputs ValueError, each naming the argument; a status of the C library
+    raises lossopt.LossoptError (.name e.g. "LOSSOPT_ERR_DOMAIN" for a
+    label >= classes), and a failed call has written nothing.
   - Scalar options are rounded to float32 as the C functions take them
-    (delta, beta, pos_weight, label_smoothing, margin); the formulas of
-    include/lossopt.h use those floats.
+    (delta, beta, pos_weight, label_smoothing, margin, eps); the formulas of
+    include/lossopt.h use those floats. Flags (full, log_input, log_target)
+    must be bools.
 
 The losses with two gradients (margin_ranking, gaussian_nll) return
 (loss, grad_a, grad_b) instead, the gradients w.r.t. their first two
@@ -43,22 +46,38 @@ neither.
 NumPy is imported on the first call, so `import lossopt` works without it.
 """
 import ctypes
+import math
 
 from . import _arrays
 from ._native import REDUCTIONS, CeOptions, c_float_p, check, lib
 
 __all__ = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
-           "cross_entropy", "cross_entropy_probs", "multi_margin", "margin_ranking",
-           "gaussian_nll"]
+           "soft_margin", "poisson_nll", "cross_entropy", "cross_entropy_probs",
+           "multi_margin", "nll", "kl_div", "margin_ranking", "gaussian_nll"]
+
+_BATCHMEAN = 3  # LOSSOPT_BATCHMEAN: lossopt_kl_div_f32's own reduction (sum / rows)
 
 
 # ---- shared steps ----------------------------------------------------------------
 
-def _reduction_code(function, reduction):
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError("lossopt.%s: reduction must be one of %s, got %r"
-                         % (function, ", ".join('"%s"' % r for r in REDUCTIONS), reduction))
-    return REDUCTIONS[reduction]
+def _reduction_code(function, reduction, batchmean=False):
+    """The lossopt_reduction of a reduction name; "batchmean" only where the
+    loss has it (batchmean=True: kl_div), else a ValueError saying so."""
+    names = dict(REDUCTIONS, batchmean=_BATCHMEAN) if batchmean else REDUCTIONS
+    if not isinstance(reduction, str) or reduction not in names:
+        raise ValueError("lossopt.%s: reduction must be one of %s, got %r%s"
+                         % (function, ", ".join('"%s"' % r for r in names), reduction,
+                            " (only kl_div has \"batchmean\")"
+                            if reduction == "batchmean" else ""))
+    return names[reduction]
+
+
+def _flag(function, name, value):
+    """A bool option (a C bool): TypeError for anything else, so that a
+    string such as "false" is not silently true."""
+    if not isinstance(value, bool):
+        raise TypeError("lossopt.%s: %s must be a bool, got %r" % (function, name, value))
+    return value
 
 
 def _rows(function, name, value):
@@ -190,6 +209,29 @@ def bce_logits(input, target, reduction="mean", *, weight=None, pos_weight=1.0, 
                         weight=weight, weighted=True)
 
 
+def soft_margin(input, target, reduction="mean", *, want_loss=True, want_grad=True,
+                grad_out=None):
+    """Soft margin (F.soft_margin_loss): log(1 + exp(-y x)) in the stable
+    softplus form; targets used as given (+-1 the usual case). +-inf inputs
+    give the limits (PyTorch gives inf and NaN past |x| ~ 88)."""
+    return _elementwise("soft_margin", input, target, reduction, want_loss, want_grad,
+                        grad_out)
+
+
+def poisson_nll(input, target, reduction="mean", *, log_input=True, full=False, eps=1e-8,
+                want_loss=True, want_grad=True, grad_out=None):
+    """Poisson negative log-likelihood (F.poisson_nll_loss): exp(x) - t x
+    with log_input, else x - t log(x + eps); full adds Stirling's term where
+    t > 1 (no gradient). eps: finite and >= 0 (rounded to float32), checked
+    whatever log_input is, else LossoptError LOSSOPT_ERR_ARG (PyTorch does
+    not check it)."""
+    function = "poisson_nll"
+    return _elementwise(function, input, target, reduction, want_loss, want_grad, grad_out,
+                        scalars=[_flag(function, "log_input", log_input),
+                                 _flag(function, "full", full),
+                                 _arrays.real(function, "eps", eps)])
+
+
 # ---- row-wise losses ---------------------------------------------------------------
 
 def cross_entropy(logits, labels, reduction="mean", *, weight=None, label_smoothing=0.0,
@@ -248,6 +290,51 @@ def multi_margin(scores, labels, reduction="mean", *, p=1, margin=1.0, weight=No
                   _arrays.real(function, "margin", margin), _arrays.pointer(weight), code],
                  {"scores": scores, "labels": labels, "weight": weight}, scores.shape,
                  (rows,), reduction, want_loss, want_grad, grad_out)
+
+
+# ---- losses on log-probabilities ----------------------------------------------------
+
+def nll(log_probs, labels, reduction="mean", *, weight=None, want_loss=True, want_grad=True,
+        grad_out=None):
+    """Negative log-likelihood on log-probabilities (F.nll_loss):
+    -w_y log_probs[y] per row. log_probs float32 (rows, classes), used as
+    given; labels int64 (rows,) as for cross_entropy (negative: ignored row,
+    as PyTorch's ignore_index -100; >= classes: LossoptError
+    LOSSOPT_ERR_DOMAIN); weight None or float32 (classes,); "mean" divides by
+    the kept rows' weights; loss for "none" has shape (rows,)."""
+    function = "nll"
+    _arrays.numpy(function)
+    log_probs, rows, classes = _rows(function, "log_probs", log_probs)
+    labels = _arrays.array(function, "labels", labels, dtype="int64", shape=(rows,))
+    options, weight = _ce_options(function, reduction, weight, classes, 0.0)
+    return _call(function, "nll_f32",
+                 [log_probs.ctypes.data, labels.ctypes.data, rows, classes,
+                  ctypes.byref(options)],
+                 {"log_probs": log_probs, "labels": labels, "weight": weight},
+                 log_probs.shape, (rows,), reduction, want_loss, want_grad, grad_out)
+
+
+def kl_div(input, target, reduction="mean", *, log_target=False, want_loss=True,
+           want_grad=True, grad_out=None):
+    """Kullback-Leibler divergence (F.kl_div): input log-probabilities,
+    target probabilities (log-probabilities with log_target), of one shape,
+    any shape; t log t - t x per element (0 where t == 0), or exp(t) (t - x).
+    reduction also "batchmean": the sum divided by input.shape[0] (the rows;
+    PyTorch's "batchmean", the divergence of each row averaged); "mean"
+    divides by input.size, as PyTorch's. Targets are used as given."""
+    function = "kl_div"
+    _arrays.numpy(function)
+    input = _arrays.array(function, "input", input)
+    target = _arrays.array(function, "target", target, shape=input.shape)
+    code = _reduction_code(function, reduction, batchmean=True)
+    # a 0-d input is one row of one element (PyTorch's batchmean is then the sum)
+    rows = input.shape[0] if input.ndim else 1
+    cols = math.prod(input.shape[1:])
+    return _call(function, "kl_div_f32",
+                 [input.ctypes.data, target.ctypes.data, rows, cols,
+                  _flag(function, "log_target", log_target), code],
+                 {"input": input, "target": target}, input.shape, input.shape, reduction,
+                 want_loss, want_grad, grad_out)
 
 
 # ---- three inputs, two gradients --------------------------------------------------
@@ -319,10 +406,9 @@ def gaussian_nll(input, target, var, reduction="mean", *, full=False, eps=1e-6, 
     input = _arrays.array(function, "input", input)
     target = _arrays.array(function, "target", target, shape=input.shape)
     var = _arrays.array(function, "var", var, shape=input.shape)
-    if not isinstance(full, bool):
-        raise TypeError("lossopt.%s: full must be a bool, got %r" % (function, full))
     code = _reduction_code(function, reduction)
-    leading = [input.ctypes.data, target.ctypes.data, var.ctypes.data, input.size, full,
+    leading = [input.ctypes.data, target.ctypes.data, var.ctypes.data, input.size,
+               _flag(function, "full", full),
                _arrays.real(function, "eps", eps), code]
     return _two_gradients(function, "gaussian_nll_f32", leading,
                           {"input": input, "target": target, "var": var}, input.shape,

@@ -3,16 +3,23 @@
 optimizers.py) against PyTorch and float64 evaluations of include/lossopt.h.
 
 Losses: every loss, every reduction, with their options (weights, delta,
-beta, pos_weight, label smoothing, p, margin, ignored rows), against PyTorch's
-own function evaluated in float64 (autograd for the gradient) on the same
-float32 inputs, within SPEC 2's bounds as tests/test_loss_torch_parity.c and
-tests/parity_common.h state them:
-  per-element loss ("none"):  2 ulp of the reference (bce, bce_logits: 3 ulp,
-                              the header's bound: two SLEEF functions);
-                              row-wise losses max(4 ulp, 1e-6 relative)
-  reduced loss:               1e-6 relative
+beta, pos_weight, label smoothing, p, margin, log_input, full, eps,
+log_target, ignored rows), against PyTorch's own function evaluated in
+float64 (autograd for the gradient) on the same float32 inputs, within SPEC
+2's bounds as tests/test_loss_torch_parity.c and tests/parity_common.h state
+them:
+  per-element loss ("none"):  2 ulp of the reference (bce, bce_logits,
+                              soft_margin: 3 ulp, the header's bound: two SLEEF
+                              functions); poisson_nll and kl_div 2 ulp of their
+                              largest term (3 with full / log_target); row-wise
+                              losses max(4 ulp, 1e-6 relative); nll exact (its
+                              loss is one rounding of w_y x_y, its gradient
+                              one of -w_y / D: float32 of the float64 reference)
+  reduced loss:               1e-6 relative ("batchmean" too); nll exactly the
+                              header's sum of the float row losses, divided once
   gradient:                   max(2 ulp, 2^-20 of the largest term of the array
-                              (elementwise) or of the row (row-wise: the header's
+                              (elementwise: |g|, poisson_nll's exp(x) or t, 1 or
+                              t / (x + eps)) or of the row (row-wise: the header's
                               terms A p_j and o_j, p_j V and u_j, |g_j|))
 Options are exactly representable floats (delta 0.75, label_smoothing 0.125,
 ...): the C functions take them as float32, and the float64 reference then
@@ -44,6 +51,7 @@ classes -> LOSSOPT_ERR_DOMAIN; and every array is unchanged after each failure.
 import inspect
 import math
 import sys
+import warnings
 
 NAME = "test_numpy_api"
 try:
@@ -168,12 +176,53 @@ ELEMENTWISE = {
         x, t, weight=w, reduction=r,
         pos_weight=torch.tensor(o["pos_weight"], dtype=torch.float64)
         if "pos_weight" in o else None), 3),
+    "soft_margin": (lambda x, t, w, r, o: F.soft_margin_loss(x, t, reduction=r), 3),
+    "poisson_nll": (lambda x, t, w, r, o: F.poisson_nll_loss(x, t, reduction=r, **o), 2),
 }
 
 
-def elementwise_data(rng, name, shape):
+def poisson_terms(x, t, options):
+    """poisson_nll's bounds (header): (value ulps, each element's largest
+    value term, its largest gradient term before the scale r), in double."""
+    x, t = x.astype(np.float64), t.astype(np.float64)
+    if options.get("log_input", True):
+        e = np.exp(x)
+        value, grad = np.maximum(e, np.abs(t * x)), np.maximum(e, np.abs(t))
+    else:
+        u = x + options.get("eps", 1e-8)
+        value = np.maximum(np.abs(x), np.abs(t * np.log(u)))
+        grad = np.maximum(1.0, np.abs(t / u))
+    if not options.get("full"):
+        return 2, value, grad
+    big = np.where(t > 1, t, 1.0)  # Stirling's term only where t > 1 (PyTorch's mask)
+    stirling = np.maximum.reduce([np.abs(big * np.log(big)), big,
+                                  np.abs(0.5 * np.log(2 * math.pi * big))])
+    return 3, np.maximum(value, np.where(t > 1, stirling, 0.0)), grad
+
+
+# Losses whose bounds are relative to their terms: name -> (x, t, options) ->
+# (value ulps, value terms, gradient terms); the others use |value|, |grad|.
+TERMS = {"poisson_nll": poisson_terms}
+
+
+def elementwise_data(rng, name, shape, options):
     n = int(np.prod(shape))
-    if name == "bce":
+    if name == "poisson_nll":
+        t = rng.poisson(3.0, n).astype(np.float64)
+        t[::5] = rng.uniform(0.0, 4.0, n)[::5]  # rates in (0, 1) and between counts
+        if options.get("log_input", True):
+            x = rng.standard_normal(n) * 1.5
+        else:
+            x = rng.uniform(0.01, 6.0, n)
+            x[::29], t[::29] = 0.0, 0.0  # a zero rate where nothing was counted
+    elif name == "soft_margin":
+        x = rng.standard_normal(n) * 4
+        t = np.where(rng.uniform(size=n) < 0.5, 1.0, -1.0)
+        t[::7] = rng.choice([0.5, -2.0, 0.0, 3.0], n)[::7]  # targets used as given
+        # PyTorch's literal log(1 + exp(-y x)) keeps float32's accuracy in float64
+        # only while exp(-y x) > ~1e-9 (past |y x| ~ 21 its 1 + e rounds it away)
+        x[::7] /= 3
+    elif name == "bce":
         x = rng.uniform(0.001, 0.999, n)
         t = rng.uniform(0.0, 1.0, n)
         t[::3] = np.round(t[::3])  # hard labels too
@@ -197,6 +246,8 @@ ELEMENTWISE_OPTIONS = {
     "smooth_l1": [{}, {"beta": 0.5}, {"beta": 2.5}],
     "bce": [{}, {"weight": True}],
     "bce_logits": [{}, {"weight": True}, {"pos_weight": 2.5}, {"weight": True, "pos_weight": 0.5}],
+    "poisson_nll": [{}, {"full": True}, {"log_input": False},
+                    {"log_input": False, "full": True, "eps": 0.25}],
 }
 
 
@@ -250,12 +301,14 @@ def test_elementwise(rng):
         fn = getattr(lossopt, name)
         for index, options in enumerate(ELEMENTWISE_OPTIONS.get(name, [{}])):
             shape = (8, 125) if index % 2 == 0 else (1001,)
-            x, t, w = elementwise_data(rng, name, shape)
+            x, t, w = elementwise_data(rng, name, shape, options)
             kwargs = dict(options)
             if kwargs.get("weight"):
                 kwargs["weight"] = w
             weight = kwargs.get("weight")
             scalars = {k: v for k, v in kwargs.items() if k != "weight"}
+            ulps, value_terms, grad_terms = (TERMS[name](x, t, scalars) if name in TERMS
+                                             else (value_ulps, 0.0, 0.0))
             for reduction in REDUCTIONS:
                 where = "%s(%s, %s)" % (name, reduction, options)
                 loss, grad = fn(x, t, reduction, **kwargs)
@@ -263,8 +316,10 @@ def test_elementwise(rng):
                     lambda xx, tt, ww, r: torch_fn(xx, tt, ww, r, scalars), [x, t, weight],
                     reduction)
                 check_values(where, loss, ref_loss, reduction,
-                             lambda ref: value_ulps * ulp_at(ref))
-                check_grad(where, grad, ref_grad, np.abs(ref_grad).max())
+                             lambda ref: ulps * ulp_at(np.maximum(np.abs(ref), value_terms)))
+                r = 1.0 / x.size if reduction == "mean" else 1.0
+                check_grad(where, grad, ref_grad,
+                           max(np.abs(ref_grad).max(), r * np.max(grad_terms)))
                 check_loss_outputs(where, fn, (x, t), kwargs, reduction, loss, grad,
                                    [x, t] + ([weight] if weight is not None else []))
                 count("loss cases")
@@ -475,6 +530,95 @@ def test_rowwise(rng):
                and same_bits(grad[kept], kept_grad) and not grad[~kept].any()
                and abs(mean - kept_loss.astype(np.float64).mean()) <= 1e-6 * abs(mean),
                "multi_margin: ignored rows are not left out")
+
+
+# ---- losses on log-probabilities ---------------------------------------------------
+
+def kl_terms(x, t, log_target):
+    """kl_div's value bound (header): (ulps, each element's largest term:
+    max(|t log t|, |t x|) or exp(t) max(|t|, |x|, |t - x|))."""
+    x, t = x.astype(np.float64), t.astype(np.float64)
+    if log_target:
+        return 3, np.exp(t) * np.maximum.reduce([np.abs(t), np.abs(x), np.abs(t - x)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_log_t = np.where(t > 0, t * np.log(t), 0.0)
+    return 2, np.maximum(np.abs(t_log_t), np.abs(t * x))
+
+
+def test_log_prob_losses(rng):
+    """nll: bit-exact, as the header's single roundings make it: the float32
+    of PyTorch's float64 row losses and gradients, the reductions the double
+    sum of those floats (exact here: 16 floats of nearby exponents) divided
+    once; and within 1e-6 of PyTorch's own reduced value. kl_div: every
+    reduction with "batchmean", both target kinds, a 3-D input (rows = its
+    first dimension), against F.kl_div to the header's term bounds."""
+    rows, classes = 16, 37
+    for weighted in (False, True):
+        log_probs = torch.log_softmax(torch.from_numpy(rng.standard_normal((rows, classes)) * 3),
+                                      dim=1).numpy().astype(np.float32)
+        labels = rng.integers(0, classes, rows).astype(np.int64)
+        labels[[2, 9]] = -100  # PyTorch's ignore_index
+        kept = labels >= 0
+        weight = rng.uniform(0.5, 2.0, classes).astype(np.float32) if weighted else None
+        wt = t64(weight) if weighted else None
+        divisor = (math.fsum(weight[labels[kept]].astype(np.float64)) if weighted
+                   else float(kept.sum()))
+        rows_ref, _ = reference(lambda xx, ll, r: F.nll_loss(xx, ll, weight=wt, reduction=r),
+                                [log_probs, labels], "none")
+        row_losses = rows_ref.astype(np.float32)  # loss_r: one rounding of w_y x_y
+        total = math.fsum(row_losses[kept].astype(np.float64))
+        exact = {"none": row_losses, "sum": np.float32(total),
+                 "mean": np.float32(total / divisor)}
+        for reduction in REDUCTIONS:
+            where = "nll(%s, weighted=%s)" % (reduction, weighted)
+            loss, grad = lossopt.nll(log_probs, labels, reduction, weight=weight)
+            ref_loss, ref_grad = reference(
+                lambda xx, ll, r: F.nll_loss(xx, ll, weight=wt, reduction=r),
+                [log_probs, labels], reduction)
+            # == rather than same_bits: an ignored row's 0 may be -0 in PyTorch
+            expect(np.array_equal(np.float32(loss), exact[reduction]),
+                   "%s: loss %s, expected exactly %s" % (where, loss, exact[reduction]))
+            expect(np.array_equal(grad, ref_grad.astype(np.float32)),
+                   "%s: the gradient is not the float32 of -w_y / D" % where)
+            count("exact nll checks", 2)
+            if reduction != "none":
+                check_values(where, loss, ref_loss, reduction, None)
+            check_loss_outputs(where, lossopt.nll, (log_probs, labels), {"weight": weight},
+                               reduction, loss, grad, [log_probs, labels])
+            count("loss cases")
+
+    shape = (6, 4, 9)
+    x = torch.log_softmax(torch.from_numpy(rng.standard_normal((6, 36)) * 2), dim=1)
+    x = x.numpy().astype(np.float32).reshape(shape)
+    p = torch.softmax(torch.from_numpy(rng.standard_normal((6, 36)) * 2), dim=1)
+    probs = p.numpy().astype(np.float32).reshape(shape)
+    probs.reshape(-1)[::13] = 0.0  # 0 log 0 = 0
+    log_t = torch.log_softmax(torch.from_numpy(rng.standard_normal((6, 36)) * 2), dim=1)
+    log_t = log_t.numpy().astype(np.float32).reshape(shape)
+    log_t.reshape(-1)[::17] = -120.0  # exp(t) is 0 in float32: the term is 0
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*'mean' divides")  # PyTorch's advice
+        for log_target, t in ((False, probs), (True, log_t)):
+            ulps, terms = kl_terms(x, t, log_target)
+            for reduction in REDUCTIONS + ("batchmean",):
+                where = "kl_div(%s, log_target=%s)" % (reduction, log_target)
+                loss, grad = lossopt.kl_div(x, t, reduction, log_target=log_target)
+                ref_loss, ref_grad = reference(
+                    lambda xx, tt, r: F.kl_div(xx, tt, reduction=r, log_target=log_target),
+                    [x, t], reduction)
+                check_values(where, loss, ref_loss, reduction,
+                             lambda ref: ulps * ulp_at(np.maximum(np.abs(ref), terms)))
+                check_grad(where, grad, ref_grad, np.abs(ref_grad).max())
+                check_loss_outputs(where, lossopt.kl_div, (x, t), {"log_target": log_target},
+                                   reduction, loss, grad, [x, t])
+                count("loss cases")
+    # batchmean of no elements: sum / rows, NaN for 0 rows, +0 for rows of nothing
+    no_rows, empty_rows = np.zeros((0, 5), np.float32), np.zeros((3, 0), np.float32)
+    nan_loss, _ = lossopt.kl_div(no_rows, no_rows, "batchmean")
+    zero_loss, _ = lossopt.kl_div(empty_rows, empty_rows, "batchmean")
+    expect(math.isnan(nan_loss) and zero_loss == 0.0 and math.copysign(1, zero_loss) > 0,
+           "kl_div batchmean of no elements: %r (0 rows), %r (0 columns)"
+           % (nan_loss, zero_loss))
 
 
 # =====================================================================================
@@ -980,6 +1124,17 @@ def test_loss_errors(rng):
         ("bce weight shape", ValueError,
          lambda: lossopt.bce(np.abs(x) / 10, np.abs(t) / 10, weight=t[:-1]), "weight"),
         ("huber delta type", TypeError, lambda: lossopt.huber(x, t, delta="1"), "delta"),
+        ("mse batchmean", ValueError, lambda: lossopt.mse(x, t, "batchmean", grad_out=out),
+         "only kl_div"),
+        ("soft_margin batchmean", ValueError,
+         lambda: lossopt.soft_margin(x, t, "batchmean", grad_out=out), "batchmean"),
+        ("poisson_nll full 1", TypeError, lambda: lossopt.poisson_nll(x, t, full=1), "full"),
+        ("poisson_nll log_input 'false'", TypeError,
+         lambda: lossopt.poisson_nll(x, t, log_input="false"), "log_input"),
+        ("kl_div target shape", ValueError, lambda: lossopt.kl_div(x, t[:-1]), "target"),
+        ("kl_div log_target None", TypeError, lambda: lossopt.kl_div(x, t, log_target=None),
+         "log_target"),
+        ("kl_div reduction avg", ValueError, lambda: lossopt.kl_div(x, t, "avg"), "batchmean"),
     ]
     for label, exception, fn, mentions in cases:
         expect_error(label, exception, fn, every, mentions=mentions)
@@ -995,6 +1150,16 @@ def test_loss_errors(rng):
          lambda: lossopt.bce_logits(x, t, pos_weight=math.nan, grad_out=out), "LOSSOPT_ERR_ARG"),
         ("bce probability 1.5", lambda: lossopt.bce(np.abs(x) + 1.5, t * 0, grad_out=out),
          "LOSSOPT_ERR_DOMAIN"),
+        ("soft_margin neither output",
+         lambda: lossopt.soft_margin(x, t, want_loss=False, want_grad=False), "LOSSOPT_ERR_NULL"),
+        ("poisson_nll eps -1", lambda: lossopt.poisson_nll(x, t, eps=-1.0, grad_out=out),
+         "LOSSOPT_ERR_ARG"),
+        ("poisson_nll eps inf, rates",
+         lambda: lossopt.poisson_nll(np.abs(x), t, log_input=False, eps=math.inf, grad_out=out),
+         "LOSSOPT_ERR_ARG"),
+        ("kl_div neither output",
+         lambda: lossopt.kl_div(x, t, "batchmean", want_loss=False, want_grad=False),
+         "LOSSOPT_ERR_NULL"),
     ]
     for label, fn, status in statuses:
         expect_error(label, LossoptError, fn, every, status=status)
@@ -1027,6 +1192,12 @@ def test_loss_errors(rng):
         ("multi_margin p 1.5", TypeError, lambda: lossopt.multi_margin(logits, labels, p=1.5), "p"),
         ("multi_margin p 2^40", ValueError,
          lambda: lossopt.multi_margin(logits, labels, p=2 ** 40), "p"),
+        ("nll 1-D log_probs", ValueError, lambda: lossopt.nll(logits[0], labels[:1]),
+         "log_probs"),
+        ("nll float labels", TypeError, lambda: lossopt.nll(logits, labels.astype(np.float32)),
+         "labels"),
+        ("nll batchmean", ValueError, lambda: lossopt.nll(logits, labels, "batchmean"),
+         "batchmean"),
     ]
     for label, exception, fn, mentions in cases:
         expect_error(label, exception, fn, every, mentions=mentions)
@@ -1036,6 +1207,9 @@ def test_loss_errors(rng):
          "LOSSOPT_ERR_DOMAIN"),
         ("multi_margin label >= classes",
          lambda: lossopt.multi_margin(logits, bad_labels, grad_out=grid), "LOSSOPT_ERR_DOMAIN"),
+        ("nll label >= classes",
+         lambda: lossopt.nll(logits, bad_labels, "none", weight=weight, grad_out=grid),
+         "LOSSOPT_ERR_DOMAIN"),
         ("cross_entropy label_smoothing 1.5",
          lambda: lossopt.cross_entropy(logits, labels, label_smoothing=1.5, grad_out=grid),
          "LOSSOPT_ERR_ARG"),
@@ -1046,6 +1220,9 @@ def test_loss_errors(rng):
          "LOSSOPT_ERR_ARG"),
         ("cross_entropy 0 classes",
          lambda: lossopt.cross_entropy(np.zeros((2, 0), np.float32), np.zeros(2, np.int64)),
+         "LOSSOPT_ERR_SIZE"),
+        ("nll 0 classes",
+         lambda: lossopt.nll(np.zeros((2, 0), np.float32), np.zeros(2, np.int64)),
          "LOSSOPT_ERR_SIZE"),
     ]
     for label, fn, status in statuses:
@@ -1155,6 +1332,7 @@ def main():
     test_elementwise(rng)
     test_two_gradient_losses(rng)
     test_rowwise(rng)
+    test_log_prob_losses(rng)
     test_optimizers_against_torch(rng)
     test_untorched_options(rng)
     test_lion(rng)
