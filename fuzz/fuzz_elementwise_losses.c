@@ -1,7 +1,8 @@
-/* fuzz/fuzz_elementwise_losses.c - differential libFuzzer target for the 8
+/* fuzz/fuzz_elementwise_losses.c - differential libFuzzer target for the
  * elementwise losses (mse, l1, huber, smooth_l1, hinge, squared_hinge, bce,
- * bce_logits). The input picks the loss (and, for the with_table entry point,
- * an invalid kind), the reduction (incl. values outside the enum), the
+ * bce_logits, soft_margin, poisson_nll, and kl_div as n rows of one column).
+ * The input picks the loss (and, for the with_table entry point, an invalid
+ * kind), the reduction (incl. values outside the enum), the
  * parameter (delta / beta / pos_weight: NaN, inf, negative, ...), n, which
  * pointers are NULL, and the float bits of input, target, weight and of the
  * output buffers' prior contents. Each input runs the scalar oracle, every
@@ -14,9 +15,14 @@
 #define MAX_N 4096
 enum { B_INPUT, B_TARGET, B_WEIGHT, B_LOSS, B_GRAD, NBUF };
 static const char *const buf_names[NBUF] = {"input", "target", "weight", "loss", "grad"};
-static const char *const kind_names[] = {"mse",   "l1",            "huber", "smooth_l1",
-                                         "hinge", "squared_hinge", "bce",   "bce_logits",
-                                         "invalid_kind"};
+/* indexed by lossopt_loss_kind; the last entry names the invalid kind
+ * LOSSOPT_LOSS_KIND_COUNT (the static assert keeps the two in step) */
+static const char *const kind_names[] = {
+    "mse",           "l1",  "huber",       "smooth_l1", "hinge",  "squared_hinge",
+    "bce",           "bce_logits",         "soft_margin",         "poisson_nll",
+    "kl_div",        "kl_div_log_target",  "invalid_kind"};
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == LOSSOPT_LOSS_KIND_COUNT + 1,
+               "one name per loss kind and one for the invalid kind");
 
 static float initial[NBUF][MAX_N + 16];
 static float result[FUZZ_MAX_IMPLS][NBUF][MAX_N + 16];
@@ -37,6 +43,10 @@ static lossopt_status call_public(lossopt_loss_kind kind, float *const p[NBUF], 
     case LOSSOPT_LOSS_BCE: return lossopt_bce_f32(x, t, n, w, r, loss, grad);
     case LOSSOPT_LOSS_BCE_LOGITS:
         return lossopt_bce_logits_f32(x, t, n, w, param, r, loss, grad);
+    case LOSSOPT_LOSS_SOFT_MARGIN: return lossopt_soft_margin_f32(x, t, n, r, loss, grad);
+    /* the with_table entry runs poisson_nll with log_input and full false */
+    case LOSSOPT_LOSS_POISSON_NLL:
+        return lossopt_poisson_nll_f32(x, t, n, false, false, param, r, loss, grad);
     /* the internal kinds take n as rows of one column */
     case LOSSOPT_LOSS_KL_DIV: return lossopt_kl_div_f32(x, t, n, 1, false, r, loss, grad);
     case LOSSOPT_LOSS_KL_DIV_LOG_TARGET:
@@ -49,8 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_impls_init();
     fuzz_reader rd = {data, size, 0};
-    /* every kind and one invalid one (LOSSOPT_LOSS_KIND_COUNT); kl_div's two
-     * kinds (issue 16) moved the invalid kind from 8 to 10 */
+    /* every kind and one invalid one (LOSSOPT_LOSS_KIND_COUNT) */
     int kind_raw = rd_u8(&rd) % (LOSSOPT_LOSS_KIND_COUNT + 1);
     lossopt_loss_kind kind = (lossopt_loss_kind)kind_raw;
     uint8_t flags = rd_u8(&rd);
