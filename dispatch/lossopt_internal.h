@@ -220,6 +220,45 @@ lossopt_status lossopt_multi_margin_f32_with_table(const lossopt_kernel_table *t
 /* A one-line description of the CPU feature bits the dispatcher read. */
 void lossopt_describe_cpu(char *buffer, unsigned long size);
 
+/* ---- the io forms with an explicit kernel table (include/lossopt.h,
+ * "Losses for engines"); the _f32 _with_table calls are these with io NULL. */
+lossopt_status lossopt_elementwise_loss_io_with_table(
+    const lossopt_kernel_table *table, lossopt_loss_kind kind, const void *input,
+    const float *target, const float *weight, size_t n, float parameter, unsigned flags,
+    lossopt_reduction r, const lossopt_loss_io *io, float *loss, void *grad);
+lossopt_status lossopt_kl_div_io_with_table(const lossopt_kernel_table *table, const void *input,
+                                            const float *target, size_t rows, size_t cols,
+                                            bool log_target, lossopt_reduction r,
+                                            const lossopt_loss_io *io, float *loss, void *grad);
+lossopt_status lossopt_loss3_io_with_table(const lossopt_kernel_table *table,
+                                           lossopt_loss3_kind kind, const void *a, const void *b,
+                                           const void *c, size_t n, float parameter, bool full,
+                                           lossopt_reduction r, const lossopt_loss_io *io,
+                                           float *loss, void *grad_a, void *grad_b);
+lossopt_status lossopt_cross_entropy_io_with_table(const lossopt_kernel_table *table,
+                                                   const void *logits, const void *labels,
+                                                   size_t rows, size_t classes,
+                                                   const lossopt_ce_options *opt,
+                                                   const lossopt_loss_io *io, float *loss,
+                                                   void *grad);
+lossopt_status lossopt_cross_entropy_probs_io_with_table(const lossopt_kernel_table *table,
+                                                         const void *logits,
+                                                         const float *target_probs, size_t rows,
+                                                         size_t classes,
+                                                         const lossopt_ce_options *opt,
+                                                         const lossopt_loss_io *io, float *loss,
+                                                         void *grad);
+lossopt_status lossopt_nll_io_with_table(const lossopt_kernel_table *table, const void *log_probs,
+                                         const void *labels, size_t rows, size_t classes,
+                                         const lossopt_ce_options *opt, const lossopt_loss_io *io,
+                                         float *loss, void *grad);
+lossopt_status lossopt_multi_margin_io_with_table(const lossopt_kernel_table *table,
+                                                  const void *scores, const void *labels,
+                                                  size_t rows, size_t classes, int p,
+                                                  float margin, const float *class_weight,
+                                                  lossopt_reduction r, const lossopt_loss_io *io,
+                                                  float *loss, void *grad);
+
 #ifdef __cplusplus
 }
 #endif

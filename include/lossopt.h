@@ -1205,6 +1205,138 @@ LOSSOPT_API lossopt_status lossopt_lamb_step(const lossopt_lamb_config *cfg, los
                                              const lossopt_step_options *opt,
                                              lossopt_step_report *report);
 
+/* ------------------------------------------------------------------------- */
+/* Losses for engines: the io forms (0.2)                                    */
+/* ------------------------------------------------------------------------- */
+/*
+ * Every loss has one more entry point, named without _f32, that takes its
+ * inputs and gradients through a layout description: 16-bit logits, a
+ * gradient that accumulates over micro-batches and carries the loss scale,
+ * padded rows, int32 labels, and (cross-entropy) a gradient that overwrites
+ * the logits. Each io form takes the arguments of its _f32 twin with
+ * `const void *` for every input that has a gradient, `void *` for every
+ * gradient, and `const lossopt_loss_io *io` right before `loss`.
+ *
+ *   io NULL or all zero: exactly the bits of the _f32 twin.
+ *   io->input types every `const void *` input that has a gradient (the
+ *     predictions, logits, scores, log-probabilities; gaussian_nll's input
+ *     and var; margin_ranking's x1 and x2). Targets, labels' companions,
+ *     weights and margin_ranking's y stay f32. 16-bit values widen exactly
+ *     and the loss runs on the widened values: the result equals the f32
+ *     call on them, bit for bit. The loss value is always f32.
+ *   io->grad types every gradient. Each gradient element is the f32 term
+ *     of the _f32 call (its c and reduction included), then
+ *       new    = term * (float)grad_scale     (grad_scale 0 means 1: no multiply)
+ *       stored = accumulate ? widen(stored) + new : new     (f32, never an fma)
+ *     rounded once to the gradient's dtype, to nearest even. Outputs not
+ *     requested (NULL) are not touched; the loss value ignores grad_scale.
+ *   io->row_stride (row-wise losses: cross_entropy, cross_entropy_probs,
+ *     multi_margin, nll): the elements between the starts of consecutive
+ *     rows of every rows x classes operand (inputs, target_probs,
+ *     gradients); 0 means classes. A buffer spans (rows - 1) * stride +
+ *     classes elements; the padding columns between classes and stride are
+ *     never read or written. Elementwise losses (kl_div included) take no
+ *     stride: non-zero -> LOSSOPT_ERR_ARG.
+ *   io->labels: the labels of cross_entropy, multi_margin and nll are
+ *     int64_t (LOSSOPT_LABELS_I64) or int32_t (LOSSOPT_LABELS_I32).
+ *   In place: cross_entropy and cross_entropy_probs accept grad == logits
+ *     (same dtype; the stride is shared): the gradient overwrites the
+ *     logits row by row, and every output equals the separate-buffer call
+ *     bit for bit. With accumulate, or another grad dtype ->
+ *     LOSSOPT_ERR_ARG. No other overlap is allowed (not checked).
+ *
+ * How (dispatch/loss_io.c): a call with any of these options is staged
+ * through the _f32 kernels - elementwise losses a canonical block (256
+ * elements) at a time, row-wise losses a row at a time - with the
+ * vectorised conversions of the active ISA; the canonical sums and row
+ * sums are unchanged, so are the bits. Row-wise calls that stage (16-bit
+ * operands, a gradient that is scaled, accumulated or 16-bit, in place)
+ * allocate one or two rows of f32 scratch per call: LOSSOPT_ERR_RESOURCE,
+ * before anything is written, if it cannot be had. With f32 gradients each
+ * logit's exp is taken once, as in the _f32 call.
+ *
+ * Errors, in the order of every call (NULL, SIZE, ARG, DOMAIN): those of
+ * the _f32 twin; a span that overflows (SIZE); a dtype or label type
+ * outside its enum, grad_scale negative, NaN, infinite or beyond the float
+ * range, row_stride < classes, a row_stride on an elementwise loss, an
+ * invalid in-place call (ARG). DOMAIN checks (labels, bce's probabilities,
+ * gaussian_nll's var) read the widened inputs before anything is written.
+ */
+
+typedef enum lossopt_label_type { LOSSOPT_LABELS_I64 = 0, LOSSOPT_LABELS_I32 = 1 } lossopt_label_type;
+
+typedef struct lossopt_loss_io {  /* zero-init (or NULL): f32, dense, grad overwritten, scale 1 */
+    lossopt_dtype input;          /* predictions / logits / scores                  */
+    lossopt_dtype grad;           /* the gradient buffers                           */
+    bool accumulate;              /* grad = widen(grad) + new, rounded once         */
+    double grad_scale;            /* > 0: every gradient element times (float)grad_scale;
+                                     0 = 1                                          */
+    size_t row_stride;            /* row-wise: elements between row starts; 0 = classes */
+    lossopt_label_type labels;    /* class-index labels: int64 or int32             */
+} lossopt_loss_io;
+
+LOSSOPT_API lossopt_status lossopt_mse(const void *input, const float *target, size_t n,
+                                       lossopt_reduction r, const lossopt_loss_io *io,
+                                       float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_l1(const void *input, const float *target, size_t n,
+                                      lossopt_reduction r, const lossopt_loss_io *io,
+                                      float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_huber(const void *input, const float *target, size_t n,
+                                         float delta, lossopt_reduction r,
+                                         const lossopt_loss_io *io, float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_smooth_l1(const void *input, const float *target, size_t n,
+                                             float beta, lossopt_reduction r,
+                                             const lossopt_loss_io *io, float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_hinge(const void *score, const float *label, size_t n,
+                                         lossopt_reduction r, const lossopt_loss_io *io,
+                                         float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_squared_hinge(const void *score, const float *label, size_t n,
+                                                 lossopt_reduction r, const lossopt_loss_io *io,
+                                                 float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_bce(const void *prob, const float *target, size_t n,
+                                       const float *weight, lossopt_reduction r,
+                                       const lossopt_loss_io *io, float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_bce_logits(const void *logit, const float *target, size_t n,
+                                              const float *weight, float pos_weight,
+                                              lossopt_reduction r, const lossopt_loss_io *io,
+                                              float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_soft_margin(const void *input, const float *target, size_t n,
+                                               lossopt_reduction r, const lossopt_loss_io *io,
+                                               float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_poisson_nll(const void *input, const float *target, size_t n,
+                                               bool log_input, bool full, float eps,
+                                               lossopt_reduction r, const lossopt_loss_io *io,
+                                               float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_kl_div(const void *input, const float *target, size_t rows,
+                                          size_t cols, bool log_target, lossopt_reduction r,
+                                          const lossopt_loss_io *io, float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_margin_ranking(const void *x1, const void *x2, const float *y,
+                                                  size_t n, float margin, lossopt_reduction r,
+                                                  const lossopt_loss_io *io, float *loss,
+                                                  void *grad_x1, void *grad_x2);
+LOSSOPT_API lossopt_status lossopt_gaussian_nll(const void *input, const float *target,
+                                                const void *var, size_t n, bool full, float eps,
+                                                lossopt_reduction r, const lossopt_loss_io *io,
+                                                float *loss, void *grad_input, void *grad_var);
+LOSSOPT_API lossopt_status lossopt_cross_entropy(const void *logits, const void *labels,
+                                                 size_t rows, size_t classes,
+                                                 const lossopt_ce_options *opt,
+                                                 const lossopt_loss_io *io, float *loss,
+                                                 void *grad);
+LOSSOPT_API lossopt_status lossopt_cross_entropy_probs(const void *logits,
+                                                       const float *target_probs, size_t rows,
+                                                       size_t classes,
+                                                       const lossopt_ce_options *opt,
+                                                       const lossopt_loss_io *io, float *loss,
+                                                       void *grad);
+LOSSOPT_API lossopt_status lossopt_multi_margin(const void *scores, const void *labels,
+                                                size_t rows, size_t classes, int p, float margin,
+                                                const float *class_weight, lossopt_reduction r,
+                                                const lossopt_loss_io *io, float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_nll(const void *log_probs, const void *labels, size_t rows,
+                                       size_t classes, const lossopt_ce_options *opt,
+                                       const lossopt_loss_io *io, float *loss, void *grad);
+
 #ifdef __cplusplus
 }
 #endif

@@ -283,6 +283,15 @@ typedef struct lossopt_nll_args {
     double divisor;              /* D: the kept weight sum (MEAN), else 1        */
 } lossopt_nll_args;
 
+/* The io forms' conversions (include/lossopt.h, "Losses for engines";
+ * dispatch/loss_io.c stages through them): io_widen writes n f32 values
+ * of a buffer of dtype (exact; f32 is a copy); io_store_grad stores n
+ * gradient terms into a buffer of dtype: term * scale (when scaled), plus
+ * the stored value widened (when accumulate), rounded once to nearest even. */
+typedef void lossopt_io_widen_fn(lossopt_dtype dtype, const void *src, float *dst, size_t n);
+typedef void lossopt_io_store_grad_fn(lossopt_dtype dtype, void *dst, const float *terms,
+                                      size_t n, float scale, bool scaled, bool accumulate);
+
 typedef double lossopt_cross_entropy_fn(const lossopt_cross_entropy_args *a);
 typedef double lossopt_nll_fn(const lossopt_nll_args *a);
 typedef double lossopt_cross_entropy_probs_fn(const lossopt_cross_entropy_probs_args *a);
@@ -379,7 +388,9 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(multi_margin_f32, lossopt_multi_margin_fn, ZMM)             \
     X(nll_f32, lossopt_nll_fn, ZMM)                               \
     X(kl_div_f32, lossopt_elementwise_fn, ZMM)                    \
-    X(kl_div_log_target_f32, lossopt_elementwise_fn, ZMM)
+    X(kl_div_log_target_f32, lossopt_elementwise_fn, ZMM)         \
+    X(io_widen, lossopt_io_widen_fn, ZMM)                         \
+    X(io_store_grad, lossopt_io_store_grad_fn, ZMM)
 
 /* One table per ISA: a pointer to each kernel of the list (smooth_l1_f32 is
  * called with beta > 0; beta == 0 runs l1_f32). */

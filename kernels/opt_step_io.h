@@ -97,11 +97,7 @@ LOSSOPT_ALWAYS_INLINE lossopt_dtype step_dtype(const step_io *io, int b, unsigne
 LOSSOPT_ALWAYS_INLINE vfloat step_load(const step_io *io, int b, size_t offset, size_t count,
                                        unsigned mode)
 {
-    lossopt_dtype dtype = step_dtype(io, b, mode);
-    if (dtype == LOSSOPT_F32)
-        return vec_load_n((const float *)io->s.buffer[b] + offset, count);
-    vhalf h = vec_half_load_n((const uint16_t *)io->s.buffer[b] + offset, count);
-    return dtype == LOSSOPT_BF16 ? vec_bf16_widen(h) : vec_f16_widen(h);
+    return vec_storage_load(step_dtype(io, b, mode), io->s.buffer[b], offset, count);
 }
 
 /* The gradient the update uses: grad, times the multiplier when m != 1. */

@@ -9,6 +9,7 @@
 #ifndef LOSSOPT_VEC_STORAGE16_H
 #define LOSSOPT_VEC_STORAGE16_H
 
+#include "lossopt.h"
 #include "stochastic_rounding.h"
 #include "vec/vec.h"
 
@@ -70,6 +71,30 @@ LOSSOPT_ALWAYS_INLINE vuint vec_sr_bits(uint32_t key, vuint index_low)
     vuint mixed = vec_u32_add(vec_u32_mul(index_low, vec_u32_set1(LOSSOPT_SR_INDEX_FACTOR)),
                               vec_u32_set1(key));
     return vec_u32_shr(vec_sr_fmix(mixed), 16);
+}
+
+/* Loads count values of a buffer of dtype from element offset, widened to
+ * f32 (exact). The dtype is a constant where the callers specialise. */
+LOSSOPT_ALWAYS_INLINE vfloat vec_storage_load(lossopt_dtype dtype, const void *p, size_t offset,
+                                              size_t count)
+{
+    if (dtype == LOSSOPT_F32)
+        return vec_load_n((const float *)p + offset, count);
+    vhalf h = vec_half_load_n((const uint16_t *)p + offset, count);
+    return dtype == LOSSOPT_BF16 ? vec_bf16_widen(h) : vec_f16_widen(h);
+}
+
+/* Stores the first count lanes of v at element offset of a buffer of dtype,
+ * rounded to nearest even. */
+LOSSOPT_ALWAYS_INLINE void vec_storage_store_nearest(lossopt_dtype dtype, void *p, size_t offset,
+                                                     vfloat v, size_t count)
+{
+    if (dtype == LOSSOPT_F32)
+        vec_store_n((float *)p + offset, v, count);
+    else if (dtype == LOSSOPT_F16)
+        vec_half_store_n((uint16_t *)p + offset, vec_f16_narrow(v), count);
+    else
+        vec_half_store_n((uint16_t *)p + offset, vec_bf16_narrow(vec_bf16_round_nearest(v)), count);
 }
 
 #endif /* LOSSOPT_VEC_STORAGE16_H */
