@@ -283,10 +283,22 @@ typedef struct lossopt_nll_args {
     double divisor;              /* D: the kept weight sum (MEAN), else 1        */
 } lossopt_nll_args;
 
+/* multilabel_soft_margin: per row the canonical sum of the element losses
+ * (include/lossopt.h), loss_r = (float)(S_r / C) (in double). */
+typedef struct lossopt_multilabel_soft_margin_args {
+    const float *input, *target; /* rows x classes                              */
+    size_t rows, classes;
+    const float *weight;         /* NULL or classes floats                       */
+    float *loss;                 /* NONE: rows floats; otherwise NULL            */
+    float *grad;                 /* NULL or rows x classes                       */
+    float grad_scale;            /* c = (float)(1 / (C D)), D = rows for MEAN, else 1 */
+} lossopt_multilabel_soft_margin_args;
+
 typedef double lossopt_cross_entropy_fn(const lossopt_cross_entropy_args *a);
 typedef double lossopt_nll_fn(const lossopt_nll_args *a);
 typedef double lossopt_cross_entropy_probs_fn(const lossopt_cross_entropy_probs_args *a);
 typedef double lossopt_multi_margin_fn(const lossopt_multi_margin_args *a);
+typedef double lossopt_multilabel_soft_margin_fn(const lossopt_multilabel_soft_margin_args *a);
 
 typedef void lossopt_sgd_fn(float *param, const float *grad, float *momentum_buf, size_t n,
                             const lossopt_sgd_coefficients *c);
@@ -379,7 +391,8 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(multi_margin_f32, lossopt_multi_margin_fn, ZMM)             \
     X(nll_f32, lossopt_nll_fn, ZMM)                               \
     X(kl_div_f32, lossopt_elementwise_fn, ZMM)                    \
-    X(kl_div_log_target_f32, lossopt_elementwise_fn, ZMM)
+    X(kl_div_log_target_f32, lossopt_elementwise_fn, ZMM)        \
+    X(multilabel_soft_margin_f32, lossopt_multilabel_soft_margin_fn, ZMM)
 
 /* One table per ISA: a pointer to each kernel of the list (smooth_l1_f32 is
  * called with beta > 0; beta == 0 runs l1_f32). */
