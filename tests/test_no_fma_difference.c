@@ -1177,6 +1177,18 @@ static void run_special_values(const lossopt_kernel_table *t)
         record("special multi_margin loss", loss, ROWS, NULL);
         record("special multi_margin grad", row_grad, ROWS * CLASSES, NULL);
     }
+    /* multilabel_soft_margin: the same special logits and weights, targets
+     * with specials too (soft labels outside [0, 1], inf, NaN) */
+    for (size_t i = 0; i < ROWS * CLASSES; i++)
+        targets[i] = test_random_u32() % 4 ? test_random_uniform(0.0f, 1.0f) : test_random_special();
+    for (int k = 0; k < 2; k++) {
+        expect_ok(lossopt_multilabel_soft_margin_f32_with_table(t, logits, targets, ROWS, CLASSES,
+                                                                k ? class_weight : NULL,
+                                                                LOSSOPT_NONE, loss, row_grad),
+                  "special multilabel_soft_margin");
+        record("special multilabel_soft_margin loss", loss, ROWS, NULL);
+        record("special multilabel_soft_margin grad", row_grad, ROWS * CLASSES, NULL);
+    }
     /* optimizers: special params, grads and states, one step each */
     for (int k = 0; k < 3; k++) {
         test_seed_case("bits special optimizers", (uint64_t)k, 0, 0);
