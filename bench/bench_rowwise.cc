@@ -6,6 +6,8 @@
 //            cross_entropy_ls     the same with label_smoothing = 0.1
 //            cross_entropy_probs  soft targets (each row a distribution), MEAN
 //            multi_margin         p = 1, margin 1, no class weights, MEAN
+//            multilabel_soft_margin  the soft targets as multi-label targets
+//                                 (each in [0, 1)), no class weights, MEAN
 //            all with loss and gradient requested
 //   variant  every ISA in lossopt_supported_isas() (internal
 //            lossopt_*_f32_with_table(lossopt_kernel_table_for(isa), ...)) and
@@ -23,8 +25,8 @@
 // Counters: items = rows * classes (elements). Bytes per element: 8 (4 read
 // from the logits + 4 written to the gradient) for cross_entropy,
 // cross_entropy_ls and multi_margin (the labels, 8 bytes per row, are not
-// counted); 12 for cross_entropy_probs, which also reads a target row of the
-// same size. The library reads each logits row twice (max, then exp), but
+// counted); 12 for cross_entropy_probs and multilabel_soft_margin, which also
+// read a target row of the same size. The library reads each logits row twice (max, then exp), but
 // the second read hits the cache; bytes count the unavoidable traffic only.
 #include <cmath>
 #include <cstdint>
@@ -40,7 +42,13 @@
 namespace lossopt_bench {
 namespace {
 
-enum class RowLoss { cross_entropy, cross_entropy_ls, cross_entropy_probs, multi_margin };
+enum class RowLoss {
+    cross_entropy,
+    cross_entropy_ls,
+    cross_entropy_probs,
+    multi_margin,
+    multilabel_soft_margin
+};
 
 struct RowLossInfo {
     RowLoss loss;
@@ -53,6 +61,7 @@ const RowLossInfo kRowLosses[] = {
     {RowLoss::cross_entropy_ls, "cross_entropy_ls", 8},
     {RowLoss::cross_entropy_probs, "cross_entropy_probs", 12},
     {RowLoss::multi_margin, "multi_margin", 8},
+    {RowLoss::multilabel_soft_margin, "multilabel_soft_margin", 12},
 };
 
 constexpr float kLabelSmoothing = 0.1f;
@@ -135,6 +144,16 @@ RowFn make_row_loss(const RowLossInfo &info, const Variant &v, RowData &d, const
         return [=]() {
             return lossopt_multi_margin_f32_with_table(table, x, y, rows, classes, 1, 1.0f,
                                                        nullptr, LOSSOPT_MEAN, loss, g);
+        };
+    case RowLoss::multilabel_soft_margin:
+        if (pub)
+            return [=]() {
+                return lossopt_multilabel_soft_margin_f32(x, t, rows, classes, nullptr,
+                                                          LOSSOPT_MEAN, loss, g);
+            };
+        return [=]() {
+            return lossopt_multilabel_soft_margin_f32_with_table(table, x, t, rows, classes,
+                                                                 nullptr, LOSSOPT_MEAN, loss, g);
         };
     }
     return nullptr;

@@ -103,7 +103,8 @@ LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "b
 BANDWIDTH_BOUND_LOSSES = ["mse", "l1", "huber", "hinge"]
 TRANSCENDENTAL_LOSSES = ["bce", "bce_logits"]
 STREAM_OF.update({loss: "stream_r2w1" for loss in LOSSES})
-ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs", "multi_margin"]
+ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs", "multi_margin",
+              "multilabel_soft_margin"]
 EXP_ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs"]  # one exp per logit
 SPEC_CE = ["cross_entropy", "cross_entropy_ls"]  # SPEC section 3's cross_entropy target
 KERNEL_ORDER = OPTIMIZERS + LOSSES + ["exp_pass"]
@@ -883,9 +884,10 @@ def markdown(r, ctx, torch_ctx, torch_note):
     if r.row_kernels:
         p("### Row-wise losses (rows x classes logits, MEAN, loss + gradient)\n")
         p("cross_entropy: class-index labels; cross_entropy_ls: the same, label_smoothing "
-          "0.1; cross_entropy_probs: soft targets; multi_margin: p = 1, margin 1. Bytes per "
-          "element: 8 (logits read, gradient written), 12 for cross_entropy_probs (+ the "
-          "targets). x exp pass = time / time of one SLEEF exp pass over the same "
+          "0.1; cross_entropy_probs: soft targets; multi_margin: p = 1, margin 1; "
+          "multilabel_soft_margin: the soft targets as multi-label targets. Bytes per "
+          "element: 8 (logits read, gradient written), 12 for cross_entropy_probs and "
+          "multilabel_soft_margin (+ the targets). x exp pass = time / time of one SLEEF exp pass over the same "
           "logits on the row's ISA (avx2 -> sleef_avx2, avx512 and avx512_zmm -> sleef_avx512, "
           f"public and the others -> the active ISA's, here sleef_{r.active}); a cell marked * "
           "fell back to sleef_avx2 because the same-ISA pass was not measured "

@@ -26,7 +26,9 @@ Times, with torch.set_num_threads(1):
               fused log_softmax + nll_loss) as cross_entropy, the same with
               label_smoothing=0.1 as cross_entropy_ls, F.cross_entropy with
               probability targets as cross_entropy_probs, and
-              F.multi_margin_loss(p=1, margin=1) as multi_margin
+              F.multi_margin_loss(p=1, margin=1) as multi_margin, and
+              F.multilabel_soft_margin_loss with the soft targets as
+              multilabel_soft_margin
   tensor list the engine step's list row (bench_engine_step.cc, SPEC.md
               section 3, 0.2): torch.optim.Adam(foreach=True), lr 1e-4, over
               --list tensors x elements f32 parameters (default 1000 x 4096),
@@ -61,7 +63,7 @@ LOSSES3 = {"margin_ranking": 20, "gaussian_nll": 20}
 # Row-wise losses and their bytes per element (as bench_rowwise.cc: logits
 # read + grad written; the soft targets add a read).
 ROW_LOSSES = {"cross_entropy": 8, "cross_entropy_ls": 8, "cross_entropy_probs": 12,
-              "multi_margin": 8}
+              "multi_margin": 8, "multilabel_soft_margin": 12}
 LR = 1e-4
 
 
@@ -167,6 +169,7 @@ def make_row_loss(name, rows, classes, gen):
         "cross_entropy_ls": lambda: F.cross_entropy(x, labels, label_smoothing=0.1),
         "cross_entropy_probs": lambda: F.cross_entropy(x, probs),
         "multi_margin": lambda: F.multi_margin_loss(x, labels, p=1, margin=1.0),
+        "multilabel_soft_margin": lambda: F.multilabel_soft_margin_loss(x, probs),
     }[name]
 
     def step():

@@ -1,10 +1,12 @@
 /* fuzz/fuzz_rowwise_losses.c - differential libFuzzer target for the
- * row-wise losses (cross_entropy, cross_entropy_probs, multi_margin). The
+ * row-wise losses (cross_entropy, cross_entropy_probs, multi_margin,
+ * multilabel_soft_margin: family byte % 4, 0..2 as before). The
  * input picks the loss, rows and classes (incl. classes 0 and rows * classes
  * overflowing), the options (reduction incl. invalid values, label_smoothing,
  * p, margin, class weights, NULL options), which pointers are NULL, the raw
  * int64 labels (valid, ignored, >= classes, INT64_MIN/MAX) and the float bits
- * of logits, target probabilities, weights and the outputs' prior contents.
+ * of logits, target probabilities (multilabel: targets), weights and the
+ * outputs' prior contents.
  * Each input runs the scalar oracle, every supported ISA's table and the
  * public API on guard-page copies; traps on any difference in status or
  * output bits (NaN == NaN), on any write on error or to an input, and when
@@ -13,12 +15,14 @@
 
 #define MAX_ELEMS 8192
 enum { B_LOGITS, B_SECOND, B_WEIGHT, B_LOSS, B_GRAD, NBUF };
-enum { F_CE, F_CE_PROBS, F_MULTI_MARGIN };
-static const char *const fam_names[] = {"cross_entropy", "cross_entropy_probs", "multi_margin"};
-static const char *const buf_names[3][NBUF] = {
+enum { F_CE, F_CE_PROBS, F_MULTI_MARGIN, F_MULTILABEL, F_COUNT };
+static const char *const fam_names[] = {"cross_entropy", "cross_entropy_probs", "multi_margin",
+                                        "multilabel_soft_margin"};
+static const char *const buf_names[F_COUNT][NBUF] = {
     {"logits", "labels", "class_weight", "loss", "grad"},
     {"logits", "target_probs", "class_weight", "loss", "grad"},
     {"scores", "labels", "class_weight", "loss", "grad"},
+    {"input", "target", "class_weight", "loss", "grad"},
 };
 
 static float initial[NBUF][MAX_ELEMS + 16];
@@ -54,6 +58,12 @@ static lossopt_status run(const lossopt_kernel_table *table, const row_call *c, 
                                                                   c->classes, o, loss, grad)
                      : lossopt_cross_entropy_probs_f32(x, b[B_SECOND], c->rows, c->classes, o,
                                                        loss, grad);
+    case F_MULTILABEL:
+        return table ? lossopt_multilabel_soft_margin_f32_with_table(
+                           table, x, b[B_SECOND], c->rows, c->classes, w, c->opt.reduction, loss,
+                           grad)
+                     : lossopt_multilabel_soft_margin_f32(x, b[B_SECOND], c->rows, c->classes, w,
+                                                          c->opt.reduction, loss, grad);
     default:
         return table ? lossopt_multi_margin_f32_with_table(table, x, b[B_SECOND], c->rows,
                                                            c->classes, c->p, c->margin, w,
@@ -68,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_impls_init();
     fuzz_reader rd = {data, size, 0};
     row_call c = {0};
-    c.fam = rd_u8(&rd) % 3;
+    c.fam = rd_u8(&rd) % F_COUNT;
     uint8_t flags = rd_u8(&rd);
     uint8_t public_choice = rd_u8(&rd);
     uint8_t size_mode = rd_u8(&rd);
@@ -78,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t psel = rd_u8(&rd);
     c.p = psel < 224 ? 1 + (psel & 1) : (int)rd_u32(&rd);
     c.margin = rd_hyper(&rd);
-    c.opt_null = (flags & 0x48) == 0x48 && c.fam != F_MULTI_MARGIN;
+    c.opt_null = (flags & 0x48) == 0x48 && (c.fam == F_CE || c.fam == F_CE_PROBS);
+    bool float_second = c.fam == F_CE_PROBS || c.fam == F_MULTILABEL; /* targets, not labels */
     if (c.opt_null) { /* a NULL options pointer means all zero: MEAN (sizes the loss) */
         c.opt.reduction = LOSSOPT_MEAN;
         c.opt.label_smoothing = 0.0f;
@@ -97,9 +108,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t cells = alloc_rows * c.classes;
     bool none = c.opt.reduction == LOSSOPT_NONE;
-    size_t count[NBUF] = {cells, c.fam == F_CE_PROBS ? cells : alloc_rows, c.classes,
+    size_t count[NBUF] = {cells, float_second ? cells : alloc_rows, c.classes,
                           none ? alloc_rows : 1, cells};
-    size_t elem[NBUF] = {4, c.fam == F_CE_PROBS ? 4 : 8, 4, 4, 4};
+    size_t elem[NBUF] = {4, float_second ? 4 : 8, 4, 4, 4};
 
     /* flags: bit0 class weights given, bit1 no loss, bit2 no grad, bit4/5
      * NULL logits/second input (only with bit7), bits 3+6 NULL options. */
@@ -111,13 +122,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (c.opt_null) is_null[B_WEIGHT] = true;
 
     rd_floats(&rd, initial[B_LOGITS], count[B_LOGITS]);
-    if (c.fam == F_CE_PROBS) rd_floats(&rd, initial[B_SECOND], count[B_SECOND]);
+    if (float_second) rd_floats(&rd, initial[B_SECOND], count[B_SECOND]);
     else rd_labels(&rd, initial_labels, count[B_SECOND], c.classes);
     rd_floats(&rd, initial[B_WEIGHT], count[B_WEIGHT]);
     rd_floats(&rd, initial[B_LOSS], count[B_LOSS]);
     rd_floats(&rd, initial[B_GRAD], count[B_GRAD]);
     const void *init[NBUF] = {initial[B_LOGITS],
-                              c.fam == F_CE_PROBS ? (const void *)initial[B_SECOND]
+                              float_second ? (const void *)initial[B_SECOND]
                                                   : (const void *)initial_labels,
                               initial[B_WEIGHT], initial[B_LOSS], initial[B_GRAD]};
 

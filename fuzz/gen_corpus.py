@@ -115,7 +115,7 @@ def row_seed(fam, flags, rows, classes, red, eps_sel, p_sel, margin_sel, modes, 
     head = (bytes([fam, flags, 0, 0]) + struct.pack("<HH", rows, classes)
             + bytes([red, eps_sel, p_sel, margin_sel]))
     body = floats(modes[0], 3000)
-    if fam == 1:
+    if fam in (1, 3):
         body += floats(4, 3001)
     else:
         body += bytes([label_mode]) + struct.pack("<Q", 3001)
@@ -130,6 +130,10 @@ write(fz, "seed_ce_probs", row_seed(1, 0, 6, 17, 0, 4, 0, 9, [3, 4, 5, 5], 0))
 write(fz, "seed_ce_probs_wide", row_seed(1, 1, 1, 1000, 2, 0, 0, 9, [2, 4, 5, 5], 0))
 write(fz, "seed_margin_p1", row_seed(2, 0, 9, 5, 0, 0, 0, 9, [3, 4, 5, 5], 2))
 write(fz, "seed_margin_p2_w", row_seed(2, 1, 3, 40, 2, 0, 1, 5, [1, 4, 5, 5], 3))
+# multilabel_soft_margin (family 3): targets as floats, like cross_entropy_probs
+write(fz, "seed_multilabel_mean", row_seed(3, 0, 9, 13, 0, 0, 0, 9, [3, 4, 5, 5], 0))
+write(fz, "seed_multilabel_none_weight", row_seed(3, 1, 3, 300, 2, 0, 0, 9, [2, 4, 5, 5], 0))
+write(fz, "seed_multilabel_specials_sum", row_seed(3, 1 | 4, 5, 17, 1, 0, 0, 9, [1, 1, 5, 5], 0))
 
 fz = "fuzz_engine_step"
 # The layout of fuzz/fuzz_engine_step.c: public-ISA and pool choice bytes,

@@ -486,6 +486,46 @@ LOSSOPT_API lossopt_status lossopt_multi_margin_f32(const float *scores, const i
                                                     lossopt_reduction r, float *loss,
                                                     float *grad);
 
+/* Multi-label soft margin (PyTorch multilabel_soft_margin_loss): rows x
+ * classes logits x against targets t of the same shape (each class an
+ * independent binary label; targets are used as given, not checked, as in
+ * PyTorch: soft labels in [0, 1] are the usual case besides 0 and 1),
+ * class_weight NULL or `classes` floats, used as given (an inf or NaN
+ * weight gives inf or NaN wherever PyTorch's loss * weight does). reduction
+ * MEAN, SUM or NONE (`rows` values); LOSSOPT_BATCHMEAN or any other value ->
+ * LOSSOPT_ERR_ARG. classes == 0 or rows * classes overflowing ->
+ * LOSSOPT_ERR_SIZE (as the other row-wise losses; PyTorch would divide 0
+ * by 0); rows == 0: SUM +0, MEAN NaN, NONE writes nothing.
+ * Per element (x, t, w = class_weight[j], or no weight), in the stable
+ * softplus form of bce_logits with pos_weight 1 (the same bits for every
+ * finite t): -(t log sigmoid(x) + (1 - t) log sigmoid(-x)) = softplus(-x) +
+ * (1 - t) x, one exp shared by the loss and the sigmoid:
+ *   e   = exp(-|x|);  L = log1p(e)
+ *   k   = x >= 0 ? 1 - t : -t;   lin = k == 0 ? 0 : k * x
+ *   u   = L + lin;                         l_j = weight ? w * u : u
+ *   q   = (x >= 0 ? fma(-t, e, 1 - t) : fma(1 - t, e, -t)) / (1 + e)
+ *                                          (sigmoid(x) - t, no cancellation)
+ *   g_j = (weight ? q * w : q) * c,  c = (float)(1 / (C D))   (in double;
+ *         C = classes, D = rows for MEAN, 1 for SUM and NONE)
+ * Per row: S_r = the canonical sum of l_j over the row's classes (the order
+ * above, from class 0; in double), loss_r = (float)(S_r / C) (in double).
+ * MEAN divides the double sum of the loss_r, taken in row order from +0, by
+ * rows and rounds once; SUM rounds that sum once; NONE writes loss_r.
+ * Edges: |x| past 88 stays finite (PyTorch's logsigmoid is stable too); at
+ * x = +-inf the loss is its limit (0 where the target agrees, +inf
+ * otherwise) and the gradient c w (1 - t) at +inf, -c w t at -inf; a NaN
+ * logit or target gives NaN there; a zero weight times an infinite u is
+ * NaN, as PyTorch. Accuracy: l_j within 3 ulp of the formula in double
+ * (exp and log1p compose), loss_r within 1e-6 relative of the row's double
+ * sum (its terms share one sign for t in [0, 1]); g_j within 2 ulp, or
+ * 2^-20 of the row's largest term max(|sigmoid(x) w|, |t w|) c. */
+LOSSOPT_API lossopt_status lossopt_multilabel_soft_margin_f32(const float *input,
+                                                              const float *target, size_t rows,
+                                                              size_t classes,
+                                                              const float *class_weight,
+                                                              lossopt_reduction r, float *loss,
+                                                              float *grad);
+
 /* ---- losses on log-probabilities: nll, kl_div ------------------------------ */
 
 /* Negative log-likelihood on log-probabilities (PyTorch nll_loss), rows x

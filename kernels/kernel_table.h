@@ -292,10 +292,22 @@ typedef void lossopt_io_widen_fn(lossopt_dtype dtype, const void *src, float *ds
 typedef void lossopt_io_store_grad_fn(lossopt_dtype dtype, void *dst, const float *terms,
                                       size_t n, float scale, bool scaled, bool accumulate);
 
+/* multilabel_soft_margin: per row the canonical sum of the element losses
+ * (include/lossopt.h), loss_r = (float)(S_r / C) (in double). */
+typedef struct lossopt_multilabel_soft_margin_args {
+    const float *input, *target; /* rows x classes                              */
+    size_t rows, classes;
+    const float *weight;         /* NULL or classes floats                       */
+    float *loss;                 /* NONE: rows floats; otherwise NULL            */
+    float *grad;                 /* NULL or rows x classes                       */
+    float grad_scale;            /* c = (float)(1 / (C D)), D = rows for MEAN, else 1 */
+} lossopt_multilabel_soft_margin_args;
+
 typedef double lossopt_cross_entropy_fn(const lossopt_cross_entropy_args *a);
 typedef double lossopt_nll_fn(const lossopt_nll_args *a);
 typedef double lossopt_cross_entropy_probs_fn(const lossopt_cross_entropy_probs_args *a);
 typedef double lossopt_multi_margin_fn(const lossopt_multi_margin_args *a);
+typedef double lossopt_multilabel_soft_margin_fn(const lossopt_multilabel_soft_margin_args *a);
 
 typedef void lossopt_sgd_fn(float *param, const float *grad, float *momentum_buf, size_t n,
                             const lossopt_sgd_coefficients *c);
@@ -390,7 +402,8 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(kl_div_f32, lossopt_elementwise_fn, ZMM)                    \
     X(kl_div_log_target_f32, lossopt_elementwise_fn, ZMM)         \
     X(io_widen, lossopt_io_widen_fn, ZMM)                         \
-    X(io_store_grad, lossopt_io_store_grad_fn, ZMM)
+    X(io_store_grad, lossopt_io_store_grad_fn, ZMM)               \
+    X(multilabel_soft_margin_f32, lossopt_multilabel_soft_margin_fn, ZMM)
 
 /* One table per ISA: a pointer to each kernel of the list (smooth_l1_f32 is
  * called with beta > 0; beta == 0 runs l1_f32). */

@@ -262,15 +262,17 @@ static void test_batchmean_elsewhere(void)
         lossopt_ce_options opt = {LOSSOPT_BATCHMEAN, NULL, 0.0f};
         fill_valid(&(loss_case){LOSSOPT_LOSS_MSE, 0, false, 0});
         reset_outputs();
-        lossopt_status s[4] = {
+        lossopt_status s[5] = {
             lossopt_cross_entropy_f32_with_table(t, input, labels, 5, 9, &opt, loss, grad),
             lossopt_cross_entropy_probs_f32_with_table(t, input, target, 5, 9, &opt, loss, grad),
             lossopt_multi_margin_f32_with_table(t, input, labels, 5, 9, 1, 1.0f, NULL,
                                                 LOSSOPT_BATCHMEAN, loss, grad),
-            lossopt_nll_f32_with_table(t, input, labels, 5, 9, &opt, loss, grad)};
-        static const char *const names[4] = {"cross_entropy", "cross_entropy_probs",
-                                             "multi_margin", "nll"};
-        for (int k = 0; k < 4; k++)
+            lossopt_nll_f32_with_table(t, input, labels, 5, 9, &opt, loss, grad),
+            lossopt_multilabel_soft_margin_f32_with_table(t, input, target, 5, 9, weight,
+                                                          LOSSOPT_BATCHMEAN, loss, grad)};
+        static const char *const names[5] = {"cross_entropy", "cross_entropy_probs",
+                                             "multi_margin", "nll", "multilabel_soft_margin"};
+        for (int k = 0; k < 5; k++)
             test_check(s[k] == LOSSOPT_ERR_ARG, "%s via %s with BATCHMEAN: status %d, want ARG",
                        names[k], via, s[k]);
         test_check(outputs_untouched(), "BATCHMEAN elsewhere via %s: a failed call wrote", via);
@@ -284,6 +286,9 @@ static void test_batchmean_elsewhere(void)
                    lossopt_multi_margin_f32(input, labels, 5, 9, 2, 1.0f, NULL,
                                             LOSSOPT_BATCHMEAN, loss, grad) == LOSSOPT_ERR_ARG &&
                    lossopt_mse_f32(input, target, N, LOSSOPT_BATCHMEAN, loss, grad) ==
+                       LOSSOPT_ERR_ARG &&
+                   lossopt_multilabel_soft_margin_f32(input, target, 5, 9, NULL,
+                                                      LOSSOPT_BATCHMEAN, loss, grad) ==
                        LOSSOPT_ERR_ARG &&
                    outputs_untouched(),
                "public calls with BATCHMEAN: want ARG, nothing written");

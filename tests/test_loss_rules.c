@@ -768,6 +768,64 @@ static void check_kl_div_edges(void)
     }
 }
 
+/* multilabel_soft_margin's per-call scalars: c = (float)(1 / (C D)) in double
+ * (D = rows for MEAN, 1 for SUM and NONE; one rounding, not (1/C)/D in
+ * float), NONE's row losses handed to the kernel and nothing else, and the
+ * reduced loss = the kernel's double total rounded once (SUM) or divided by
+ * rows in double and rounded once (MEAN). */
+static lossopt_multilabel_soft_margin_args seen_multilabel;
+static double seen_multilabel_total;
+
+static double spy_multilabel(const lossopt_multilabel_soft_margin_args *a)
+{
+    seen_multilabel = *a;
+    seen_multilabel_total = test_oracle()->multilabel_soft_margin_f32(a);
+    return seen_multilabel_total;
+}
+
+static void check_multilabel_scalars(void)
+{
+    lossopt_kernel_table spy = *test_oracle();
+    spy.multilabel_soft_margin_f32 = spy_multilabel;
+    static const size_t shapes[][2] = {{1, 1}, {3, 7}, {7, 3}, {5, 37}, {11, 13}, {6, 300}};
+    enum { MAX_N = 6 * 300 };
+    static float x[MAX_N], t[MAX_N], w[300], grad[MAX_N], loss[11];
+    static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t rows = shapes[s][0], classes = shapes[s][1];
+        test_seed_case("multilabel scalars", s, 0, 0);
+        for (size_t i = 0; i < rows * classes; i++) {
+            x[i] = test_random_uniform(-6.0f, 6.0f);
+            t[i] = test_random_uniform(0.0f, 1.0f);
+        }
+        for (size_t j = 0; j < classes; j++)
+            w[j] = test_random_uniform(0.1f, 2.0f);
+        for (int ri = 0; ri < 3; ri++) {
+            lossopt_reduction r = reductions[ri];
+            double divisor = r == LOSSOPT_MEAN ? (double)rows : 1.0;
+            float want_c = (float)(1.0 / ((double)classes * divisor));
+            lossopt_status st = lossopt_multilabel_soft_margin_f32_with_table(
+                &spy, x, t, rows, classes, s % 2 ? w : NULL, r, loss, grad);
+            bool none = r == LOSSOPT_NONE;
+            test_check(st == LOSSOPT_OK && same_float(seen_multilabel.grad_scale, want_c) &&
+                           seen_multilabel.rows == rows && seen_multilabel.classes == classes &&
+                           seen_multilabel.grad == grad &&
+                           seen_multilabel.loss == (none ? loss : NULL) &&
+                           seen_multilabel.weight == (s % 2 ? w : NULL),
+                       "multilabel %zux%zu r=%d: c %a, want (float)(1 / (C D)) = %a; loss %p",
+                       rows, classes, (int)r, (double)seen_multilabel.grad_scale,
+                       (double)want_c, (void *)seen_multilabel.loss);
+            if (!none) {
+                float want = r == LOSSOPT_SUM ? (float)seen_multilabel_total
+                                              : (float)(seen_multilabel_total / (double)rows);
+                test_check(same_float(loss[0], want),
+                           "multilabel %zux%zu r=%d: loss %a, want the total rounded once %a",
+                           rows, classes, (int)r, (double)loss[0], (double)want);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     test_init("test_loss_rules");
@@ -785,5 +843,6 @@ int main(void)
     check_signed_zeros();
     check_full_smoothing();
     check_kl_div_edges();
+    check_multilabel_scalars();
     return test_finish();
 }

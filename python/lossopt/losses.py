@@ -53,7 +53,8 @@ from ._native import REDUCTIONS, CeOptions, c_float_p, check, lib
 
 __all__ = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
            "soft_margin", "poisson_nll", "cross_entropy", "cross_entropy_probs",
-           "multi_margin", "nll", "kl_div", "margin_ranking", "gaussian_nll"]
+           "multi_margin", "nll", "kl_div", "margin_ranking", "gaussian_nll",
+           "multilabel_soft_margin"]
 
 _BATCHMEAN = 3  # LOSSOPT_BATCHMEAN: lossopt_kl_div_f32's own reduction (sum / rows)
 
@@ -413,3 +414,26 @@ def gaussian_nll(input, target, var, reduction="mean", *, full=False, eps=1e-6, 
     return _two_gradients(function, "gaussian_nll_f32", leading,
                           {"input": input, "target": target, "var": var}, input.shape,
                           reduction, want_loss, want_grad, grad_out)
+
+
+# ---- multi-label ------------------------------------------------------------------
+
+def multilabel_soft_margin(input, target, reduction="mean", *, weight=None, want_loss=True,
+                           want_grad=True, grad_out=None):
+    """Multi-label soft margin (F.multilabel_soft_margin_loss): input logits
+    and target float32 (rows, classes), each class an independent binary
+    label (targets used as given: soft labels in [0, 1] are fine); per row
+    the mean over the classes of w_j (softplus(-x) + (1 - t) x), the stable
+    form (finite for any finite logit); weight None or float32 (classes,);
+    "mean" divides by rows; loss for "none" has shape (rows,)."""
+    function = "multilabel_soft_margin"
+    _arrays.numpy(function)
+    input, rows, classes = _rows(function, "input", input)
+    target = _arrays.array(function, "target", target, shape=input.shape)
+    weight = _arrays.optional_array(function, "weight", weight, shape=(classes,))
+    code = _reduction_code(function, reduction)
+    return _call(function, "multilabel_soft_margin_f32",
+                 [input.ctypes.data, target.ctypes.data, rows, classes,
+                  _arrays.pointer(weight), code],
+                 {"input": input, "target": target, "weight": weight}, input.shape, (rows,),
+                 reduction, want_loss, want_grad, grad_out)

@@ -1198,6 +1198,17 @@ def test_loss_errors(rng):
          "labels"),
         ("nll batchmean", ValueError, lambda: lossopt.nll(logits, labels, "batchmean"),
          "batchmean"),
+        ("multilabel_soft_margin 1-D input", ValueError,
+         lambda: lossopt.multilabel_soft_margin(logits[0], probs[0]), "input"),
+        ("multilabel_soft_margin target shape", ValueError,
+         lambda: lossopt.multilabel_soft_margin(logits, probs[:, :-1]), "target"),
+        ("multilabel_soft_margin float64 target", TypeError,
+         lambda: lossopt.multilabel_soft_margin(logits, probs.astype(np.float64)), "target"),
+        ("multilabel_soft_margin weight shape", ValueError,
+         lambda: lossopt.multilabel_soft_margin(logits, probs, weight=weight[:-1]), "weight"),
+        ("multilabel_soft_margin batchmean", ValueError,
+         lambda: lossopt.multilabel_soft_margin(logits, probs, "batchmean", grad_out=grid),
+         "batchmean"),
     ]
     for label, exception, fn, mentions in cases:
         expect_error(label, exception, fn, every, mentions=mentions)
@@ -1224,6 +1235,13 @@ def test_loss_errors(rng):
         ("nll 0 classes",
          lambda: lossopt.nll(np.zeros((2, 0), np.float32), np.zeros(2, np.int64)),
          "LOSSOPT_ERR_SIZE"),
+        ("multilabel_soft_margin 0 classes",
+         lambda: lossopt.multilabel_soft_margin(np.zeros((2, 0), np.float32),
+                                                np.zeros((2, 0), np.float32)),
+         "LOSSOPT_ERR_SIZE"),
+        ("multilabel_soft_margin neither output",
+         lambda: lossopt.multilabel_soft_margin(logits, probs, want_loss=False,
+                                                want_grad=False), "LOSSOPT_ERR_NULL"),
     ]
     for label, fn, status in statuses:
         expect_error(label, LossoptError, fn, every, status=status)
@@ -1327,6 +1345,46 @@ def test_optimizer_errors(rng):
 
 # =====================================================================================
 
+def test_multilabel(rng):
+    """multilabel_soft_margin against F.multilabel_soft_margin_loss in float64:
+    hard, soft and out-of-range targets, weights on and off, logits past
+    |x| = 88; row losses max(4 ulp, 1e-6 relative), the reductions 1e-6, the
+    gradient 2 ulp or 2^-20 of the row's largest term max_j max(sigmoid(x_j),
+    |t_j|, |sigmoid(x_j) - t_j|) |w_j| / (C D) (header)."""
+    rows, classes = 16, 37
+    for case in range(4):
+        weighted = case % 2 == 1
+        x = (rng.standard_normal((rows, classes)) * 4).astype(np.float32)
+        x[2, :4] = (100.0, -100.0, 1e4, -1e4)  # past the literal form's overflow
+        kind = rng.integers(0, 3, (rows, classes))
+        target = np.where(kind == 0, 0.0, np.where(kind == 1, 1.0, rng.random((rows, classes))))
+        if case >= 2:
+            target[7] = rng.uniform(-0.5, 1.5, classes)  # PyTorch does not check them
+        target = target.astype(np.float32)
+        weight = rng.uniform(0.5, 2.0, classes).astype(np.float32) if weighted else None
+        wt = t64(weight) if weighted else None
+        x64, t64_ = x.astype(np.float64), target.astype(np.float64)
+        sig = 1.0 / (1.0 + np.exp(-x64))
+        w64 = np.ones(classes) if weight is None else weight.astype(np.float64)
+        terms = np.maximum(np.maximum(sig, np.abs(t64_)), np.abs(sig - t64_)) * w64 / classes
+        for reduction in REDUCTIONS:
+            where = "multilabel_soft_margin(%s, weighted=%s, case %d)" % (reduction, weighted,
+                                                                          case)
+            kwargs = dict(weight=weight)
+            loss, grad = lossopt.multilabel_soft_margin(x, target, reduction, **kwargs)
+            ref_loss, ref_grad = reference(
+                lambda xx, tt, r: F.multilabel_soft_margin_loss(xx, tt, weight=wt, reduction=r),
+                [x, target], reduction)
+            check_values(where, loss, ref_loss, reduction, row_value_bound)
+            divisor = rows if reduction == "mean" else 1.0
+            check_grad(where, grad, ref_grad, terms.max(axis=1, keepdims=True) / divisor)
+            check_loss_outputs(where, lossopt.multilabel_soft_margin, (x, target), kwargs,
+                               reduction, loss, grad, [x, target])
+            if reduction == "none":
+                expect(loss.shape == (rows,), "%s: loss shape %s" % (where, loss.shape))
+            count("loss cases")
+
+
 def main():
     rng = np.random.default_rng(20261215)
     test_elementwise(rng)
@@ -1341,6 +1399,7 @@ def main():
            "no LAMB step clamps its trust ratio: max_trust_ratio is not tested")
     test_loss_errors(rng)
     test_optimizer_errors(rng)
+    test_multilabel(np.random.default_rng(20261204))
     print("%s: library %s (%s, active ISA %s), torch %s, numpy %s"
           % (NAME, lossopt.info()["library"], lossopt.__version__, lossopt.active_isa(),
              torch.__version__, np.__version__))
