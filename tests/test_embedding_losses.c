@@ -25,6 +25,11 @@
 #include "test_support.h"
 #include "test_variants.h"
 
+/* max of two doubles by a plain comparison, not fmax, whose reductions crash
+ * GCC 12's AArch64 vectoriser (internal compiler error), as in
+ * test_no_fma_difference.c */
+static double larger(double a, double b) { return a > b ? a : b; }
+
 static const lossopt_reduction reductions[] = {LOSSOPT_MEAN, LOSSOPT_SUM, LOSSOPT_NONE};
 static const char *const reduction_names[] = {"mean", "sum", "none"};
 
@@ -261,26 +266,26 @@ static void check_formula(const config *c, size_t rows, size_t dim)
             double want, largest, s;
             if (t == 1.0f) {
                 want = 1.0 - cs;
-                largest = fmax(1.0, fabs(cs));
+                largest = larger(1.0, fabs(cs));
                 s = -1.0;
             } else {
                 double h = cs - (double)c->margin;
                 if (fabs(h) <= dcos * 2)
                     continue; /* the hinge's side is within the sums' rounding */
                 want = h < 0 ? 0.0 : h;
-                largest = fmax(fabs(cs), fabs((double)c->margin));
+                largest = larger(fabs(cs), fabs((double)c->margin));
                 s = h < 0 ? 0.0 : 1.0;
             }
             double bound = 2 * test_ulp_of((float)largest) + dcos;
             test_check(within(loss[row], want, bound), "%s %zux%zu row %zu: loss %.9g, want %.17g",
                        describe(c), rows, dim, row, loss[row], want);
-            worst_value = fmax(worst_value, fabs(loss[row] - want) / bound);
+            worst_value = larger(worst_value, fabs(loss[row] - want) / bound);
             /* the row's largest term of either gradient */
             double lt = 0;
             for (size_t j = 0; j < dim; j++)
-                lt = fmax(fmax(lt, fmax(fabs(y[j] * r / den), fabs(x[j] * r / m1))),
-                          fmax(fabs(x[j] * r / den), fabs(y[j] * r / m2)));
-            double b1 = fmax(2 * test_ulp_of((float)lt), 0x1p-20 * lt) + (3 * dcos + 2 * gamma) * lt;
+                lt = larger(larger(lt, larger(fabs(y[j] * r / den), fabs(x[j] * r / m1))),
+                          larger(fabs(x[j] * r / den), fabs(y[j] * r / m2)));
+            double b1 = larger(2 * test_ulp_of((float)lt), 0x1p-20 * lt) + (3 * dcos + 2 * gamma) * lt;
             double b2 = b1;
             for (size_t j = 0; j < dim; j++) {
                 double w1 = s * r * (y[j] / den - cs * x[j] / m1);
@@ -288,7 +293,7 @@ static void check_formula(const config *c, size_t rows, size_t dim)
                 test_check(within(g[0][at + j], w1, b1) && within(g[1][at + j], w2, b2),
                            "%s %zux%zu row %zu j %zu: grads %.9g %.9g, want %.17g %.17g",
                            describe(c), rows, dim, row, j, g[0][at + j], g[1][at + j], w1, w2);
-                worst_grad = fmax(worst_grad, fabs(g[0][at + j] - w1) / b1);
+                worst_grad = larger(worst_grad, fabs(g[0][at + j] - w1) / b1);
             }
         } else {
             const float *z = b.z + row * dim;
@@ -319,11 +324,11 @@ static void check_formula(const config *c, size_t rows, size_t dim)
             if (fabs(h) <= dh * 2)
                 continue;
             double want = h < 0 ? 0.0 : h;
-            double largest = fmax(fmax(fabs((double)c->margin), d[0]), dneg);
+            double largest = larger(larger(fabs((double)c->margin), d[0]), dneg);
             double bound = 2 * test_ulp_of((float)largest) + dh;
             test_check(within(loss[row], want, bound), "%s %zux%zu row %zu: loss %.9g, want %.17g",
                        describe(c), rows, dim, row, loss[row], want);
-            worst_value = fmax(worst_value, fabs(loss[row] - want) / bound);
+            worst_value = larger(worst_value, fabs(loss[row] - want) / bound);
             double gg = h < 0 ? 0.0 : r;
             double g_an = gg, g_pn = 0.0;
             if (c->swap && d[2] < d[1]) {
@@ -342,10 +347,10 @@ static void check_formula(const config *c, size_t rows, size_t dim)
                 double v[3];
                 for (int k = 0; k < 3; k++) {
                     v[k] = c->p == 2 ? u[k] : (u[k] > 0 ? 1.0 : u[k] < 0 ? -1.0 : 0.0);
-                    largest_term = fmax(largest_term, fabs(v[k] * coef[k]));
+                    largest_term = larger(largest_term, fabs(v[k] * coef[k]));
                 }
             }
-            double gb = fmax(2 * test_ulp_of((float)largest_term), 0x1p-20 * largest_term) +
+            double gb = larger(2 * test_ulp_of((float)largest_term), 0x1p-20 * largest_term) +
                         (c->p == 2 ? 2 * gamma * largest_term : 0.0);
             for (size_t j = 0; j < dim; j++) {
                 float u[3] = {(x[j] - y[j]) + c->eps, (x[j] - z[j]) + c->eps,
@@ -362,7 +367,7 @@ static void check_formula(const config *c, size_t rows, size_t dim)
                            "%.17g",
                            describe(c), rows, dim, row, j, g[0][at + j], g[1][at + j],
                            g[2][at + j], wa, wp, wn);
-                worst_grad = fmax(worst_grad, fabs(g[0][at + j] - wa) / gb);
+                worst_grad = larger(worst_grad, fabs(g[0][at + j] - wa) / gb);
             }
         }
     }

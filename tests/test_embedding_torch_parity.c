@@ -27,6 +27,11 @@
 #include "test_support.h"
 #include "test_variants.h"
 
+/* max of two doubles by a plain comparison, not fmax, whose reductions crash
+ * GCC 12's AArch64 vectoriser (internal compiler error), as in
+ * test_no_fma_difference.c */
+static double larger(double a, double b) { return a > b ? a : b; }
+
 #define TORCH_RELATIVE 1e-5
 
 typedef struct ecase {
@@ -201,8 +206,8 @@ static double grad_term(const ecase *c, size_t row)
         }
         double den = sqrt(s1 * s2);
         for (size_t j = 0; j < c->dim; j++)
-            largest = fmax(largest, fmax(fmax(fabs(y[j] / den), fabs(x[j] / s1)),
-                                         fmax(fabs(x[j] / den), fabs(y[j] / s2))));
+            largest = larger(largest, larger(larger(fabs(y[j] / den), fabs(x[j] / s1)),
+                                         larger(fabs(x[j] / den), fabs(y[j] / s2))));
         return largest;
     }
     if (c->p == 1)
@@ -214,10 +219,10 @@ static double grad_term(const ecase *c, size_t row)
         for (size_t j = 0; j < c->dim; j++) {
             double u = (double)((pairs[k][0][j] - pairs[k][1][j]) + c->eps);
             s += u * u;
-            m = fmax(m, fabs(u));
+            m = larger(m, fabs(u));
         }
         if (s > 0)
-            largest = fmax(largest, m / sqrt(s));
+            largest = larger(largest, m / sqrt(s));
     }
     return largest;
 }
@@ -284,13 +289,13 @@ static void check_case(const ecase *c)
             sum_terms += T;
             if (red == LOSSOPT_NONE) {
                 double error = fabs((double)oracle_loss[row] - ref);
-                worst.value = fmax(worst.value, error / allowed);
+                worst.value = larger(worst.value, error / allowed);
                 test_check(error <= allowed, "case %d: loss[%zu] = %.9g, float64 %.17g",
                            c->index, row, oracle_loss[row], ref);
                 double torch = c->torch_none[row];
                 double te = fabs((double)oracle_loss[row] - torch);
-                double scale = TORCH_RELATIVE * fmax(fabs(torch), T);
-                worst.torch = fmax(worst.torch, te / scale);
+                double scale = TORCH_RELATIVE * larger(fabs(torch), T);
+                worst.torch = larger(worst.torch, te / scale);
                 test_check(te <= scale, "case %d: loss[%zu] = %.9g, PyTorch %.9g", c->index,
                            row, oracle_loss[row], torch);
             }
@@ -304,15 +309,15 @@ static void check_case(const ecase *c)
                 for (size_t j = 0; j < dim; j++) {
                     size_t i = row * dim + j;
                     double want = c->ref_grad[k][i] * r, got = oracle_g[k][i];
-                    double ga = fmax(2 * ulp_at(want), 0x1p-20 * G) + 4 * gamma * G;
+                    double ga = larger(2 * ulp_at(want), 0x1p-20 * G) + 4 * gamma * G;
                     double error = fabs(got - want);
-                    worst.grad = fmax(worst.grad, error / ga);
+                    worst.grad = larger(worst.grad, error / ga);
                     test_check(error <= ga, "case %d %s: grad %zu [%zu][%zu] = %.9g, float64 %.17g",
                                c->index, names[ri], k, row, j, got, want);
                     double torch = torch_g[k][i];
-                    double scale = TORCH_RELATIVE * fmax(fabs(torch), G);
+                    double scale = TORCH_RELATIVE * larger(fabs(torch), G);
                     double te = fabs(got - torch);
-                    worst.torch = fmax(worst.torch, te / scale);
+                    worst.torch = larger(worst.torch, te / scale);
                     test_check(te <= scale, "case %d %s: grad %zu [%zu][%zu] = %.9g, PyTorch %.9g",
                                c->index, names[ri], k, row, j, got, torch);
                 }
@@ -320,13 +325,13 @@ static void check_case(const ecase *c)
         if (red != LOSSOPT_NONE) {
             double want = sum_ref * r, allowed = (1e-6 * sum_abs + sum_allowed) * r;
             double error = fabs((double)oracle_loss[0] - want);
-            worst.reduced = fmax(worst.reduced, error / allowed);
+            worst.reduced = larger(worst.reduced, error / allowed);
             test_check(error <= allowed, "case %d %s: loss %.9g, float64 %.17g", c->index,
                        names[ri], oracle_loss[0], want);
             double torch = red == LOSSOPT_MEAN ? c->torch_mean : c->torch_sum;
-            double scale = TORCH_RELATIVE * fmax(fabs(torch), sum_terms * r);
+            double scale = TORCH_RELATIVE * larger(fabs(torch), sum_terms * r);
             double te = fabs((double)oracle_loss[0] - torch);
-            worst.torch = fmax(worst.torch, te / scale);
+            worst.torch = larger(worst.torch, te / scale);
             test_check(te <= scale, "case %d %s: loss %.9g, PyTorch %.9g", c->index, names[ri],
                        oracle_loss[0], torch);
         }
