@@ -627,8 +627,9 @@ LOSSOPT_API lossopt_status lossopt_cosine_embedding_f32(const float *x1, const f
  * C = (float)k(g_pn, D_pn), k(g, D) = g (p == 1) or g / D (p == 2; 0 * g at
  * D == 0), and v = sign(u) (p == 1) or u (p == 2):
  *   grad_anchor_j   = fma(v_ap_j, A, -(v_an_j * B))
- *   grad_positive_j = fma(-v_ap_j, A, -(v_pn_j * C))   (-0 in place of
- *   grad_negative_j = fma(v_an_j, B, v_pn_j * C)         v_pn_j * C without swap)
+ *   grad_positive_j = -fma(v_ap_j, A, v_pn_j * C) + 0  (-0 in place of
+ *   grad_negative_j = fma(v_an_j, B, v_pn_j * C)        v_pn_j * C without swap;
+ *                                       + 0: a zero grad_positive is +0)
  * (h < 0: +0). Accuracy (against PyTorch's float64 autograd, measured
  * against the row's largest term T = max(|margin|, D_ap, D_neg), as h
  * cancels): the loss within 2 ulp of T plus 2 gamma T (gamma as for

@@ -139,7 +139,11 @@ LOSSOPT_ALWAYS_INLINE void triplet_sums_vector(void *context, size_t offset, siz
 }
 
 /* grad_anchor   = fma(u_ap, A, -(u_an * B))
- * grad_positive = fma(-u_ap, A, -(u_pn * C))   (-0 for -(u_pn * C) without swap)
+ * grad_positive = -fma(u_ap, A, u_pn * C) + 0 (-0 for u_pn * C without swap;
+ *                 + 0 makes a zero +0 whatever form computes the negated
+ *                 fma: the sign of an exact zero differed between x86's
+ *                 fnma under valgrind, and GCC's AArch64 fnmadd for -fmaf,
+ *                 and the vector forms)
  * grad_negative = fma(u_an, B, u_pn * C)       (-0 for u_pn * C without swap) */
 static void triplet_grad_rows(const pair_rows *k, size_t dim)
 {
@@ -151,16 +155,15 @@ static void triplet_grad_rows(const pair_rows *k, size_t dim)
         vfloat ne = vec_load_n(k->z + offset, count);
         vfloat u_ap = distance_slope(vec_add(vec_sub(an, po), k->eps), k->p);
         vfloat u_an = distance_slope(vec_add(vec_sub(an, ne), k->eps), k->p);
-        vfloat pn = negative_zero, minus_pn = negative_zero;
-        if (k->swap) {
+        vfloat pn = negative_zero;
+        if (k->swap)
             pn = vec_mul(distance_slope(vec_add(vec_sub(po, ne), k->eps), k->p), k->cc);
-            minus_pn = vec_negate(pn);
-        }
         if (k->gx)
             vec_store_n(k->gx + offset, vec_fma(u_ap, k->ca, vec_negate(vec_mul(u_an, k->cb))),
                         count);
         if (k->gy)
-            vec_store_n(k->gy + offset, vec_fnma(u_ap, k->ca, minus_pn), count);
+            vec_store_n(k->gy + offset,
+                        vec_add(vec_negate(vec_fma(u_ap, k->ca, pn)), vec_set1(0.0f)), count);
         if (k->gz)
             vec_store_n(k->gz + offset, vec_fma(u_an, k->cb, pn), count);
     }

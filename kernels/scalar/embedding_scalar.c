@@ -184,15 +184,13 @@ double ORACLE_NAME(triplet_margin_f32)(const lossopt_embedding_args *a)
         for (size_t j = 0; j < dim; j++) {
             float u_ap = distance_slope(shifted_difference(an[j], po[j], eps), p);
             float u_an = distance_slope(shifted_difference(an[j], ne[j], eps), p);
-            float pn = -0.0f, minus_pn = -0.0f;
-            if (swap) {
+            float pn = -0.0f; /* without swap: fma(x, y, -0) is x * y exactly */
+            if (swap)
                 pn = distance_slope(shifted_difference(po[j], ne[j], eps), p) * cc;
-                minus_pn = -pn;
-            }
             if (ga)
                 ga[j] = fmaf(u_ap, ca, -(u_an * cb));
             if (gp)
-                gp[j] = fmaf(-u_ap, ca, minus_pn);
+                gp[j] = -fmaf(u_ap, ca, pn) + 0.0f; /* a zero is +0 */
             if (gn)
                 gn[j] = fmaf(u_an, cb, pn);
         }
