@@ -13,6 +13,11 @@
 // plus margin_ranking (margin 0.3, y +-1) and gaussian_nll (eps 1e-6, var
 // uniform (0, 2]) on every ISA and the public API: three inputs read, two
 // gradients written (20 bytes per element);
+// plus cosine_embedding (margin 0, y +-1) and triplet_margin (margin 1, p 2,
+// eps 1e-6, no swap) on rows of 128 floats (n / 128 rows; n counts the
+// elements of one input), every ISA and the public API: cosine reads two
+// inputs and writes two gradients (16 bytes per element), triplet three and
+// three (24);
 // plus exp_pass/sleef_avx2/<n> and exp_pass/sleef_avx512/<n>: one SLEEF exp
 // pass of that ISA over the array (bench/sleef_exp.h; 8 bytes/element), the
 // floor of the transcendental losses (x86-64 only; skipped with a message
@@ -265,6 +270,50 @@ void bm_loss3(benchmark::State &state, Loss3Info info, Variant v, size_t n)
         state.SkipWithError("the loss is not finite");
 }
 
+// ---- embedding rows (cosine_embedding, triplet_margin) ---------------------
+
+constexpr size_t kEmbeddingDim = 128;
+
+void bm_embedding(benchmark::State &state, bool cosine, Variant v, size_t n)
+{
+    size_t dim = n < kEmbeddingDim ? n : kEmbeddingDim, rows = n / dim;
+    LossData d = make_loss_data(LOSSOPT_LOSS_MSE, n);
+    LossData e = make_loss_data(LOSSOPT_LOSS_HINGE, n);  // target +-1
+    Buffer g2 = allocate(n), g3 = allocate(n);
+    const float *x = d.input.get(), *y = d.target.get();
+    const float *z = cosine ? e.target.get() : e.input.get();  // y +-1, or a negative
+    float *g1 = d.grad.get();
+    float loss = 0.0f;
+    const lossopt_kernel_table *table =
+        v.kind == Kind::isa ? lossopt_kernel_table_for(v.isa) : nullptr;
+    auto run = [&]() {
+        if (cosine)
+            return table ? lossopt_cosine_embedding_f32_with_table(table, x, y, z, rows, dim, 0.0f,
+                                                                   LOSSOPT_MEAN, &loss, g1,
+                                                                   g2.get())
+                         : lossopt_cosine_embedding_f32(x, y, z, rows, dim, 0.0f, LOSSOPT_MEAN,
+                                                        &loss, g1, g2.get());
+        return table ? lossopt_triplet_margin_f32_with_table(table, x, y, z, rows, dim, 1.0f, 2,
+                                                             1e-6f, false, LOSSOPT_MEAN, &loss,
+                                                             g1, g2.get(), g3.get())
+                     : lossopt_triplet_margin_f32(x, y, z, rows, dim, 1.0f, 2, 1e-6f, false,
+                                                  LOSSOPT_MEAN, &loss, g1, g2.get(), g3.get());
+    };
+    lossopt_status status = run();
+    if (status != LOSSOPT_OK) {
+        state.SkipWithError(lossopt_status_string(status));
+        return;
+    }
+    for (auto _ : state) {
+        run();
+        benchmark::DoNotOptimize(loss);
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, rows * dim, cosine ? 16 : 24);
+    if (!std::isfinite(loss))
+        state.SkipWithError("the loss is not finite");
+}
+
 }  // namespace
 
 void register_losses()
@@ -292,6 +341,17 @@ void register_losses()
                     configure(benchmark::RegisterBenchmark(
                                   name.c_str(), [info, v, n](benchmark::State &s) {
                                       bm_loss3(s, info, v, n);
+                                  }),
+                              n);
+                }
+        for (int cosine = 1; cosine >= 0; cosine--)
+            for (const Variant &v : vs)
+                if (v.kind == Kind::isa || v.kind == Kind::dispatched) {
+                    std::string name = std::string(cosine ? "cosine_embedding" : "triplet_margin") +
+                                       "/" + v.name + "/" + std::to_string(n);
+                    configure(benchmark::RegisterBenchmark(
+                                  name.c_str(), [cosine, v, n](benchmark::State &s) {
+                                      bm_embedding(s, cosine != 0, v, n);
                                   }),
                               n);
                 }

@@ -29,6 +29,9 @@ Times, with torch.set_num_threads(1):
               F.multi_margin_loss(p=1, margin=1) as multi_margin, and
               F.multilabel_soft_margin_loss with the soft targets as
               multilabel_soft_margin
+  embedding   F.cosine_embedding_loss (margin 0, y +-1) and
+              F.triplet_margin_loss (margin 1, p 2, eps 1e-6) on n / 128 rows
+              of 128, reduction mean, forward + backward into every input
   tensor list the engine step's list row (bench_engine_step.cc, SPEC.md
               section 3, 0.2): torch.optim.Adam(foreach=True), lr 1e-4, over
               --list tensors x elements f32 parameters (default 1000 x 4096),
@@ -60,6 +63,9 @@ OPT_BYTES = {"sgd": 12, "sgd_momentum": 20, "rmsprop": 20, "adam": 28, "adamw": 
 LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
 # Three inputs read, two gradients written (bench_losses.cc's kLosses3).
 LOSSES3 = {"margin_ranking": 20, "gaussian_nll": 20}
+# Rows of 128 floats (bench_losses.cc's bm_embedding): inputs read + gradients written.
+EMBEDDING = {"cosine_embedding": 16, "triplet_margin": 24}
+EMBEDDING_DIM = 128
 # Row-wise losses and their bytes per element (as bench_rowwise.cc: logits
 # read + grad written; the soft targets add a read).
 ROW_LOSSES = {"cross_entropy": 8, "cross_entropy_ls": 8, "cross_entropy_probs": 12,
@@ -156,6 +162,30 @@ def make_loss3(name, n, gen):
     return step
 
 
+def make_embedding(name, n, gen):
+    """bench_losses.cc's cosine_embedding (margin 0, y +-1) and triplet_margin
+    (margin 1, p 2, eps 1e-6, no swap) on n / 128 rows of 128: every input's
+    gradient through autograd."""
+    dim = min(n, EMBEDDING_DIM)
+    rows = n // dim
+    a = torch.randn(rows, dim, generator=gen).requires_grad_(True)
+    b = torch.randn(rows, dim, generator=gen).requires_grad_(True)
+    if name == "cosine_embedding":
+        y = torch.where(torch.rand(rows, generator=gen) < 0.5, -1.0, 1.0)
+        leaves = (a, b)
+        fn = lambda: F.cosine_embedding_loss(a, b, y, margin=0.0)
+    else:
+        c = torch.randn(rows, dim, generator=gen).requires_grad_(True)
+        leaves = (a, b, c)
+        fn = lambda: F.triplet_margin_loss(a, b, c, margin=1.0, p=2, eps=1e-6)
+
+    def step():
+        for t in leaves:
+            t.grad = None
+        fn().backward()
+    return step
+
+
 def make_row_loss(name, rows, classes, gen):
     """Logits ~N(0, 2), labels uniform, soft targets uniform rows normalised
     to 1 (bench_rowwise.cc's domains)."""
@@ -234,22 +264,24 @@ def main():
     work = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
     work += [(name, 12, make_loss) for name in LOSSES]
     work += [(name, nbytes, make_loss3) for name, nbytes in LOSSES3.items()]
+    work += [(name, nbytes, make_embedding) for name, nbytes in EMBEDDING.items()]
     if args.kernels:
         wanted = args.kernels.split(",")
         unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES
-                   and k not in LOSSES3]
+                   and k not in LOSSES3 and k not in EMBEDDING]
         if unknown:
             ap.error(f"unknown --kernels {','.join(unknown)}")
         work = [w for w in work if w[0] in wanted]
     everything = [(name, OPT_BYTES[name], make_optimizer) for name in OPT_BYTES]
     everything += [(name, 12, make_loss) for name in LOSSES]
     everything += [(name, nbytes, make_loss3) for name, nbytes in LOSSES3.items()]
+    everything += [(name, nbytes, make_embedding) for name, nbytes in EMBEDDING.items()]
     plan = [(n, w) for n in sizes for w in work]
     for spec in args.extra:
         size, _, names = spec.partition(":")
         wanted = names.split(",")
         unknown = [k for k in wanted if k not in OPT_BYTES and k not in LOSSES
-                   and k not in LOSSES3]
+                   and k not in LOSSES3 and k not in EMBEDDING]
         if unknown or not size.isdigit():
             ap.error(f"bad --extra {spec}")
         plan += [(int(size), w) for w in everything

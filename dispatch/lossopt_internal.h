@@ -222,6 +222,20 @@ lossopt_status lossopt_multilabel_soft_margin_f32_with_table(
     const lossopt_kernel_table *table, const float *input, const float *target, size_t rows,
     size_t classes, const float *class_weight, lossopt_reduction r, float *loss, float *grad);
 
+/* lossopt_cosine_embedding_f32 and lossopt_triplet_margin_f32 with an
+ * explicit kernel table. */
+lossopt_status lossopt_cosine_embedding_f32_with_table(const lossopt_kernel_table *table,
+                                                       const float *x1, const float *x2,
+                                                       const float *y, size_t rows, size_t dim,
+                                                       float margin, lossopt_reduction r,
+                                                       float *loss, float *grad_x1,
+                                                       float *grad_x2);
+lossopt_status lossopt_triplet_margin_f32_with_table(
+    const lossopt_kernel_table *table, const float *anchor, const float *positive,
+    const float *negative, size_t rows, size_t dim, float margin, int p, float eps, bool swap,
+    lossopt_reduction r, float *loss, float *grad_anchor, float *grad_positive,
+    float *grad_negative);
+
 /* A one-line description of the CPU feature bits the dispatcher read. */
 void lossopt_describe_cpu(char *buffer, unsigned long size);
 

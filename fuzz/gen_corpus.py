@@ -108,6 +108,25 @@ write(fz, "seed_gaussian_nll_mean", pw_seed(1, 16, 257, 26, 0, [3, 3, 4, 5, 5, 5
 write(fz, "seed_gaussian_nll_full_none", pw_seed(1, 16 | 64, 33, 0, 2, [2, 2, 4, 5, 5, 5]))
 write(fz, "seed_gaussian_nll_negative_var", pw_seed(1, 4, 40, 26, 1, [3, 3, 2, 5, 5, 5]))
 
+fz = "fuzz_embedding_losses"
+
+
+def emb_seed(kind, flags, p_sel, rows, dim, margin, eps, red, modes):
+    # kind 0 cosine_embedding, 1 triplet_margin; flags bit0..3 NULL loss/g1/g2/g3,
+    # bit4 swap; p_sel % 4: 0 -> p 1, 1 or 2 -> p 2
+    return (bytes([kind, flags, 0, p_sel]) + struct.pack("<HH", rows, dim)
+            + bytes([margin, eps, red])
+            + b"".join(floats(m, 5000 + i) for i, m in enumerate(modes)))
+
+
+write(fz, "seed_cosine_mean", emb_seed(0, 0, 0, 9, 33, 0, 0, 0, [3, 3, 1, 5, 5, 5, 5]))
+write(fz, "seed_cosine_none_grad_x2", emb_seed(0, 1 | 2, 0, 5, 17, 5, 0, 2,
+                                               [2, 2, 1, 5, 5, 5, 5]))
+write(fz, "seed_triplet_p2_swap_mean", emb_seed(1, 16, 1, 7, 20, 9, 4, 0, [2, 2, 2, 5, 5, 5, 5]))
+write(fz, "seed_triplet_p1_sum_no_grad_a", emb_seed(1, 2, 0, 4, 257, 5, 0, 1,
+                                                    [3, 3, 3, 5, 5, 5, 5]))
+write(fz, "seed_triplet_bad_p", emb_seed(1, 0, 3, 3, 8, 9, 4, 0, [2, 2, 2, 5, 5, 5, 5]))
+
 fz = "fuzz_rowwise_losses"
 
 

@@ -596,6 +596,93 @@ LOSSOPT_API lossopt_status lossopt_kl_div_f32(const float *input, const float *t
                                               size_t rows, size_t cols, bool log_target,
                                               lossopt_reduction r, float *loss, float *grad);
 
+/* ---- losses on embedding rows: cosine_embedding, triplet_margin (0.2) ------ */
+/* rows x dim inputs, row-major; loss: one float (MEAN over rows, SUM) or
+ * `rows` floats (NONE); BATCHMEAN or another reduction -> LOSSOPT_ERR_ARG.
+ * Each gradient pointer may be NULL (else rows x dim, every element
+ * written); at least one of loss and the gradients must be non-NULL, and an
+ * input may be NULL only when rows == 0 (else LOSSOPT_ERR_NULL); dim == 0
+ * or rows * dim overflowing -> LOSSOPT_ERR_SIZE. Errors in the order NULL,
+ * SIZE, ARG, all before anything is written; rows == 0: SUM +0, MEAN NaN.
+ * r = 1 / rows for MEAN (in double), 1 for SUM and NONE. Per row, the sums
+ * over dim are canonical sums (as above) of float terms, added up in
+ * double; the per-row scalars are computed in double and rounded to float
+ * once each; MEAN divides the double sum of the float row losses, in row
+ * order from +0, by rows and rounds once (SUM rounds it once). */
+
+/* Cosine embedding loss (PyTorch 1.13 cosine_embedding_loss): x1, x2 rows x
+ * dim, y `rows` floats, margin any float but NaN (-> LOSSOPT_ERR_ARG;
+ * PyTorch documents [-1, 1] and checks nothing). Per row:
+ *   P = canonical sum of x1_j * x2_j;  m1 = (canonical sum of x1_j * x1_j) + 1e-12
+ *   m2 = (canonical sum of x2_j * x2_j) + 1e-12      (PyTorch's EPSILON, added
+ *                                     in double: PyTorch adds it in float)
+ *   cos = P / sqrt(m1 * m2)           (double: no overflow of m1 * m2)
+ *   y ==  1: loss_r = (float)(1 - cos);                s = -1
+ *   y == -1: h = cos - margin; loss_r = (float)max(h, 0) (NaN stays NaN);
+ *            s = h < 0 ? 0 : 1       (the gradient passes at h == 0, as
+ *                                     PyTorch's clamp_min)
+ *   any other y (0, 2, NaN, ...): loss_r = 0, gradient rows 0, without
+ *            reading x1, x2 (PyTorch: where(y == 1, ...) + where(y == -1, ...),
+ *            0 elsewhere); such rows still count in MEAN's divisor
+ *   A = (float)(s r / sqrt(m1 m2)),  B1 = (float)(s r cos / m1),  B2 = (float)(s r cos / m2)
+ *   grad_x1_j = fma(x2_j, A, -(x1_j * B1));  grad_x2_j = fma(x1_j, A, -(x2_j * B2))
+ *   (s == 0: +0). This is PyTorch's autograd gradient s (x2 / |x1||x2| -
+ *   cos x1 / |x1|^2), with |.|^2 including the 1e-12.
+ * A zero vector: cos = 0 (the 1e-12 keeps the division finite), as PyTorch:
+ * y == 1 gives loss 1 and, for x1 == 0, grad_x1 = -r x2 / sqrt(1e-12 m2) --
+ * about 1e6 x2 / |x2| -- and grad_x2 = 0 (both 0 when both are zero).
+ * Accuracy (measured against the row's largest term, as the terms cancel:
+ * T = max(1, |cos|) for y = 1, max(|cos|, |margin|) for y = -1): the loss
+ * within 2 ulp of T plus 2 gamma T, the rounding of the canonical float
+ * sums over dim (gamma = (ceil(min(dim, 256) / 16) + 6) 2^-24); the
+ * gradients within 2 ulp, or 2^-20 of the row's largest term G = r max_j of
+ * |x2_j|, |x1_j| over sqrt(m1 m2) and |x1_j| / m1, |x2_j| / m2, plus 4 gamma G
+ * (all against PyTorch's float64 autograd; 0.3 of that bound measured). */
+LOSSOPT_API lossopt_status lossopt_cosine_embedding_f32(const float *x1, const float *x2,
+                                                        const float *y, size_t rows, size_t dim,
+                                                        float margin, lossopt_reduction r,
+                                                        float *loss, float *grad_x1,
+                                                        float *grad_x2);
+
+/* Triplet margin loss (PyTorch 1.13 triplet_margin_loss): anchor a,
+ * positive p, negative n, rows x dim each; p_norm = p is 1 or 2 (PyTorch's
+ * default 2; else LOSSOPT_ERR_ARG); eps finite and >= 0 (PyTorch's default
+ * 1e-6; negative, inf or NaN -> LOSSOPT_ERR_ARG: PyTorch accepts a negative
+ * eps, which only shifts the difference); margin any float but NaN (PyTorch
+ * checks nothing: 0 and negative margins are accepted). PyTorch's
+ * pairwise_distance adds eps to the difference: per row,
+ *   u_ap_j = (a_j - p_j) + eps,  u_an_j = (a_j - n_j) + eps,
+ *   u_pn_j = (p_j - n_j) + eps (swap only)              (float, two roundings)
+ *   D_xy = canonical sum of |u_xy_j| (p == 1), or sqrt(canonical sum of
+ *          u_xy_j * u_xy_j) (p == 2, sqrt in double)
+ *   D_neg = swap ? min(D_an, D_pn) : D_an     (NaN if either is NaN)
+ *   h = (margin + D_ap) - D_neg               (double)
+ *   loss_r = (float)max(h, 0)                 (NaN stays NaN)
+ * Gradients (PyTorch's autograd choices): g = h < 0 ? 0 : r (passes at
+ * h == 0, as clamp_min; NaN where h is NaN, so a NaN row's gradients are
+ * NaN); min's gradient goes to the smaller distance, half to each at a tie
+ * (g_an, g_pn; without swap g_an = g, g_pn = 0); a distance's slope is
+ * sign(u) (p == 1, sign(0) = 0) or u / D (p == 2, 0 where D == 0: PyTorch's
+ * norm gradient at 0). With A = (float)k(g, D_ap), B = (float)k(g_an, D_an),
+ * C = (float)k(g_pn, D_pn), k(g, D) = g (p == 1) or g / D (p == 2; 0 * g at
+ * D == 0), and v = sign(u) (p == 1) or u (p == 2):
+ *   grad_anchor_j   = fma(v_ap_j, A, -(v_an_j * B))
+ *   grad_positive_j = -fma(v_ap_j, A, v_pn_j * C) + 0  (-0 in place of
+ *   grad_negative_j = fma(v_an_j, B, v_pn_j * C)        v_pn_j * C without swap;
+ *                                       + 0: a zero grad_positive is +0)
+ * (h < 0: +0). Accuracy (against PyTorch's float64 autograd, measured
+ * against the row's largest term T = max(|margin|, D_ap, D_neg), as h
+ * cancels): the loss within 2 ulp of T plus 2 gamma T (gamma as for
+ * cosine_embedding: the canonical float sums over dim); the gradients
+ * within 2 ulp, or 2^-20 of the row's largest term G (r for p == 1,
+ * r max |u_j| / D for p == 2), plus 4 gamma G. */
+LOSSOPT_API lossopt_status lossopt_triplet_margin_f32(const float *anchor, const float *positive,
+                                                      const float *negative, size_t rows,
+                                                      size_t dim, float margin, int p, float eps,
+                                                      bool swap, lossopt_reduction r, float *loss,
+                                                      float *grad_anchor, float *grad_positive,
+                                                      float *grad_negative);
+
 /* ------------------------------------------------------------------------- */
 /* Optimizer updates                                                         */
 /* ------------------------------------------------------------------------- */

@@ -303,6 +303,27 @@ typedef struct lossopt_multilabel_soft_margin_args {
     float grad_scale;            /* c = (float)(1 / (C D)), D = rows for MEAN, else 1 */
 } lossopt_multilabel_soft_margin_args;
 
+/* cosine_embedding and triplet_margin: rows x dim inputs, per-row
+ * canonical sums over dim, per-row scalars in double (include/lossopt.h),
+ * prepared by dispatch/api_embedding.c. Each returns the double sum of the
+ * float row losses in row order from +0 (written to loss when not NULL). */
+typedef struct lossopt_embedding_args {
+    const float *a;              /* cosine: x1;  triplet: anchor                  */
+    const float *b;              /* cosine: x2;  triplet: positive                */
+    const float *c;              /* cosine: y (rows floats); triplet: negative    */
+    float *loss;                 /* NONE: rows floats; otherwise NULL             */
+    float *grad_a, *grad_b;      /* NULL or rows x dim                            */
+    float *grad_c;               /* triplet: NULL or rows x dim; cosine: unused   */
+    size_t rows, dim;
+    double scale;                /* r: 1 / rows for MEAN, 1 otherwise             */
+    float margin;
+    float eps;                   /* triplet only                                  */
+    int p;                       /* triplet only: 1 or 2                          */
+    bool swap;                   /* triplet only                                  */
+} lossopt_embedding_args;
+
+typedef double lossopt_embedding_fn(const lossopt_embedding_args *a);
+
 typedef double lossopt_cross_entropy_fn(const lossopt_cross_entropy_args *a);
 typedef double lossopt_nll_fn(const lossopt_nll_args *a);
 typedef double lossopt_cross_entropy_probs_fn(const lossopt_cross_entropy_probs_args *a);
@@ -403,7 +424,9 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
     X(kl_div_log_target_f32, lossopt_elementwise_fn, ZMM)         \
     X(io_widen, lossopt_io_widen_fn, ZMM)                         \
     X(io_store_grad, lossopt_io_store_grad_fn, ZMM)               \
-    X(multilabel_soft_margin_f32, lossopt_multilabel_soft_margin_fn, ZMM)
+    X(multilabel_soft_margin_f32, lossopt_multilabel_soft_margin_fn, ZMM) \
+    X(cosine_embedding_f32, lossopt_embedding_fn, ZMM)            \
+    X(triplet_margin_f32, lossopt_embedding_fn, ZMM)
 
 /* One table per ISA: a pointer to each kernel of the list (smooth_l1_f32 is
  * called with beta > 0; beta == 0 runs l1_f32). */

@@ -124,6 +124,12 @@ static const bound bounds[] = {
     {"multilabel_soft_margin weighted loss[none]", 2, 0},
     {"multilabel_soft_margin weighted loss[mean]", 1, 0},
     {"multilabel_soft_margin weighted grad", 0, 0.25},
+    /* cosine_embedding and triplet_margin call no SLEEF function: bit-identical */
+    {"cosine_embedding loss[none]", 0, 0},  {"cosine_embedding loss[mean]", 0, 0},
+    {"cosine_embedding grad_x1", 0, 0},     {"cosine_embedding grad_x2", 0, 0},
+    {"triplet_margin loss[none]", 0, 0},    {"triplet_margin loss[mean]", 0, 0},
+    {"triplet_margin grad_anchor", 0, 0},   {"triplet_margin grad_positive", 0, 0},
+    {"triplet_margin grad_negative", 0, 0},
 };
 
 /* ---- output groups -------------------------------------------------------- */
@@ -1003,6 +1009,52 @@ static void run_elementwise3(const lossopt_kernel_table *t)
     }
 }
 
+/* cosine_embedding (margin 0.2; y +-1, 0) and triplet_margin (p 1 and 2,
+ * swap on and off), rows x dim with some near-parallel and coinciding rows:
+ * one group per loss and output. */
+static void run_embedding(const lossopt_kernel_table *t)
+{
+    enum { ROWS_E = 40, DIM_E = 77, NE = ROWS_E * DIM_E };
+    static float x[NE], y[NE], z[NE], loss[ROWS_E], g1[NE], g2[NE], g3[NE];
+    for (int k = 0; k < 5; k++) {
+        test_seed_case("no-fma embedding", (uint64_t)k, NE, 0);
+        for (size_t i = 0; i < NE; i++) {
+            x[i] = test_random_uniform(-2.0f, 2.0f);
+            y[i] = i % 3 ? x[i] + test_random_uniform(-0.01f, 0.01f) : test_random_uniform(-2.0f, 2.0f);
+            z[i] = x[i] + test_random_uniform(-1.0f, 1.0f);
+        }
+        static const float labels[] = {1.0f, -1.0f, 1.0f, 0.0f};
+        float y_rows[ROWS_E];
+        for (size_t r = 0; r < ROWS_E; r++)
+            y_rows[r] = labels[test_random_below(4)];
+        static const lossopt_reduction reductions[] = {LOSSOPT_NONE, LOSSOPT_MEAN};
+        for (int ri = 0; ri < 2; ri++) {
+            lossopt_reduction r = reductions[ri];
+            const char *which = r == LOSSOPT_NONE ? "loss[none]" : "loss[mean]";
+            size_t count = r == LOSSOPT_NONE ? ROWS_E : 1;
+            if (k == 0) {
+                expect_ok(lossopt_cosine_embedding_f32_with_table(t, x, y, y_rows, ROWS_E, DIM_E,
+                                                                  0.2f, r, loss, g1, g2),
+                          "cosine_embedding");
+                record_named("cosine_embedding", which, loss, count, NULL);
+                record_named("cosine_embedding", "grad_x1", g1, NE, NULL);
+                record_named("cosine_embedding", "grad_x2", g2, NE, NULL);
+            } else {
+                int p = k % 2 ? 1 : 2;
+                bool swap = k >= 3;
+                expect_ok(lossopt_triplet_margin_f32_with_table(t, x, y, z, ROWS_E, DIM_E, 0.5f,
+                                                                p, 1e-6f, swap, r, loss, g1, g2,
+                                                                g3),
+                          "triplet_margin");
+                record_named("triplet_margin", which, loss, count, NULL);
+                record_named("triplet_margin", "grad_anchor", g1, NE, NULL);
+                record_named("triplet_margin", "grad_positive", g2, NE, NULL);
+                record_named("triplet_margin", "grad_negative", g3, NE, NULL);
+            }
+        }
+    }
+}
+
 static void run_workload(const lossopt_kernel_table *t)
 {
     run_elementwise(t);
@@ -1014,6 +1066,7 @@ static void run_workload(const lossopt_kernel_table *t)
     run_engine_step(t);
     run_more_optimizers(t);
     run_multilabel(t);
+    run_embedding(t);
 }
 
 /* ---- the reference file -----------------------------------------------------

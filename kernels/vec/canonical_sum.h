@@ -19,8 +19,9 @@
 _Static_assert(LOSSOPT_SUM_LANES % VEC_WIDTH == 0 && LOSSOPT_SUM_BLOCK % LOSSOPT_SUM_LANES == 0,
                "the canonical lanes must split into whole vectors and blocks into lanes");
 
-/* The most sums one walk keeps (two: a row's sum of exps and of shifts). */
-#define VEC_SUM_MAX 2
+/* The most sums one walk keeps (three: cosine_embedding's x1.x2, |x1|^2 and
+ * |x2|^2; triplet_margin's three distances with swap). */
+#define VEC_SUM_MAX 3
 
 typedef struct vec_sum {
     vfloat lane[VEC_PER_16]; /* virtual lanes q * VEC_WIDTH .. of the current block */
@@ -65,8 +66,8 @@ LOSSOPT_ALWAYS_INLINE void vec_sum_flush(vec_sum *s)
 typedef void vec_sum_vector_fn(void *context, size_t offset, size_t count, vfloat *terms);
 
 /* Visits [0, n) in the canonical order, calling vector() for every vector
- * and adding its terms to sums[0 .. sum_count) (sum_count a constant 0, 1
- * or 2; 0 runs vector() for its stores alone). Each sum's total is the
+ * and adding its terms to sums[0 .. sum_count) (sum_count a constant 0, 1,
+ * 2 or 3; 0 runs vector() for its stores alone). Each sum's total is the
  * canonical sum; the caller has started the sums. */
 LOSSOPT_ALWAYS_INLINE void vec_sum_walk(void *context, size_t n, vec_sum_vector_fn *vector,
                                         vec_sum *sums, int sum_count)

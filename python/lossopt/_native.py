@@ -177,6 +177,10 @@ _proto("lossopt_nll_f32", _S, _P, _P, _Z, _Z, ctypes.POINTER(CeOptions), _P, _P)
 _proto("lossopt_kl_div_f32", _S, _P, _P, _Z, _Z, ctypes.c_bool, _R, _P, _P)
 # multilabel_soft_margin: (input, target, rows, classes, class_weight, reduction, loss, grad)
 _proto("lossopt_multilabel_soft_margin_f32", _S, _P, _P, _Z, _Z, _P, _R, _P, _P)
+# embedding rows: (inputs..., rows, dim, [params...], reduction, loss, grads...)
+_proto("lossopt_cosine_embedding_f32", _S, _P, _P, _P, _Z, _Z, _F, _R, _P, _P, _P)
+_proto("lossopt_triplet_margin_f32", _S, _P, _P, _P, _Z, _Z, _F, ctypes.c_int, _F,
+       ctypes.c_bool, _R, _P, _P, _P, _P)
 
 # optimizers: defaults, _f32 and tensor-list forms
 OPTIMIZERS = {

@@ -41,7 +41,11 @@ The losses with two gradients (margin_ranking, gaussian_nll) return
 (loss, grad_a, grad_b) instead, the gradients w.r.t. their first two
 differentiable inputs (input1 and input2; input and var); grad_out is then
 None or a pair of arrays (either None), and want_grad=False asks for
-neither.
+neither. The losses on embedding rows take 2-D (rows, dim) arrays and
+return (loss, grad_input1, grad_input2) (cosine_embedding) or
+(loss, grad_anchor, grad_positive, grad_negative) (triplet_margin), "none"
+giving (rows,) losses; grad_out is then None or a pair / triple of arrays
+(each may be None).
 
 NumPy is imported on the first call, so `import lossopt` works without it.
 """
@@ -54,7 +58,7 @@ from ._native import REDUCTIONS, CeOptions, c_float_p, check, lib
 __all__ = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
            "soft_margin", "poisson_nll", "cross_entropy", "cross_entropy_probs",
            "multi_margin", "nll", "kl_div", "margin_ranking", "gaussian_nll",
-           "multilabel_soft_margin"]
+           "multilabel_soft_margin", "cosine_embedding", "triplet_margin"]
 
 _BATCHMEAN = 3  # LOSSOPT_BATCHMEAN: lossopt_kl_div_f32's own reduction (sum / rows)
 
@@ -437,3 +441,93 @@ def multilabel_soft_margin(input, target, reduction="mean", *, weight=None, want
                   _arrays.pointer(weight), code],
                  {"input": input, "target": target, "weight": weight}, input.shape, (rows,),
                  reduction, want_loss, want_grad, grad_out)
+
+
+# ---- embedding rows: (rows, dim) pairs and triplets ---------------------------------
+
+def _row_gradients(function, c_name, leading, inputs, shape, rows, count, reduction, want_loss,
+                   want_grad, grad_out):
+    """lossopt_<c_name>(*leading, loss, grad_1 .. grad_count) -> (loss, grads...);
+    "none" losses have shape (rows,)."""
+    np = _arrays.numpy(function)
+    loss = loss_pointer = None
+    if want_loss:
+        if reduction == "none":
+            loss = np.empty((rows,), np.float32)
+            loss_pointer = loss.ctypes.data
+        else:
+            loss = ctypes.c_float()
+            loss_pointer = ctypes.addressof(loss)
+    grads = [None] * count
+    if grad_out is not None:
+        if not want_grad:
+            raise ValueError("lossopt.%s: grad_out given with want_grad=False" % function)
+        if not isinstance(grad_out, (tuple, list)) or len(grad_out) != count:
+            raise TypeError("lossopt.%s: grad_out must be None or %d arrays (each may be "
+                            "None), got %r" % (function, count, type(grad_out).__name__))
+        names = ["grad_out[%d]" % k for k in range(count)]
+        for k in range(count):
+            grads[k] = _arrays.optional_array(function, names[k], grad_out[k], shape=shape,
+                                              writeable=True)
+        _arrays.no_overlap(function, dict(zip(names, grads)), inputs)
+        for j in range(count):  # the gradients must not share memory either
+            for k in range(j):
+                if grads[j] is not None and grads[k] is not None and \
+                        np.shares_memory(grads[j], grads[k]):
+                    raise ValueError("lossopt.%s: %s and %s share memory"
+                                     % (function, names[k], names[j]))
+    elif want_grad:
+        grads = [np.empty(shape, np.float32) for _ in range(count)]
+    check(getattr(lib, "lossopt_" + c_name)(*leading, loss_pointer,
+                                             *[_arrays.pointer(g) for g in grads]),
+          "lossopt_" + c_name)
+    if isinstance(loss, ctypes.c_float):
+        loss = loss.value
+    return (loss,) + tuple(grads)
+
+
+def cosine_embedding(input1, input2, target, reduction="mean", *, margin=0.0, want_loss=True,
+                     want_grad=True, grad_out=None):
+    """Cosine embedding loss (F.cosine_embedding_loss, PyTorch 1.13): input1,
+    input2 float32 (rows, dim), target float32 (rows,): 1 - cos for y = 1,
+    max(0, cos - margin) for y = -1, 0 for any other y (as PyTorch); cos with
+    PyTorch's 1e-12 added to each squared norm (a zero vector gives cos 0).
+    Returns (loss, grad_input1, grad_input2). margin: any non-NaN float
+    (rounded to float32). PyTorch's 1-D form (one pair, target a scalar) is
+    a (1, dim) batch here."""
+    function = "cosine_embedding"
+    _arrays.numpy(function)
+    input1, rows, dim = _rows(function, "input1", input1)
+    input2 = _arrays.array(function, "input2", input2, shape=input1.shape)
+    target = _arrays.array(function, "target", target, shape=(rows,))
+    code = _reduction_code(function, reduction)
+    leading = [input1.ctypes.data, input2.ctypes.data, target.ctypes.data, rows, dim,
+               _arrays.real(function, "margin", margin), code]
+    return _row_gradients(function, "cosine_embedding_f32", leading,
+                          {"input1": input1, "input2": input2, "target": target}, input1.shape,
+                          rows, 2, reduction, want_loss, want_grad, grad_out)
+
+
+def triplet_margin(anchor, positive, negative, reduction="mean", *, margin=1.0, p=2, eps=1e-6,
+                   swap=False, want_loss=True, want_grad=True, grad_out=None):
+    """Triplet margin loss (F.triplet_margin_loss, PyTorch 1.13): anchor,
+    positive, negative float32 (rows, dim); max(d(a, p) - d(a, n) + margin, 0)
+    with PyTorch's pairwise_distance d(x, y) = ||x - y + eps||_p, p 1 or 2 (an
+    integer, or 1.0 / 2.0; anything else ValueError), eps finite and >= 0
+    (else LossoptError LOSSOPT_ERR_ARG; PyTorch also takes a negative eps),
+    swap: d(a, n) replaced by min(d(a, n), d(p, n)). Returns (loss,
+    grad_anchor, grad_positive, grad_negative)."""
+    function = "triplet_margin"
+    _arrays.numpy(function)
+    anchor, rows, dim = _rows(function, "anchor", anchor)
+    positive = _arrays.array(function, "positive", positive, shape=anchor.shape)
+    negative = _arrays.array(function, "negative", negative, shape=anchor.shape)
+    code = _reduction_code(function, reduction)
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError("lossopt.%s: p must be 1 or 2, got %r" % (function, p))
+    leading = [anchor.ctypes.data, positive.ctypes.data, negative.ctypes.data, rows, dim,
+               _arrays.real(function, "margin", margin), int(p),
+               _arrays.real(function, "eps", eps), _flag(function, "swap", swap), code]
+    return _row_gradients(function, "triplet_margin_f32", leading,
+                          {"anchor": anchor, "positive": positive, "negative": negative},
+                          anchor.shape, rows, 3, reduction, want_loss, want_grad, grad_out)

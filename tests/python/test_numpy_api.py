@@ -432,6 +432,125 @@ def test_two_gradient_losses(rng):
                  lambda: lossopt.gaussian_nll(x, x, var[:20]), [x, var])
 
 
+EMBEDDING_OPTIONS = [("cosine_embedding", {}), ("cosine_embedding", {"margin": 0.5}),
+                     ("cosine_embedding", {"margin": -0.3}), ("triplet_margin", {}),
+                     ("triplet_margin", {"p": 1, "swap": True}),
+                     ("triplet_margin", {"margin": 0.2, "eps": 0.0, "swap": True}),
+                     ("triplet_margin", {"margin": 0.0, "p": 1, "eps": 0.1})]
+
+
+def test_embedding_losses(rng):
+    """cosine_embedding and triplet_margin against PyTorch's float64 autograd
+    on the same float32 inputs (margin and eps as the float32 lossopt
+    receives), to the header's bounds: values 2 ulp of the row's largest
+    term T plus 2 gamma T (the canonical float sums over dim), gradients 2
+    ulp or 2^-20 of the row's largest term G plus 4 gamma G; rows within
+    1e-5 T of a tie (the hinge, swap's two distances) keep their gradients
+    unchecked."""
+    for index, (name, options) in enumerate(EMBEDDING_OPTIONS):
+        fn = getattr(lossopt, name)
+        rows, dim = [(40, 3), (9, 70), (5, 300)][index % 3]
+        gamma = ((min(dim, 256) + 15) // 16 + 6) * 2.0 ** -24
+        a = rng.uniform(-1, 1, (rows, dim)).astype(np.float32)
+        b = (a + rng.uniform(-0.7, 0.7, (rows, dim))).astype(np.float32)
+        margin = float(np.float32(options.get("margin", 0.0 if name == "cosine_embedding"
+                                               else 1.0)))
+        a64, b64 = t64(a), t64(b)
+        if name == "cosine_embedding":
+            c = rng.choice([1.0, -1.0, 1.0, -1.0, 0.0], rows).astype(np.float32)
+            b[0] = 0.0  # a zero vector
+            b64 = t64(b)
+            s1 = (a64 * a64).sum(1).numpy() + 1e-12
+            s2 = (b64 * b64).sum(1).numpy() + 1e-12
+            cos = (a64 * b64).sum(1).numpy() / np.sqrt(s1 * s2)
+            terms = np.where(c == 1, np.maximum(1, np.abs(cos)),
+                             np.maximum(np.abs(cos), abs(margin)))
+            tie = np.where(c == -1, cos - margin, 1.0)
+            den = np.sqrt(s1 * s2)[:, None]
+            g_terms = np.maximum.reduce([np.abs(b) / den, np.abs(a) / s1[:, None],
+                                         np.abs(a) / den, np.abs(b) / s2[:, None]]).max(1)
+            gap = np.ones(rows)
+        else:
+            c = (a + rng.uniform(-0.9, 0.9, (rows, dim))).astype(np.float32)
+            p, eps = options.get("p", 2), float(np.float32(options.get("eps", 1e-6)))
+            swap = options.get("swap", False)
+            c64 = t64(c)
+            us = [((x - y) + np.float32(eps)).astype(np.float64) for x, y in
+                  ((a, b), (a, c), (b, c))]
+            ds = [np.abs(u).sum(1) if p == 1 else np.sqrt((u * u).sum(1)) for u in us]
+            dneg = np.minimum(ds[1], ds[2]) if swap else ds[1]
+            terms = np.maximum(np.maximum(abs(margin), ds[0]), dneg)
+            tie = margin + ds[0] - dneg
+            gap = ds[1] - ds[2] if swap else np.ones(rows)
+            g_terms = (np.ones(rows) if p == 1 else
+                       np.maximum.reduce([np.abs(u).max(1) / np.where(d > 0, d, np.inf)
+                                          for u, d in zip(us, ds)]))
+        skip = (np.abs(tie) <= 1e-5 * terms) | (np.abs(gap) <= 1e-5 * terms)
+        for reduction in REDUCTIONS:
+            where = "%s(%s, %s)" % (name, reduction, options)
+            result = fn(a, b, c, reduction, **options)
+            loss, grads = result[0], result[1:]
+            leaves = [t64(a).requires_grad_(), t64(b).requires_grad_()]
+            if name == "cosine_embedding":
+                out = F.cosine_embedding_loss(leaves[0], leaves[1], t64(c), margin=margin,
+                                              reduction=reduction)
+            else:
+                leaves.append(t64(c).requires_grad_())
+                out = F.triplet_margin_loss(*leaves, margin=margin, p=p, eps=eps, swap=swap,
+                                            reduction=reduction)
+            out.backward(torch.ones_like(out))
+            ref = out.detach().numpy()
+            r = 1.0 / rows if reduction == "mean" else 1.0
+            check_values(where, loss, ref, reduction,
+                         lambda ref: 2 * ulp_at(terms) + 2 * gamma * terms)
+            expect(len(grads) == len(leaves), "%s: %d gradients" % (where, len(grads)))
+            for k, (ours, leaf) in enumerate(zip(grads, leaves)):
+                want = leaf.grad.numpy()
+                G = (r * g_terms)[:, None]
+                allowed = np.maximum(2 * ulp_at(want), 2.0 ** -20 * G) + 4 * gamma * G
+                error = np.where(skip[:, None], 0.0, np.abs(ours.astype(np.float64) - want))
+                loss_worst["grad"].note(error, np.broadcast_to(allowed, error.shape),
+                                        "%s grad %d" % (where, k))
+            # each output alone, grad_out, inputs unchanged
+            before = [x.copy() for x in (a, b, c)]
+            alone = fn(a, b, c, reduction, want_grad=False, **options)
+            expect(same_bits(alone[0], loss) and all(g is None for g in alone[1:]),
+                   "%s: loss-only call" % where)
+            no_loss = fn(a, b, c, reduction, want_loss=False, **options)
+            expect(no_loss[0] is None and all(same_bits(x, y) for x, y in
+                                              zip(no_loss[1:], grads)),
+                   "%s: gradient-only call" % where)
+            outs = [None] * len(grads)
+            outs[-1] = np.full_like(grads[-1], np.nan)
+            got = fn(a, b, c, reduction, grad_out=tuple(outs), **options)
+            expect(got[-1] is outs[-1] and same_bits(outs[-1], grads[-1]) and
+                   all(g is None for g in got[1:-1]),
+                   "%s: grad_out with one array does not receive its bits" % where)
+            expect(all(same_bits(x, y) for x, y in zip((a, b, c), before)),
+                   "%s: an input was written" % where)
+            count("loss cases")
+    # errors: nothing written
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    y = np.ones(4, np.float32)
+    out = np.full((4, 5), np.nan, np.float32)
+    expect_error("cosine_embedding margin=nan", LossoptError,
+                 lambda: lossopt.cosine_embedding(x, x, y, margin=float("nan"),
+                                                  grad_out=(out, None)),
+                 [x, y, out], status="LOSSOPT_ERR_ARG")
+    expect_error("cosine_embedding target of another shape", ValueError,
+                 lambda: lossopt.cosine_embedding(x, x, y[:3]), [x, y])
+    expect_error("triplet_margin eps=-1", LossoptError,
+                 lambda: lossopt.triplet_margin(x, x, x, eps=-1.0, grad_out=(None, out, None)),
+                 [x, out], status="LOSSOPT_ERR_ARG")
+    expect_error("triplet_margin p=3", ValueError,
+                 lambda: lossopt.triplet_margin(x, x, x, p=3, grad_out=(out, None, None)),
+                 [x, out])
+    expect_error("triplet_margin 1-D", ValueError,
+                 lambda: lossopt.triplet_margin(x[0], x[0], x[0]), [x])
+    expect_error("triplet_margin batchmean", ValueError,
+                 lambda: lossopt.triplet_margin(x, x, x, "batchmean"), [x])
+
+
 # ---- row-wise losses --------------------------------------------------------------
 
 def ce_term_bound(x, labels, weight, eps, divisor):
@@ -1389,6 +1508,7 @@ def main():
     rng = np.random.default_rng(20261215)
     test_elementwise(rng)
     test_two_gradient_losses(rng)
+    test_embedding_losses(rng)
     test_rowwise(rng)
     test_log_prob_losses(rng)
     test_optimizers_against_torch(rng)
