@@ -8,6 +8,13 @@
 //            multi_margin         p = 1, margin 1, no class weights, MEAN
 //            multilabel_soft_margin  the soft targets as multi-label targets
 //                                 (each in [0, 1)), no class weights, MEAN
+//            cross_entropy_bf16_in_place  cross_entropy's io form (issue 16):
+//                                 bf16 logits (the f32 logits rounded to
+//                                 nearest), int32 labels, the bf16 gradient
+//                                 written over the logits, MEAN. From the
+//                                 second iteration on the logits are the
+//                                 previous gradient: the work per element
+//                                 (max, exp, sums, gradient) is the same.
 //            all with loss and gradient requested
 //   variant  every ISA in lossopt_supported_isas() (internal
 //            lossopt_*_f32_with_table(lossopt_kernel_table_for(isa), ...)) and
@@ -26,10 +33,12 @@
 // from the logits + 4 written to the gradient) for cross_entropy,
 // cross_entropy_ls and multi_margin (the labels, 8 bytes per row, are not
 // counted); 12 for cross_entropy_probs and multilabel_soft_margin, which also
-// read a target row of the same size. The library reads each logits row twice (max, then exp), but
+// read a target row of the same size; 4 for cross_entropy_bf16_in_place (2
+// read, 2 written over them). The library reads each logits row twice (max, then exp), but
 // the second read hits the cache; bytes count the unavoidable traffic only.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -47,7 +56,8 @@ enum class RowLoss {
     cross_entropy_ls,
     cross_entropy_probs,
     multi_margin,
-    multilabel_soft_margin
+    multilabel_soft_margin,
+    cross_entropy_bf16_in_place
 };
 
 struct RowLossInfo {
@@ -62,6 +72,7 @@ const RowLossInfo kRowLosses[] = {
     {RowLoss::cross_entropy_probs, "cross_entropy_probs", 12},
     {RowLoss::multi_margin, "multi_margin", 8},
     {RowLoss::multilabel_soft_margin, "multilabel_soft_margin", 12},
+    {RowLoss::cross_entropy_bf16_in_place, "cross_entropy_bf16_in_place", 4},
 };
 
 constexpr float kLabelSmoothing = 0.1f;
@@ -74,7 +85,17 @@ constexpr float kLabelSmoothing = 0.1f;
 struct RowData {
     Buffer logits, probs, grad;
     std::vector<int64_t> labels;
+    Buffer logits_bf16;            // (n + 1) / 2 floats holding n bf16 values
+    std::vector<int32_t> labels32;
 };
+
+// bf16 of a finite float, rounded to nearest even.
+uint16_t bf16_of(float x)
+{
+    uint32_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return static_cast<uint16_t>((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
+}
 
 RowData make_row_data(const Shape &s)
 {
@@ -84,7 +105,8 @@ RowData make_row_data(const Shape &s)
         st ^= st << 13; st ^= st >> 7; st ^= st << 17;
         return static_cast<float>(st >> 40) * (1.0f / 16777216.0f);
     };
-    RowData d{allocate(n), allocate(n), allocate(n), std::vector<int64_t>(s.rows)};
+    RowData d{allocate(n), allocate(n), allocate(n), std::vector<int64_t>(s.rows),
+              allocate((n + 1) / 2), std::vector<int32_t>(s.rows)};
     for (size_t i = 0; i < n; i++) {
         d.logits[i] = (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f * 2.0f;
         d.grad[i] = 0.0f;
@@ -98,7 +120,11 @@ RowData make_row_data(const Shape &s)
             sum += (t[j] = uniform());
         for (size_t j = 0; j < s.classes; j++)
             t[j] = static_cast<float>(t[j] / sum);
+        d.labels32[r] = static_cast<int32_t>(d.labels[r]);
     }
+    uint16_t *bf16 = reinterpret_cast<uint16_t *>(d.logits_bf16.get());
+    for (size_t i = 0; i < n; i++)
+        bf16[i] = bf16_of(d.logits[i]);
     return d;
 }
 
@@ -118,6 +144,12 @@ RowFn make_row_loss(const RowLossInfo &info, const Variant &v, RowData &d, const
     const lossopt_kernel_table *table =
         v.kind == Kind::isa ? lossopt_kernel_table_for(v.isa) : nullptr;
     const bool pub = v.kind == Kind::dispatched;
+    void *xb = d.logits_bf16.get();
+    const int32_t *y32 = d.labels32.data();
+    lossopt_loss_io io{};
+    io.input = LOSSOPT_BF16;
+    io.grad = LOSSOPT_BF16;
+    io.labels = LOSSOPT_LABELS_I32;
     switch (info.loss) {
     case RowLoss::cross_entropy:
     case RowLoss::cross_entropy_ls:
@@ -154,6 +186,15 @@ RowFn make_row_loss(const RowLossInfo &info, const Variant &v, RowData &d, const
         return [=]() {
             return lossopt_multilabel_soft_margin_f32_with_table(table, x, t, rows, classes,
                                                                  nullptr, LOSSOPT_MEAN, loss, g);
+        };
+    case RowLoss::cross_entropy_bf16_in_place:
+        if (pub)
+            return [=]() {
+                return lossopt_cross_entropy(xb, y32, rows, classes, &opt, &io, loss, xb);
+            };
+        return [=]() {
+            return lossopt_cross_entropy_io_with_table(table, xb, y32, rows, classes, &opt, &io,
+                                                       loss, xb);
         };
     }
     return nullptr;

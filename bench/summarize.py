@@ -104,8 +104,10 @@ BANDWIDTH_BOUND_LOSSES = ["mse", "l1", "huber", "hinge"]
 TRANSCENDENTAL_LOSSES = ["bce", "bce_logits"]
 STREAM_OF.update({loss: "stream_r2w1" for loss in LOSSES})
 ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs", "multi_margin",
-              "multilabel_soft_margin"]
-EXP_ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs"]  # one exp per logit
+              "multilabel_soft_margin", "cross_entropy_bf16_in_place"]
+# one exp per logit
+EXP_ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs",
+                  "cross_entropy_bf16_in_place"]
 SPEC_CE = ["cross_entropy", "cross_entropy_ls"]  # SPEC section 3's cross_entropy target
 KERNEL_ORDER = OPTIMIZERS + LOSSES + ["exp_pass"]
 LOSSOPT_FAST = {"avx2", "avx512", "avx512_zmm", "neon", "public"}
@@ -887,7 +889,8 @@ def markdown(r, ctx, torch_ctx, torch_note):
           "0.1; cross_entropy_probs: soft targets; multi_margin: p = 1, margin 1; "
           "multilabel_soft_margin: the soft targets as multi-label targets. Bytes per "
           "element: 8 (logits read, gradient written), 12 for cross_entropy_probs and "
-          "multilabel_soft_margin (+ the targets). x exp pass = time / time of one SLEEF exp pass over the same "
+          "multilabel_soft_margin (+ the targets), 4 for cross_entropy_bf16_in_place (bf16 logits read, "
+          "the bf16 gradient written over them; int32 labels). x exp pass = time / time of one SLEEF exp pass over the same "
           "logits on the row's ISA (avx2 -> sleef_avx2, avx512 and avx512_zmm -> sleef_avx512, "
           f"public and the others -> the active ISA's, here sleef_{r.active}); a cell marked * "
           "fell back to sleef_avx2 because the same-ISA pass was not measured "

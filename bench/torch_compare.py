@@ -28,7 +28,9 @@ Times, with torch.set_num_threads(1):
               probability targets as cross_entropy_probs, and
               F.multi_margin_loss(p=1, margin=1) as multi_margin, and
               F.multilabel_soft_margin_loss with the soft targets as
-              multilabel_soft_margin
+              multilabel_soft_margin, and F.cross_entropy on bf16 logits
+              (bf16 gradient; PyTorch cannot write it in place) as
+              cross_entropy_bf16_in_place
   embedding   F.cosine_embedding_loss (margin 0, y +-1) and
               F.triplet_margin_loss (margin 1, p 2, eps 1e-6) on n / 128 rows
               of 128, reduction mean, forward + backward into every input
@@ -69,7 +71,8 @@ EMBEDDING_DIM = 128
 # Row-wise losses and their bytes per element (as bench_rowwise.cc: logits
 # read + grad written; the soft targets add a read).
 ROW_LOSSES = {"cross_entropy": 8, "cross_entropy_ls": 8, "cross_entropy_probs": 12,
-              "multi_margin": 8, "multilabel_soft_margin": 12}
+              "multi_margin": 8, "multilabel_soft_margin": 12,
+              "cross_entropy_bf16_in_place": 4}
 LR = 1e-4
 
 
@@ -193,8 +196,13 @@ def make_row_loss(name, rows, classes, gen):
     labels = torch.randint(0, classes, (rows,), generator=gen)
     probs = torch.rand(rows, classes, generator=gen)
     probs /= probs.sum(dim=1, keepdim=True)
+    if name == "cross_entropy_bf16_in_place":
+        # PyTorch has no in-place loss gradient: a bf16 leaf, F.cross_entropy
+        # on it (CPU bf16 log_softmax), its bf16 gradient in a new tensor
+        x = x.to(torch.bfloat16)
     x.requires_grad_(True)
     fn = {
+        "cross_entropy_bf16_in_place": lambda: F.cross_entropy(x, labels),
         "cross_entropy": lambda: F.cross_entropy(x, labels),
         "cross_entropy_ls": lambda: F.cross_entropy(x, labels, label_smoothing=0.1),
         "cross_entropy_probs": lambda: F.cross_entropy(x, probs),

@@ -217,6 +217,12 @@ lossopt_status lossopt_multi_margin_f32_with_table(const lossopt_kernel_table *t
                                                    float margin, const float *class_weight,
                                                    lossopt_reduction r, float *loss, float *grad);
 
+/* lossopt_multilabel_soft_margin (the io form) with an explicit kernel table. */
+lossopt_status lossopt_multilabel_soft_margin_io_with_table(
+    const lossopt_kernel_table *table, const void *input, const float *target, size_t rows,
+    size_t classes, const float *class_weight, lossopt_reduction r, const lossopt_loss_io *io,
+    float *loss, void *grad);
+
 /* lossopt_multilabel_soft_margin_f32 with an explicit kernel table. */
 lossopt_status lossopt_multilabel_soft_margin_f32_with_table(
     const lossopt_kernel_table *table, const float *input, const float *target, size_t rows,

@@ -1336,7 +1336,8 @@ LOSSOPT_API lossopt_status lossopt_lamb_step(const lossopt_lamb_config *cfg, los
 /* Losses for engines: the io forms (0.2)                                    */
 /* ------------------------------------------------------------------------- */
 /*
- * Every loss has one more entry point, named without _f32, that takes its
+ * Every loss (but cosine_embedding and triplet_margin: not yet, their _f32
+ * forms only) has one more entry point, named without _f32, that takes its
  * inputs and gradients through a layout description: 16-bit logits, a
  * gradient that accumulates over micro-batches and carries the loss scale,
  * padded rows, int32 labels, and (cross-entropy) a gradient that overwrites
@@ -1358,9 +1359,10 @@ LOSSOPT_API lossopt_status lossopt_lamb_step(const lossopt_lamb_config *cfg, los
  *     rounded once to the gradient's dtype, to nearest even. Outputs not
  *     requested (NULL) are not touched; the loss value ignores grad_scale.
  *   io->row_stride (row-wise losses: cross_entropy, cross_entropy_probs,
- *     multi_margin, nll): the elements between the starts of consecutive
- *     rows of every rows x classes operand (inputs, target_probs,
- *     gradients); 0 means classes. A buffer spans (rows - 1) * stride +
+ *     multi_margin, nll, multilabel_soft_margin): the elements between the
+ *     starts of consecutive rows of every rows x classes operand (inputs,
+ *     cross_entropy_probs' target_probs and multilabel_soft_margin's
+ *     targets, gradients); 0 means classes. A buffer spans (rows - 1) * stride +
  *     classes elements; the padding columns between classes and stride are
  *     never read or written. Elementwise losses (kl_div included) take no
  *     stride: non-zero -> LOSSOPT_ERR_ARG.
@@ -1463,6 +1465,12 @@ LOSSOPT_API lossopt_status lossopt_multi_margin(const void *scores, const void *
 LOSSOPT_API lossopt_status lossopt_nll(const void *log_probs, const void *labels, size_t rows,
                                        size_t classes, const lossopt_ce_options *opt,
                                        const lossopt_loss_io *io, float *loss, void *grad);
+LOSSOPT_API lossopt_status lossopt_multilabel_soft_margin(const void *input, const float *target,
+                                                          size_t rows, size_t classes,
+                                                          const float *class_weight,
+                                                          lossopt_reduction r,
+                                                          const lossopt_loss_io *io, float *loss,
+                                                          void *grad);
 
 #ifdef __cplusplus
 }

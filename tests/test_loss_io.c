@@ -84,13 +84,14 @@ static const char *dtype_name(lossopt_dtype d)
 
 typedef enum loss_id {
     MSE, L1, HUBER, SMOOTH_L1, HINGE, SQUARED_HINGE, BCE, BCE_LOGITS, SOFT_MARGIN, POISSON,
-    KL_DIV, MARGIN_RANKING, GAUSSIAN, CROSS_ENTROPY, CE_PROBS, NLL, MULTI_MARGIN, LOSS_COUNT
+    KL_DIV, MARGIN_RANKING, GAUSSIAN, CROSS_ENTROPY, CE_PROBS, NLL, MULTI_MARGIN,
+    MULTILABEL, LOSS_COUNT
 } loss_id;
 
 static const char *const loss_names[] = {
     "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
     "soft_margin", "poisson_nll", "kl_div", "margin_ranking", "gaussian_nll", "cross_entropy",
-    "cross_entropy_probs", "nll", "multi_margin"};
+    "cross_entropy_probs", "nll", "multi_margin", "multilabel_soft_margin"};
 
 static bool row_wise(loss_id id) { return id >= CROSS_ENTROPY; }
 static bool two_inputs(loss_id id) { return id == MARGIN_RANKING || id == GAUSSIAN; }
@@ -98,7 +99,7 @@ static bool has_labels(loss_id id) { return id == CROSS_ENTROPY || id == NLL || 
 static bool in_place_ok(loss_id id) { return id == CROSS_ENTROPY || id == CE_PROBS; }
 
 /* One call's operands: typed inputs in[0..1] (row-wise: rows of `stride`),
- * f32 targets (CE probs: strided like the input), labels, weights. */
+ * f32 targets (CE probs, multilabel: strided like the input), labels, weights. */
 typedef struct operands {
     size_t rows, classes; /* elementwise: 1 x n */
     const void *in[2];
@@ -155,6 +156,9 @@ static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool t
         case MULTI_MARGIN:
             return lossopt_multi_margin_f32(x, o->labels, o->rows, o->classes, 2, 0.7f,
                                             o->weight, o->r, loss, g);
+        case MULTILABEL:
+            return lossopt_multilabel_soft_margin_f32(x, o->target, o->rows, o->classes,
+                                                      o->weight, o->r, loss, g);
         case LOSS_COUNT: break;
         }
         return LOSSOPT_ERR_ARG;
@@ -191,6 +195,9 @@ static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool t
         case MULTI_MARGIN:
             return lossopt_multi_margin(x, o->labels, o->rows, o->classes, 2, 0.7f, o->weight,
                                         o->r, io, loss, g0);
+        case MULTILABEL:
+            return lossopt_multilabel_soft_margin(x, o->target, o->rows, o->classes, o->weight,
+                                                  o->r, io, loss, g0);
         case LOSS_COUNT: break;
         }
         return LOSSOPT_ERR_ARG;
@@ -224,6 +231,10 @@ static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool t
         return lossopt_multi_margin_io_with_table(table, o->in[0], o->labels, o->rows,
                                                   o->classes, 2, 0.7f, o->weight, o->r, io, loss,
                                                   g0);
+    case MULTILABEL:
+        return lossopt_multilabel_soft_margin_io_with_table(table, o->in[0], o->target, o->rows,
+                                                            o->classes, o->weight, o->r, io,
+                                                            loss, g0);
     default: break;
     }
     return LOSSOPT_ERR_ARG;
@@ -364,10 +375,10 @@ static void run_case(const io_case *c, const variant *v, uint64_t case_index)
                 wide[k][r * classes + j] = widen(din, in[k].bytes, r * stride + j);
             }
     }
-    /* CE probs' targets share the stride */
+    /* CE probs' and multilabel's targets share the stride */
     float *target_strided = d.target;
     strided target_buffer = {NULL, 0};
-    if (c->id == CE_PROBS) {
+    if (c->id == CE_PROBS || c->id == MULTILABEL) {
         target_buffer = make_strided(LOSSOPT_F32, rows, classes, stride);
         target_strided = (float *)target_buffer.bytes;
         for (size_t r = 0; r < rows; r++)
