@@ -115,37 +115,86 @@ bool loss_io_check_blocks(const lossopt_kernel_table *table, const loss_io_plan 
     return true;
 }
 
-lossopt_status loss_io_run_rows(const lossopt_kernel_table *table, const loss_io_plan *plan,
-                                size_t rows, size_t classes, const void *input, void *grad,
-                                loss_io_row_fn *row, void *context, double *total)
+lossopt_status loss_io_run_rows_n(const lossopt_kernel_table *table, const loss_io_plan *plan,
+                                  size_t rows, size_t classes, const void *const *inputs,
+                                  int input_count, void *const *grads, int grad_count,
+                                  loss_io_rows_fn *row, void *context, double *total)
 {
-    /* the input row is staged when 16-bit, or in place (the kernel would
-     * read logits its gradient stores have overwritten) */
-    bool stage_input = plan->input != LOSSOPT_F32 || plan->in_place;
-    bool stage_grad = grad != NULL && !grad_is_direct(plan);
-    size_t scratch_rows = (size_t)stage_input + (size_t)stage_grad;
+    /* an input row is staged when 16-bit, or in place (the kernel would read
+     * logits its gradient stores have overwritten); a gradient row when it
+     * needs a store (16-bit, scaled, accumulated) */
+    bool stage_input = plan->input != LOSSOPT_F32;
+    bool stage_grad = !grad_is_direct(plan);
+    size_t scratch_rows = 0;
+    for (int k = 0; k < input_count; k++)
+        scratch_rows += stage_input || (k == 0 && plan->in_place);
+    for (int k = 0; k < grad_count; k++)
+        scratch_rows += grads[k] != NULL && stage_grad;
     float *scratch = NULL;
     if (scratch_rows > 0) {
         scratch = malloc(scratch_rows * classes * sizeof(float));
         if (scratch == NULL)
             return LOSSOPT_ERR_RESOURCE;
     }
-    float *input_row = stage_input ? scratch : NULL;
-    float *grad_row = stage_grad ? scratch + (stage_input ? classes : 0) : NULL;
+    float *input_row[LOSS_IO_MAX_ROW_OPERANDS] = {NULL}, *grad_row[LOSS_IO_MAX_ROW_OPERANDS] = {NULL};
+    float *next = scratch;
+    for (int k = 0; k < input_count; k++)
+        if (stage_input || (k == 0 && plan->in_place)) {
+            input_row[k] = next;
+            next += classes;
+        }
+    for (int k = 0; k < grad_count; k++)
+        if (grads[k] != NULL && stage_grad) {
+            grad_row[k] = next;
+            next += classes;
+        }
+    const float *in[LOSS_IO_MAX_ROW_OPERANDS] = {NULL};
+    float *g[LOSS_IO_MAX_ROW_OPERANDS] = {NULL};
+    void *stored[LOSS_IO_MAX_ROW_OPERANDS] = {NULL};
     double sum = 0.0; /* the row-wise kernels' start */
     for (size_t r = 0; r < rows; r++) {
         size_t start = r * plan->stride;
-        const void *x = offset_of(input, plan->input, start);
-        if (stage_input)
-            table->io_widen(plan->input, x, input_row, classes);
-        void *g = grad == NULL ? NULL : (void *)offset_of(grad, plan->grad, start);
-        sum += row(context, r, stage_input ? input_row : (const float *)x,
-                   stage_grad ? grad_row : (float *)g);
-        if (stage_grad)
-            table->io_store_grad(plan->grad, g, grad_row, classes, plan->scale, plan->scaled,
-                                 plan->accumulate);
+        for (int k = 0; k < input_count; k++) {
+            const void *x = offset_of(inputs[k], plan->input, start);
+            if (input_row[k] != NULL)
+                table->io_widen(plan->input, x, input_row[k], classes);
+            in[k] = input_row[k] != NULL ? input_row[k] : (const float *)x;
+        }
+        for (int k = 0; k < grad_count; k++) {
+            stored[k] = grads[k] == NULL ? NULL : (void *)offset_of(grads[k], plan->grad, start);
+            g[k] = grad_row[k] != NULL ? grad_row[k] : (float *)stored[k];
+        }
+        sum += row(context, r, in, g);
+        for (int k = 0; k < grad_count; k++)
+            if (grad_row[k] != NULL)
+                table->io_store_grad(plan->grad, stored[k], grad_row[k], classes, plan->scale,
+                                     plan->scaled, plan->accumulate);
     }
     free(scratch);
     *total = sum;
     return LOSSOPT_OK;
+}
+
+/* loss_io_run_rows through loss_io_run_rows_n: one input, one gradient. */
+typedef struct single_row {
+    loss_io_row_fn *row;
+    void *context;
+} single_row;
+
+static double single_row_adapter(void *context, size_t r, const float *const *inputs,
+                                 float *const *grads)
+{
+    const single_row *s = context;
+    return s->row(s->context, r, inputs[0], grads[0]);
+}
+
+lossopt_status loss_io_run_rows(const lossopt_kernel_table *table, const loss_io_plan *plan,
+                                size_t rows, size_t classes, const void *input, void *grad,
+                                loss_io_row_fn *row, void *context, double *total)
+{
+    single_row s = {row, context};
+    const void *inputs[1] = {input};
+    void *grads[1] = {grad};
+    return loss_io_run_rows_n(table, plan, rows, classes, inputs, 1, grads, 1,
+                              single_row_adapter, &s, total);
 }

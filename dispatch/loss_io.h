@@ -86,4 +86,16 @@ lossopt_status loss_io_run_rows(const lossopt_kernel_table *table, const loss_io
                                 size_t rows, size_t classes, const void *input, void *grad,
                                 loss_io_row_fn *row, void *context, double *total);
 
+/* The same for losses with several typed inputs and gradients (the
+ * embedding losses: up to three of each), every operand rows of the plan's
+ * stride; grads[k] may be NULL. In place applies to inputs[0] and grads[0]
+ * only (the cross-entropy forms). */
+#define LOSS_IO_MAX_ROW_OPERANDS 3
+typedef double loss_io_rows_fn(void *context, size_t r, const float *const *inputs,
+                               float *const *grads);
+lossopt_status loss_io_run_rows_n(const lossopt_kernel_table *table, const loss_io_plan *plan,
+                                  size_t rows, size_t classes, const void *const *inputs,
+                                  int input_count, void *const *grads, int grad_count,
+                                  loss_io_rows_fn *row, void *context, double *total);
+
 #endif /* LOSSOPT_LOSS_IO_H */

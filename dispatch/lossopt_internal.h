@@ -228,6 +228,20 @@ lossopt_status lossopt_multilabel_soft_margin_f32_with_table(
     const lossopt_kernel_table *table, const float *input, const float *target, size_t rows,
     size_t classes, const float *class_weight, lossopt_reduction r, float *loss, float *grad);
 
+/* lossopt_cosine_embedding and lossopt_triplet_margin (the io forms) with an
+ * explicit kernel table. */
+lossopt_status lossopt_cosine_embedding_io_with_table(const lossopt_kernel_table *table,
+                                                      const void *x1, const void *x2,
+                                                      const float *y, size_t rows, size_t dim,
+                                                      float margin, lossopt_reduction r,
+                                                      const lossopt_loss_io *io, float *loss,
+                                                      void *grad_x1, void *grad_x2);
+lossopt_status lossopt_triplet_margin_io_with_table(
+    const lossopt_kernel_table *table, const void *anchor, const void *positive,
+    const void *negative, size_t rows, size_t dim, float margin, int p, float eps, bool swap,
+    lossopt_reduction r, const lossopt_loss_io *io, float *loss, void *grad_anchor,
+    void *grad_positive, void *grad_negative);
+
 /* lossopt_cosine_embedding_f32 and lossopt_triplet_margin_f32 with an
  * explicit kernel table. */
 lossopt_status lossopt_cosine_embedding_f32_with_table(const lossopt_kernel_table *table,

@@ -23,7 +23,7 @@ CC=${CC:-clang} cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS="$flags" -DLOSSOPT_BUILD_FUZZERS=ON \
   -DLOSSOPT_BUILD_TESTS=OFF -DLOSSOPT_BUILD_DEMO=OFF -DLOSSOPT_BUILD_BENCH=OFF >"$build/cmake.log"
 cmake --build "$build" -j "$jobs" \
-  --target fuzz_optimizers fuzz_elementwise_losses fuzz_pairwise_losses fuzz_rowwise_losses fuzz_engine_step fuzz_embedding_losses >"$build/build.log"
-for target in fuzz_optimizers fuzz_elementwise_losses fuzz_pairwise_losses fuzz_rowwise_losses fuzz_engine_step fuzz_embedding_losses; do
+  --target fuzz_optimizers fuzz_elementwise_losses fuzz_pairwise_losses fuzz_rowwise_losses fuzz_engine_step fuzz_embedding_losses fuzz_loss_io >"$build/build.log"
+for target in fuzz_optimizers fuzz_elementwise_losses fuzz_pairwise_losses fuzz_rowwise_losses fuzz_engine_step fuzz_embedding_losses fuzz_loss_io; do
   echo "built $build/fuzz/$target"
 done

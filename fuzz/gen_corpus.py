@@ -270,3 +270,62 @@ write(fz, "seed_lamb_f32_lists", engine_seed(
 write(fz, "seed_lamb_big_tensor_clip", engine_seed(
     8, 1 | 2, 0, [2, 6, 8, 232, 231, 226], 1, [OFF, OFF, fac(0)], [F32, BF16, F32, BF16], 0, 0,
     [(300, 1, b"", None), (0xFC06, 0, b"", None), (7, 0, b"", None)], pool=2, mode=2))
+
+fz = "fuzz_loss_io"
+# fuzz/fuzz_loss_io.c's layout: family (0 elementwise, 1 loss3, 2 cross_entropy,
+# 3 cross_entropy_probs, 4 nll, 5 multi_margin, 6 multilabel_soft_margin,
+# 7 cosine_embedding, 8 triplet_margin), kind byte, flags (bit0-1 poisson's
+# options / loss3 full, 4 no loss, 0x10 no grad, 0x20 in place, 0x40 a
+# grad_scale follows, 0x80 weights), io byte (bits 0-1 input dtype, 2-3 grad
+# dtype: 0 f32, 1 bf16, 2 f16, 3 invalid; bit4 accumulate; bits 5-6 % 3
+# labels: 0 i64, 1 i32, 2 invalid), public-ISA choice, u16 n (row-wise: low
+# byte rows, high byte classes / 5), stride byte (< 96 dense, < 224 padded,
+# else too small), parameter selector, reduction, [grad_scale selector], then
+# each slot's fill (labels: mode + seed).
+F32, BF16, F16 = 0, 1, 2
+
+
+def io_seed(fam, kind, flags, din, dgrad, acc, labels, n_raw, stride, param, red, scale=None,
+            slots=8, modes=None):
+    # modes: {slot: rd_floats mode} over the default 3 (moderate values, some
+    # specials); slots a, b, c, weight, labels, loss, grad0, grad1
+    io = din | dgrad << 2 | (0x10 if acc else 0) | labels << 5
+    head = bytes([fam, kind, flags | (0x40 if scale is not None else 0), io, 0])
+    head += struct.pack("<H", n_raw) + bytes([stride, param, red])
+    if scale is not None:
+        head += bytes([scale])
+    body = b""
+    for i in range(slots):
+        if fam in (2, 4, 5) and i == 4:  # labels: mode 2 (valid, some ignored)
+            body += bytes([2]) + struct.pack("<Q", 6000 + i)
+        else:
+            body += floats((modes or {}).get(i, 3), 6000 + i)
+    return head + body
+
+
+def rows_classes(rows, classes_over_5):
+    return rows | classes_over_5 << 8
+
+
+write(fz, "seed_mse_bf16_acc", io_seed(0, 0, 0, BF16, BF16, True, 0, 600, 0, 0, 0))
+write(fz, "seed_bce_logits_f16_scaled", io_seed(0, 7, 0x80, F16, F32, False, 0, 257, 0, 9, 2,
+                                                scale=2))
+write(fz, "seed_poisson_full_f16", io_seed(0, 9, 3, F16, F16, True, 0, 100, 0, 13, 1))
+write(fz, "seed_margin_ranking_bf16", io_seed(1, 0, 0, BF16, BF16, False, 0, 300, 0, 25, 0))
+write(fz, "seed_gaussian_nll_f16_acc", io_seed(1, 1, 1, F16, F32, True, 0, 77, 0, 30, 2,
+                                               modes={2: 4}))  # var in [0, 1]
+write(fz, "seed_ce_bf16_in_place_i32", io_seed(2, 0, 0x20, BF16, BF16, False, 1,
+                                               rows_classes(5, 40), 0, 0, 0, scale=28))
+write(fz, "seed_ce_f32_padded_weights", io_seed(2, 8, 0x80, F32, F32, False, 0,
+                                                rows_classes(7, 20), 120, 0, 2))
+write(fz, "seed_ce_probs_f16_padded", io_seed(3, 0, 0, F16, BF16, True, 0, rows_classes(4, 13),
+                                              150, 0, 1))
+write(fz, "seed_nll_i32_acc", io_seed(4, 0, 0, BF16, F32, True, 1, rows_classes(9, 3), 0, 0, 0))
+write(fz, "seed_multi_margin_padded", io_seed(5, 1, 0x80, F32, F16, False, 0,
+                                              rows_classes(3, 9), 200, 25, 0))
+write(fz, "seed_multilabel_bf16_padded", io_seed(6, 0, 0x80, BF16, BF16, True, 0,
+                                                 rows_classes(6, 11), 130, 0, 2))
+write(fz, "seed_cosine_f16", io_seed(7, 0, 0, F16, F16, False, 0, rows_classes(5, 25), 0, 25, 0))
+write(fz, "seed_triplet_bf16_padded_swap", io_seed(8, 0x31, 0, BF16, BF16, True, 0,
+                                                   rows_classes(4, 26), 100, 9, 1))
+write(fz, "seed_bad_stride", io_seed(3, 0, 0, F32, F32, False, 0, rows_classes(2, 4), 230, 0, 0))

@@ -17,7 +17,7 @@ seconds=${1:-45}
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: fuzz/run_fuzzers.sh [SECONDS]" >&2; exit 2; }
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 out=${FUZZ_OUT_DIR:-$root/out/fuzz}
-targets=${FUZZ_TARGETS:-fuzz_optimizers fuzz_elementwise_losses fuzz_pairwise_losses fuzz_rowwise_losses fuzz_engine_step fuzz_embedding_losses}
+targets=${FUZZ_TARGETS:-fuzz_optimizers fuzz_elementwise_losses fuzz_pairwise_losses fuzz_rowwise_losses fuzz_engine_step fuzz_embedding_losses fuzz_loss_io}
 parallel=${FUZZ_PARALLEL:-1}
 
 if [[ -z "${FUZZ_SKIP_DEPS:-}" ]]; then

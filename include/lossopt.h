@@ -1336,8 +1336,7 @@ LOSSOPT_API lossopt_status lossopt_lamb_step(const lossopt_lamb_config *cfg, los
 /* Losses for engines: the io forms (0.2)                                    */
 /* ------------------------------------------------------------------------- */
 /*
- * Every loss (but cosine_embedding and triplet_margin: not yet, their _f32
- * forms only) has one more entry point, named without _f32, that takes its
+ * Every loss has one more entry point, named without _f32, that takes its
  * inputs and gradients through a layout description: 16-bit logits, a
  * gradient that accumulates over micro-batches and carries the loss scale,
  * padded rows, int32 labels, and (cross-entropy) a gradient that overwrites
@@ -1348,8 +1347,10 @@ LOSSOPT_API lossopt_status lossopt_lamb_step(const lossopt_lamb_config *cfg, los
  *   io NULL or all zero: exactly the bits of the _f32 twin.
  *   io->input types every `const void *` input that has a gradient (the
  *     predictions, logits, scores, log-probabilities; gaussian_nll's input
- *     and var; margin_ranking's x1 and x2). Targets, labels' companions,
- *     weights and margin_ranking's y stay f32. 16-bit values widen exactly
+ *     and var; margin_ranking's x1 and x2; cosine_embedding's x1 and x2;
+ *     triplet_margin's anchor, positive and negative). Targets, labels'
+ *     companions, weights and the y of margin_ranking and cosine_embedding
+ *     stay f32. 16-bit values widen exactly
  *     and the loss runs on the widened values: the result equals the f32
  *     call on them, bit for bit. The loss value is always f32.
  *   io->grad types every gradient. Each gradient element is the f32 term
@@ -1359,10 +1360,12 @@ LOSSOPT_API lossopt_status lossopt_lamb_step(const lossopt_lamb_config *cfg, los
  *     rounded once to the gradient's dtype, to nearest even. Outputs not
  *     requested (NULL) are not touched; the loss value ignores grad_scale.
  *   io->row_stride (row-wise losses: cross_entropy, cross_entropy_probs,
- *     multi_margin, nll, multilabel_soft_margin): the elements between the
- *     starts of consecutive rows of every rows x classes operand (inputs,
- *     cross_entropy_probs' target_probs and multilabel_soft_margin's
- *     targets, gradients); 0 means classes. A buffer spans (rows - 1) * stride +
+ *     multi_margin, nll, multilabel_soft_margin; and the rows x dim of
+ *     cosine_embedding and triplet_margin, dim in place of classes): the
+ *     elements between the starts of consecutive rows of every rows x
+ *     classes operand (inputs, cross_entropy_probs' target_probs and
+ *     multilabel_soft_margin's targets, gradients; not cosine_embedding's
+ *     y, one float per row); 0 means classes. A buffer spans (rows - 1) * stride +
  *     classes elements; the padding columns between classes and stride are
  *     never read or written. Elementwise losses (kl_div included) take no
  *     stride: non-zero -> LOSSOPT_ERR_ARG.
@@ -1471,6 +1474,16 @@ LOSSOPT_API lossopt_status lossopt_multilabel_soft_margin(const void *input, con
                                                           lossopt_reduction r,
                                                           const lossopt_loss_io *io, float *loss,
                                                           void *grad);
+LOSSOPT_API lossopt_status lossopt_cosine_embedding(const void *x1, const void *x2, const float *y,
+                                                    size_t rows, size_t dim, float margin,
+                                                    lossopt_reduction r, const lossopt_loss_io *io,
+                                                    float *loss, void *grad_x1, void *grad_x2);
+LOSSOPT_API lossopt_status lossopt_triplet_margin(const void *anchor, const void *positive,
+                                                  const void *negative, size_t rows, size_t dim,
+                                                  float margin, int p, float eps, bool swap,
+                                                  lossopt_reduction r, const lossopt_loss_io *io,
+                                                  float *loss, void *grad_anchor,
+                                                  void *grad_positive, void *grad_negative);
 
 #ifdef __cplusplus
 }

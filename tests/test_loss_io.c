@@ -85,24 +85,30 @@ static const char *dtype_name(lossopt_dtype d)
 typedef enum loss_id {
     MSE, L1, HUBER, SMOOTH_L1, HINGE, SQUARED_HINGE, BCE, BCE_LOGITS, SOFT_MARGIN, POISSON,
     KL_DIV, MARGIN_RANKING, GAUSSIAN, CROSS_ENTROPY, CE_PROBS, NLL, MULTI_MARGIN,
-    MULTILABEL, LOSS_COUNT
+    MULTILABEL, COSINE, TRIPLET, LOSS_COUNT
 } loss_id;
 
 static const char *const loss_names[] = {
     "mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
     "soft_margin", "poisson_nll", "kl_div", "margin_ranking", "gaussian_nll", "cross_entropy",
-    "cross_entropy_probs", "nll", "multi_margin", "multilabel_soft_margin"};
+    "cross_entropy_probs", "nll", "multi_margin", "multilabel_soft_margin",
+    "cosine_embedding", "triplet_margin"};
 
 static bool row_wise(loss_id id) { return id >= CROSS_ENTROPY; }
-static bool two_inputs(loss_id id) { return id == MARGIN_RANKING || id == GAUSSIAN; }
+/* typed inputs, and as many gradients */
+static int input_count(loss_id id)
+{
+    return id == TRIPLET ? 3 : id == MARGIN_RANKING || id == GAUSSIAN || id == COSINE ? 2 : 1;
+}
 static bool has_labels(loss_id id) { return id == CROSS_ENTROPY || id == NLL || id == MULTI_MARGIN; }
 static bool in_place_ok(loss_id id) { return id == CROSS_ENTROPY || id == CE_PROBS; }
 
-/* One call's operands: typed inputs in[0..1] (row-wise: rows of `stride`),
- * f32 targets (CE probs, multilabel: strided like the input), labels, weights. */
+/* One call's operands: typed inputs in[0..2] (row-wise: rows of `stride`),
+ * f32 targets (CE probs, multilabel: strided like the input; cosine: y, one
+ * per row), labels, weights. */
 typedef struct operands {
     size_t rows, classes; /* elementwise: 1 x n */
-    const void *in[2];
+    const void *in[3];
     const float *target, *weight;
     const void *labels;
     lossopt_reduction r;
@@ -112,7 +118,7 @@ typedef struct operands {
  * table is NULL; with twin set, the public _f32 call (io ignored). */
 static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool twin,
                            const lossopt_loss_io *io, const operands *o, float *loss, void *g0,
-                           void *g1)
+                           void *g1, void *g2)
 {
     size_t n = o->rows * o->classes;
     const lossopt_ce_options ce = {o->r, o->weight, 0.1f};
@@ -159,6 +165,13 @@ static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool t
         case MULTILABEL:
             return lossopt_multilabel_soft_margin_f32(x, o->target, o->rows, o->classes,
                                                       o->weight, o->r, loss, g);
+        case COSINE:
+            return lossopt_cosine_embedding_f32(x, o->in[1], o->target, o->rows, o->classes,
+                                                0.25f, o->r, loss, g, g1);
+        case TRIPLET:
+            return lossopt_triplet_margin_f32(x, o->in[1], o->in[2], o->rows, o->classes, 0.7f,
+                                              o->r == LOSSOPT_SUM ? 1 : 2, 1e-6f, true, o->r,
+                                              loss, g, g1, g2);
         case LOSS_COUNT: break;
         }
         return LOSSOPT_ERR_ARG;
@@ -198,6 +211,13 @@ static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool t
         case MULTILABEL:
             return lossopt_multilabel_soft_margin(x, o->target, o->rows, o->classes, o->weight,
                                                   o->r, io, loss, g0);
+        case COSINE:
+            return lossopt_cosine_embedding(x, o->in[1], o->target, o->rows, o->classes, 0.25f,
+                                            o->r, io, loss, g0, g1);
+        case TRIPLET:
+            return lossopt_triplet_margin(x, o->in[1], o->in[2], o->rows, o->classes, 0.7f,
+                                          o->r == LOSSOPT_SUM ? 1 : 2, 1e-6f, true, o->r, io,
+                                          loss, g0, g1, g2);
         case LOSS_COUNT: break;
         }
         return LOSSOPT_ERR_ARG;
@@ -235,6 +255,14 @@ static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool t
         return lossopt_multilabel_soft_margin_io_with_table(table, o->in[0], o->target, o->rows,
                                                             o->classes, o->weight, o->r, io,
                                                             loss, g0);
+    case COSINE:
+        return lossopt_cosine_embedding_io_with_table(table, o->in[0], o->in[1], o->target,
+                                                      o->rows, o->classes, 0.25f, o->r, io, loss,
+                                                      g0, g1);
+    case TRIPLET:
+        return lossopt_triplet_margin_io_with_table(table, o->in[0], o->in[1], o->in[2], o->rows,
+                                                    o->classes, 0.7f, o->r == LOSSOPT_SUM ? 1 : 2,
+                                                    1e-6f, true, o->r, io, loss, g0, g1, g2);
     default: break;
     }
     return LOSSOPT_ERR_ARG;
@@ -246,7 +274,7 @@ static lossopt_status call(loss_id id, const lossopt_kernel_table *table, bool t
  * domain, with a few special values where the loss takes them. */
 typedef struct data {
     size_t rows, classes, n;
-    float *in[2], *target, *weight;
+    float *in[3], *target, *weight;
     int64_t *labels64;
     int32_t *labels32;
 } data;
@@ -264,9 +292,9 @@ static float input_value(loss_id id, int which)
 
 static data make_data(loss_id id, size_t rows, size_t classes)
 {
-    data d = {rows, classes, rows * classes, {NULL, NULL}, NULL, NULL, NULL, NULL};
+    data d = {rows, classes, rows * classes, {NULL, NULL, NULL}, NULL, NULL, NULL, NULL};
     size_t n = d.n ? d.n : 1;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         d.in[k] = malloc(n * sizeof(float));
         for (size_t i = 0; i < d.n; i++)
             d.in[k][i] = input_value(id, k);
@@ -275,7 +303,8 @@ static data make_data(loss_id id, size_t rows, size_t classes)
     d.weight = malloc(n * sizeof(float));
     for (size_t i = 0; i < d.n; i++) {
         float u = test_random_uniform(0.0f, 1.0f);
-        d.target[i] = id == HINGE || id == SQUARED_HINGE || id == SOFT_MARGIN || id == MARGIN_RANKING
+        d.target[i] = id == HINGE || id == SQUARED_HINGE || id == SOFT_MARGIN ||
+                              id == MARGIN_RANKING || id == COSINE
                           ? (u < 0.5f ? -1.0f : 1.0f)
                       : id == POISSON ? test_random_uniform(0.0f, 5.0f)
                                       : u;
@@ -303,6 +332,7 @@ static void free_data(data *d)
 {
     free(d->in[0]);
     free(d->in[1]);
+    free(d->in[2]);
     free(d->target);
     free(d->weight);
     free(d->labels64);
@@ -360,12 +390,12 @@ static void run_case(const io_case *c, const variant *v, uint64_t case_index)
     size_t rows = c->rows, classes = c->classes, n = rows * classes;
     data d = make_data(c->id, rows, classes);
     size_t stride = row_wise(c->id) && c->io.row_stride ? c->io.row_stride : classes;
-    int inputs = two_inputs(c->id) ? 2 : 1, grads = two_inputs(c->id) ? 2 : 1;
+    int inputs = input_count(c->id), grads = input_count(c->id);
     lossopt_dtype din = c->io.input, dgrad = c->io.grad;
 
     /* typed inputs (rounded from the masters) and their widened dense twins */
-    strided in[2] = {{NULL, 0}, {NULL, 0}};
-    float *wide[2] = {NULL, NULL};
+    strided in[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    float *wide[3] = {NULL, NULL, NULL};
     for (int k = 0; k < inputs; k++) {
         in[k] = make_strided(din, rows, classes, stride);
         wide[k] = malloc((n ? n : 1) * sizeof(float));
@@ -386,16 +416,20 @@ static void run_case(const io_case *c, const variant *v, uint64_t case_index)
     }
 
     /* the expectation: the oracle's f32 call on the widened, dense inputs */
-    operands dense = {rows, classes, {wide[0], wide[1]}, d.target, d.weight, d.labels64, c->r};
+    operands dense = {rows, classes, {wide[0], wide[1], wide[2]}, d.target, d.weight, d.labels64,
+                      c->r};
     size_t loss_count = c->r == LOSSOPT_NONE ? (row_wise(c->id) ? rows : n) : 1;
     float *want_loss = malloc((loss_count ? loss_count : 1) * sizeof(float));
-    float *want_grad[2] = {malloc((n ? n : 1) * sizeof(float)), malloc((n ? n : 1) * sizeof(float))};
+    float *want_grad[3];
+    for (int k = 0; k < 3; k++)
+        want_grad[k] = malloc((n ? n : 1) * sizeof(float));
     lossopt_status want_status = call(c->id, test_oracle(), false, NULL, &dense, want_loss,
-                                      want_grad[0], grads == 2 ? want_grad[1] : NULL);
+                                      want_grad[0], grads >= 2 ? want_grad[1] : NULL,
+                                      grads >= 3 ? want_grad[2] : NULL);
 
     /* the gradients, strided, with random stored values to accumulate onto */
-    strided g[2] = {{NULL, 0}, {NULL, 0}};
-    unsigned char *before[2] = {NULL, NULL};
+    strided g[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    unsigned char *before[3] = {NULL, NULL, NULL};
     for (int k = 0; k < grads; k++) {
         if (c->in_place) {
             g[k] = in[k];
@@ -409,14 +443,16 @@ static void run_case(const io_case *c, const variant *v, uint64_t case_index)
         memcpy(before[k], g[k].bytes, g[k].span_bytes);
     }
     float *got_loss = test_guarded_alloc(loss_count ? loss_count : 1);
-    operands typed = {rows, classes, {in[0].bytes, in[1].bytes}, target_strided, d.weight,
+    operands typed = {rows, classes, {in[0].bytes, in[1].bytes, in[2].bytes}, target_strided,
+                      d.weight,
                       c->io.labels == LOSSOPT_LABELS_I32 ? (const void *)d.labels32
                                                          : (const void *)d.labels64,
                       c->r};
     lossopt_status got_status =
         call(c->id, v->public_api ? NULL : v->table, false, &c->io, &typed,
              c->want_loss ? got_loss : NULL, c->want_grads ? g[0].bytes : NULL,
-             c->want_grads && grads == 2 ? g[1].bytes : NULL);
+             c->want_grads && grads >= 2 ? g[1].bytes : NULL,
+             c->want_grads && grads >= 3 ? g[2].bytes : NULL);
 
     if (test_check(want_status == LOSSOPT_OK && got_status == LOSSOPT_OK,
                    "%s: status %d (oracle f32 %d)", what, got_status, want_status)) {
@@ -481,7 +517,7 @@ static void run_case(const io_case *c, const variant *v, uint64_t case_index)
                 }
     }
 
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         if (!c->in_place && g[k].bytes)
             test_guarded_free(g[k].bytes);
         if (in[k].bytes)
@@ -557,17 +593,18 @@ static void zero_io_is_the_twin(void)
             size_t classes = row_wise((loss_id)id) || id == KL_DIV ? 45 : 700;
             data d = make_data((loss_id)id, rows, classes);
             size_t n = rows * classes;
-            operands o = {rows, classes, {d.in[0], d.in[1]}, d.target, d.weight, d.labels64,
-                          reductions[ri]};
-            float *loss[3], *grad[3][2];
+            operands o = {rows, classes, {d.in[0], d.in[1], d.in[2]}, d.target, d.weight,
+                          d.labels64, reductions[ri]};
+            float *loss[3], *grad[3][3];
             lossopt_status status[3];
             const lossopt_loss_io zero = {0};
             for (int k = 0; k < 3; k++) {
                 loss[k] = calloc(n, sizeof(float));
                 grad[k][0] = calloc(n, sizeof(float));
                 grad[k][1] = calloc(n, sizeof(float));
+                grad[k][2] = calloc(n, sizeof(float));
                 status[k] = call((loss_id)id, NULL, k == 0, k == 1 ? &zero : NULL, &o, loss[k],
-                                 grad[k][0], grad[k][1]);
+                                 grad[k][0], grad[k][1], grad[k][2]);
             }
             for (int k = 1; k < 3; k++) {
                 test_check(status[k] == status[0] && status[0] == LOSSOPT_OK,
@@ -576,7 +613,8 @@ static void zero_io_is_the_twin(void)
                            k == 1 ? "zero" : "NULL", status[k], status[0]);
                 test_check(test_first_difference(loss[0], loss[k], n) == n &&
                                test_first_difference(grad[0][0], grad[k][0], n) == n &&
-                               test_first_difference(grad[0][1], grad[k][1], n) == n,
+                               test_first_difference(grad[0][1], grad[k][1], n) == n &&
+                               test_first_difference(grad[0][2], grad[k][2], n) == n,
                            "%s reduction %d: %s io differs from the _f32 call", loss_names[id],
                            ri, k == 1 ? "zero" : "NULL");
             }
@@ -584,6 +622,7 @@ static void zero_io_is_the_twin(void)
                 free(loss[k]);
                 free(grad[k][0]);
                 free(grad[k][1]);
+                free(grad[k][2]);
             }
             free_data(&d);
         }
@@ -597,22 +636,25 @@ static void expect_error(loss_id id, const lossopt_loss_io *io, const operands *
     float loss[4] = {7, 7, 7, 7};
     size_t n = o->rows * o->classes;
     size_t span = io && io->row_stride ? (o->rows - 1) * io->row_stride + o->classes : n;
-    unsigned char *g0 = malloc(span * 4 + 4), *g1 = malloc(span * 4 + 4);
+    unsigned char *g0 = malloc(span * 4 + 4), *g1 = malloc(span * 4 + 4), *g2 = malloc(span * 4 + 4);
     memset(g0, 0x3C, span * 4 + 4);
     memset(g1, 0x3C, span * 4 + 4);
+    memset(g2, 0x3C, span * 4 + 4);
     variant entries[TEST_MAX_VARIANTS];
     size_t count = test_all_entry_points(entries);
     for (size_t e = 0; e < count; e++) {
         lossopt_status s = call(id, entries[e].public_api ? NULL : entries[e].table, false, io, o,
-                                loss, g0, two_inputs(id) ? g1 : NULL);
+                                loss, g0, input_count(id) >= 2 ? g1 : NULL,
+                                input_count(id) >= 3 ? g2 : NULL);
         bool untouched = loss[0] == 7 && loss[3] == 7;
         for (size_t b = 0; b < span * 4 + 4; b++)
-            untouched = untouched && g0[b] == 0x3C && g1[b] == 0x3C;
+            untouched = untouched && g0[b] == 0x3C && g1[b] == 0x3C && g2[b] == 0x3C;
         test_check(s == want && untouched, "%s %s (%s): status %d, want %d%s", loss_names[id],
                    entries[e].name, why, s, want, untouched ? "" : "; something was written");
     }
     free(g0);
     free(g1);
+    free(g2);
 }
 
 static void errors(void)
@@ -622,7 +664,7 @@ static void errors(void)
         bool rw = row_wise((loss_id)id);
         size_t rows = rw || id == KL_DIV ? 3 : 1, classes = rw || id == KL_DIV ? 5 : 12;
         data d = make_data((loss_id)id, rows, classes);
-        operands o = {rows, classes, {d.in[0], d.in[1]}, d.target, d.weight, d.labels64,
+        operands o = {rows, classes, {d.in[0], d.in[1], d.in[2]}, d.target, d.weight, d.labels64,
                       LOSSOPT_MEAN};
         lossopt_loss_io io = {0};
         io.input = (lossopt_dtype)3;
@@ -655,7 +697,7 @@ static void errors(void)
             size_t count = test_all_entry_points(entries);
             for (size_t e = 0; e < count; e++)
                 test_check(call((loss_id)id, entries[e].public_api ? NULL : entries[e].table,
-                                false, &small, &huge, &loss, NULL, NULL) == LOSSOPT_ERR_SIZE &&
+                                false, &small, &huge, &loss, NULL, NULL, NULL) == LOSSOPT_ERR_SIZE &&
                                loss == 7,
                            "%s %s: an overflowing strided span is not LOSSOPT_ERR_SIZE",
                            loss_names[id], entries[e].name);
@@ -679,7 +721,7 @@ static void errors(void)
                 for (size_t e = 0; e < count; e++) {
                     lossopt_status s = call((loss_id)id,
                                             entries[e].public_api ? NULL : entries[e].table,
-                                            false, &io, &in_place, &loss, x, NULL);
+                                            false, &io, &in_place, &loss, x, NULL, NULL);
                     test_check(s == LOSSOPT_ERR_ARG && loss == 7 &&
                                    memcmp(x, copy, rows * classes * sizeof(float)) == 0,
                                "%s %s: in place with %s: status %d or something written",
