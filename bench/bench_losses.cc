@@ -3,8 +3,11 @@
 //
 // Benchmarks, named <loss>/<variant>/<n> like the optimizers:
 //   loss     mse, l1, huber (delta 1), smooth_l1 (beta 1), hinge,
-//            squared_hinge, bce, bce_logits; reduction MEAN, loss and gradient
-//            both requested, 8 bytes read + 4 written per element
+//            squared_hinge, bce, bce_logits, soft_margin (y +-1), poisson_nll
+//            (PyTorch's defaults: log_input, eps 1e-8, no full), kl_div (n
+//            rows of one column: log-probabilities against probabilities);
+//            reduction MEAN, loss and gradient both requested, 8 bytes read
+//            + 4 written per element
 //   variant  every ISA in lossopt_supported_isas() (internal
 //            lossopt_elementwise_loss_f32_with_table), public (the dispatched
 //            lossopt_<loss>_f32), and for the bandwidth-bound mse, l1, huber
@@ -39,19 +42,23 @@ namespace {
 struct LossInfo {
     lossopt_loss_kind kind;
     const char *name;
-    float parameter;  // huber's delta, smooth_l1's beta, bce_logits' pos_weight
+    float parameter;  // huber's delta, smooth_l1's beta, bce_logits' pos_weight, poisson's eps
     bool has_plain;   // a plain-loop baseline exists (the bandwidth-bound ones)
+    unsigned flags;   // poisson_nll's LOSSOPT_LOSS_LOG_INPUT
 };
 
 const LossInfo kLosses[] = {
-    {LOSSOPT_LOSS_MSE, "mse", 0.0f, true},
-    {LOSSOPT_LOSS_L1, "l1", 0.0f, true},
-    {LOSSOPT_LOSS_HUBER, "huber", 1.0f, true},
-    {LOSSOPT_LOSS_SMOOTH_L1, "smooth_l1", 1.0f, false},
-    {LOSSOPT_LOSS_HINGE, "hinge", 0.0f, true},
-    {LOSSOPT_LOSS_SQUARED_HINGE, "squared_hinge", 0.0f, false},
-    {LOSSOPT_LOSS_BCE, "bce", 0.0f, false},
-    {LOSSOPT_LOSS_BCE_LOGITS, "bce_logits", 1.0f, false},
+    {LOSSOPT_LOSS_MSE, "mse", 0.0f, true, 0u},
+    {LOSSOPT_LOSS_L1, "l1", 0.0f, true, 0u},
+    {LOSSOPT_LOSS_HUBER, "huber", 1.0f, true, 0u},
+    {LOSSOPT_LOSS_SMOOTH_L1, "smooth_l1", 1.0f, false, 0u},
+    {LOSSOPT_LOSS_HINGE, "hinge", 0.0f, true, 0u},
+    {LOSSOPT_LOSS_SQUARED_HINGE, "squared_hinge", 0.0f, false, 0u},
+    {LOSSOPT_LOSS_BCE, "bce", 0.0f, false, 0u},
+    {LOSSOPT_LOSS_BCE_LOGITS, "bce_logits", 1.0f, false, 0u},
+    {LOSSOPT_LOSS_SOFT_MARGIN, "soft_margin", 0.0f, false, 0u},
+    {LOSSOPT_LOSS_POISSON_NLL, "poisson_nll", 1e-8f, false, LOSSOPT_LOSS_LOG_INPUT},
+    {LOSSOPT_LOSS_KL_DIV, "kl_div", 0.0f, false, 0u},
 };
 
 constexpr int kLossBytesPerElement = 12;  // 8 read + 4 written (grad)
@@ -62,6 +69,9 @@ constexpr int kLossBytesPerElement = 12;  // 8 read + 4 written (grad)
 //   hinge losses       score ~N(0, 1), label +-1
 //   bce                prob uniform in [0.001, 0.999], target uniform [0, 1]
 //   bce_logits         logit ~N(0, 4), target 0 or 1
+//   soft_margin        score ~N(0, 4), label +-1
+//   poisson_nll        log-rate ~N(0, 1/4), count: an integer in [0, 5]
+//   kl_div             log-probability uniform in [-9, 0), probability [0, 1)
 struct LossData {
     Buffer input, target, grad;
 };
@@ -92,6 +102,18 @@ LossData make_loss_data(lossopt_loss_kind kind, size_t n)
         case LOSSOPT_LOSS_BCE_LOGITS:
             in[i] = 2.0f * normal();
             tg[i] = uniform() < 0.5f ? 0.0f : 1.0f;
+            break;
+        case LOSSOPT_LOSS_SOFT_MARGIN:
+            in[i] = 2.0f * normal();
+            tg[i] = uniform() < 0.5f ? -1.0f : 1.0f;
+            break;
+        case LOSSOPT_LOSS_POISSON_NLL:
+            in[i] = 0.5f * normal();
+            tg[i] = std::floor(6.0f * uniform());
+            break;
+        case LOSSOPT_LOSS_KL_DIV:
+            in[i] = -9.0f * uniform();
+            tg[i] = uniform();
             break;
         default:
             in[i] = normal();
@@ -125,6 +147,10 @@ lossopt_status public_loss(const LossInfo &info, const float *x, const float *y,
     case LOSSOPT_LOSS_BCE: return lossopt_bce_f32(x, y, n, nullptr, r, loss, grad);
     case LOSSOPT_LOSS_BCE_LOGITS:
         return lossopt_bce_logits_f32(x, y, n, nullptr, info.parameter, r, loss, grad);
+    case LOSSOPT_LOSS_SOFT_MARGIN: return lossopt_soft_margin_f32(x, y, n, r, loss, grad);
+    case LOSSOPT_LOSS_POISSON_NLL:
+        return lossopt_poisson_nll_f32(x, y, n, true, false, info.parameter, r, loss, grad);
+    case LOSSOPT_LOSS_KL_DIV: return lossopt_kl_div_f32(x, y, n, 1, false, r, loss, grad);
     default: return LOSSOPT_ERR_ARG;
     }
 }
@@ -138,9 +164,10 @@ LossFn make_loss(const LossInfo &info, const Variant &v, LossData &d, size_t n, 
         const lossopt_kernel_table *table = lossopt_kernel_table_for(v.isa);
         lossopt_loss_kind k = info.kind;
         float p = info.parameter;
+        unsigned flags = info.flags;
         return [=]() {
-            return lossopt_elementwise_loss_f32_with_table(table, k, x, y, nullptr, n, p,
-                                                           LOSSOPT_MEAN, loss, g);
+            return lossopt_elementwise_loss_ex_f32_with_table(table, k, x, y, nullptr, n, p,
+                                                              flags, LOSSOPT_MEAN, loss, g);
         };
     }
     if (kind == Kind::dispatched)

@@ -15,6 +15,9 @@
 //                                 second iteration on the logits are the
 //                                 previous gradient: the work per element
 //                                 (max, exp, sums, gradient) is the same.
+//            nll                  the logits as log-probabilities, MEAN (one
+//                                 element read per row, the gradient row
+//                                 written: 4 bytes per element)
 //            all with loss and gradient requested
 //   variant  every ISA in lossopt_supported_isas() (internal
 //            lossopt_*_f32_with_table(lossopt_kernel_table_for(isa), ...)) and
@@ -57,7 +60,8 @@ enum class RowLoss {
     cross_entropy_probs,
     multi_margin,
     multilabel_soft_margin,
-    cross_entropy_bf16_in_place
+    cross_entropy_bf16_in_place,
+    nll
 };
 
 struct RowLossInfo {
@@ -73,6 +77,7 @@ const RowLossInfo kRowLosses[] = {
     {RowLoss::multi_margin, "multi_margin", 8},
     {RowLoss::multilabel_soft_margin, "multilabel_soft_margin", 12},
     {RowLoss::cross_entropy_bf16_in_place, "cross_entropy_bf16_in_place", 4},
+    {RowLoss::nll, "nll", 4},
 };
 
 constexpr float kLabelSmoothing = 0.1f;
@@ -186,6 +191,12 @@ RowFn make_row_loss(const RowLossInfo &info, const Variant &v, RowData &d, const
         return [=]() {
             return lossopt_multilabel_soft_margin_f32_with_table(table, x, t, rows, classes,
                                                                  nullptr, LOSSOPT_MEAN, loss, g);
+        };
+    case RowLoss::nll:
+        if (pub)
+            return [=]() { return lossopt_nll_f32(x, y, rows, classes, &opt, loss, g); };
+        return [=]() {
+            return lossopt_nll_io_with_table(table, x, y, rows, classes, &opt, nullptr, loss, g);
         };
     case RowLoss::cross_entropy_bf16_in_place:
         if (pub)

@@ -99,12 +99,13 @@ OPTIMIZERS = ["sgd", "sgd_momentum", "rmsprop", "adam", "adamw", "adam_amsgrad",
 # own with the public call against every plain loop, PyTorch and the stream.
 MORE_OPTIMIZERS = ["adagrad", "adamax", "nadam", "radam", "lion", "lamb"]
 NO_TORCH = {"lion": "PyTorch has no Lion", "lamb": "PyTorch has no LAMB"}
-LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
+LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
+          "soft_margin", "poisson_nll", "kl_div"]
 BANDWIDTH_BOUND_LOSSES = ["mse", "l1", "huber", "hinge"]
-TRANSCENDENTAL_LOSSES = ["bce", "bce_logits"]
+TRANSCENDENTAL_LOSSES = ["bce", "bce_logits", "soft_margin", "poisson_nll", "kl_div"]
 STREAM_OF.update({loss: "stream_r2w1" for loss in LOSSES})
 ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs", "multi_margin",
-              "multilabel_soft_margin", "cross_entropy_bf16_in_place"]
+              "multilabel_soft_margin", "cross_entropy_bf16_in_place", "nll"]
 # one exp per logit
 EXP_ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs",
                   "cross_entropy_bf16_in_place"]

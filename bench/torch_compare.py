@@ -19,7 +19,9 @@ Times, with torch.set_num_threads(1):
               smooth_l1_loss(beta=1), binary_cross_entropy,
               binary_cross_entropy_with_logits, reduction mean, and the hinge
               and squared hinge written as clamp(1 - y*s, min=0)[.pow(2)].mean()
-              (PyTorch has no binary hinge loss): forward + backward
+              (PyTorch has no binary hinge loss), soft_margin_loss,
+              poisson_nll_loss (defaults) and kl_div(reduction="mean"):
+              forward + backward
               (loss.backward() into the input's .grad)
   row-wise    on rows x classes logits (--shapes), reduction mean, forward +
               backward: F.cross_entropy with class-index labels (PyTorch's
@@ -48,6 +50,11 @@ import json
 import statistics
 import sys
 import time
+import warnings
+
+# F.kl_div(reduction="mean") warns that "batchmean" is the mathematical KL
+# divergence; the bench times "mean" on purpose (lossopt's LOSSOPT_MEAN row)
+warnings.filterwarnings("ignore", message=".*reduction: 'mean' divides the total loss.*")
 
 try:
     import torch
@@ -62,7 +69,8 @@ OPT_BYTES = {"sgd": 12, "sgd_momentum": 20, "rmsprop": 20, "adam": 28, "adamw": 
              # p, sum written; the others p, g and two states read, p and the
              # states written.
              "adagrad": 20, "adamax": 28, "nadam": 28, "radam": 28}
-LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits"]
+LOSSES = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
+          "soft_margin", "poisson_nll", "kl_div"]
 # Three inputs read, two gradients written (bench_losses.cc's kLosses3).
 LOSSES3 = {"margin_ranking": 20, "gaussian_nll": 20}
 # Rows of 128 floats (bench_losses.cc's bm_embedding): inputs read + gradients written.
@@ -72,7 +80,7 @@ EMBEDDING_DIM = 128
 # read + grad written; the soft targets add a read).
 ROW_LOSSES = {"cross_entropy": 8, "cross_entropy_ls": 8, "cross_entropy_probs": 12,
               "multi_margin": 8, "multilabel_soft_margin": 12,
-              "cross_entropy_bf16_in_place": 4}
+              "cross_entropy_bf16_in_place": 4, "nll": 4}
 LR = 1e-4
 
 
@@ -126,6 +134,12 @@ def make_loss(name, n, gen):
         x, y = uniform() * 0.998 + 0.001, uniform()
     elif name == "bce_logits":
         x, y = 2.0 * normal(), torch.where(uniform() < 0.5, 0.0, 1.0)
+    elif name == "soft_margin":
+        x, y = 2.0 * normal(), torch.where(uniform() < 0.5, -1.0, 1.0)
+    elif name == "poisson_nll":
+        x, y = 0.5 * normal(), torch.floor(6.0 * uniform())
+    elif name == "kl_div":
+        x, y = -9.0 * uniform(), uniform()
     else:
         x, y = normal(), normal()
     x.requires_grad_(True)
@@ -138,6 +152,9 @@ def make_loss(name, n, gen):
         "squared_hinge": lambda: torch.clamp(1 - y * x, min=0).pow(2).mean(),
         "bce": lambda: F.binary_cross_entropy(x, y),
         "bce_logits": lambda: F.binary_cross_entropy_with_logits(x, y),
+        "soft_margin": lambda: F.soft_margin_loss(x, y),
+        "poisson_nll": lambda: F.poisson_nll_loss(x, y),
+        "kl_div": lambda: F.kl_div(x, y, reduction="mean"),
     }[name]
 
     def step():
@@ -203,6 +220,7 @@ def make_row_loss(name, rows, classes, gen):
     x.requires_grad_(True)
     fn = {
         "cross_entropy_bf16_in_place": lambda: F.cross_entropy(x, labels),
+        "nll": lambda: F.nll_loss(x, labels),
         "cross_entropy": lambda: F.cross_entropy(x, labels),
         "cross_entropy_ls": lambda: F.cross_entropy(x, labels, label_smoothing=0.1),
         "cross_entropy_probs": lambda: F.cross_entropy(x, probs),
