@@ -30,13 +30,6 @@
 /* ------------------------------------------------------------------------- */
 
 typedef struct {
-    int n, d;
-    float *x;       /* n x d, standardised with the training split's statistics */
-    float *y;       /* regression (standardised) / binary (0, 1) targets, or NULL */
-    int64_t *lab;   /* class labels, or NULL                                     */
-} dataset;
-
-typedef struct {
     dataset train, test;
     float y_mean, y_std; /* regression target scaling (train split)              */
 } split_t;
@@ -49,7 +42,7 @@ static void die_data(const char *msg)
     exit(2);
 }
 
-static void *xcalloc(size_t n, size_t sz)
+void *xcalloc(size_t n, size_t sz)
 {
     void *p = calloc(n ? n : 1, sz);
     if (!p) {
@@ -316,13 +309,13 @@ static float bf16_widen(uint16_t h) /* exact */
     return x;
 }
 
-static size_t nparams(int d, int h, int k)
+size_t nparams(int d, int h, int k)
 {
     return h ? (size_t)d * h + h + (size_t)h * k + k : (size_t)d * k + k;
 }
 
 /* out (k floats) and hid (h floats, post-ReLU) of one input row */
-static void forward(const float *w, int d, int h, int k, const float *x, float *hid, float *out)
+void forward(const float *w, int d, int h, int k, const float *x, float *hid, float *out)
 {
     if (h == 0) {
         const float *W = w, *b = w + (size_t)d * k;
@@ -351,8 +344,8 @@ static void forward(const float *w, int d, int h, int k, const float *x, float *
 }
 
 /* accumulate d(loss)/d(w) of one row into g, given dout (k floats) */
-static void backward(const float *w, float *g, int d, int h, int k, const float *x,
-                     const float *hid, const float *dout, float *dh)
+void backward(const float *w, float *g, int d, int h, int k, const float *x,
+              const float *hid, const float *dout, float *dh)
 {
     if (h == 0) {
         float *gW = g, *gb = g + (size_t)d * k;
@@ -605,7 +598,7 @@ static void result_free(result_t *r)
 /* helpers                                                                   */
 /* ------------------------------------------------------------------------- */
 
-static double now(void)
+double wall_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -711,7 +704,7 @@ int main(int argc, char **argv)
         }
     }
     lossopt_isa main_isa = lossopt_active_isa();
-    double t0 = now();
+    double t0 = wall_seconds();
 
     split_t dia, bc, dig;
     load_diabetes(data, seed, &dia);
@@ -764,7 +757,7 @@ int main(int argc, char **argv)
                              strcmp(check, "none") != 0, p};
     result_t *res = xcalloc((size_t)nr, sizeof *res);
     for (int i = 0; i < nr; i++) train(&runs[i], &res[i]);
-    double t_main = now() - t0;
+    double t_main = wall_seconds() - t0;
 
     /* ---- lr selection: lowest final training loss (the test split is never
      *      used to choose) --------------------------------------------------- */
@@ -937,14 +930,31 @@ int main(int argc, char **argv)
            "charts: %s/*.svg\n", nr, t_main, outdir, outdir, outdir);
     fflush(stdout);
 
+    /* ---- the added experiments (issue 16): distillation and metric learning on
+     *      the digits; their check runs join the cross-ISA check below ---------- */
+    xcheck_t xchk[8];
+    int nx = 0, xcheck_on = strcmp(check, "none") != 0;
+    {
+        int ti = sel[1][0][O_ADAM]; /* the teacher: the digits MLP, CE, Adam */
+        char tdesc[160];
+        snprintf(tdesc, sizeof tdesc, "MLP 64-64-10 (the table's CE run, Adam lr %g, %d epochs)",
+                 runs[ti].lr, runs[ti].epochs);
+        nx += distill_experiment(&dig.train, &dig.test, res[ti].w, runs[ti].h, tdesc, seed,
+                                 outdir, xcheck_on, xchk + nx, 8 - nx);
+        nx += metric_experiment(&dig.train, &dig.test, seed, outdir, xcheck_on, xchk + nx,
+                                8 - nx);
+        fflush(stdout);
+    }
+
     /* ---- bit identity across ISAs ---------------------------------------------- */
     if (!strcmp(check, "none")) return 0;
-    double t1 = now();
+    double t1 = wall_seconds();
     unsigned m = lossopt_supported_isas();
     int nchk = 0;
     size_t nfloat = 0;
     for (int i = 0; i < nr; i++)
         if (runs[i].check) { nchk++; nfloat += res[i].nw; }
+    for (int i = 0; i < nx; i++) { nchk++; nfloat += xchk[i].nw; }
     char isas[64] = "";
     int mismatch = 0;
     for (int isa = LOSSOPT_ISA_SCALAR; isa <= LOSSOPT_ISA_NEON; isa++) {
@@ -974,6 +984,21 @@ int main(int argc, char **argv)
                 }
             result_free(&r2);
         }
+        for (int i = 0; i < nx; i++) { /* distill.c and metric.c runs */
+            float *w2 = xchk[i].rerun(&xchk[i]);
+            for (size_t j = 0; j < xchk[i].nw; j++)
+                if (memcmp(&w2[j], &xchk[i].w[j], sizeof(float)) != 0) {
+                    uint32_t a, b;
+                    memcpy(&a, &xchk[i].w[j], 4);
+                    memcpy(&b, &w2[j], 4);
+                    printf("MISMATCH: %s: weight %zu is 0x%08x on %s, 0x%08x on %s\n",
+                           xchk[i].name, j, a, lossopt_isa_name(main_isa), b,
+                           lossopt_isa_name((lossopt_isa)isa));
+                    mismatch = 1;
+                    break;
+                }
+            free(w2);
+        }
     }
     lossopt_set_isa(main_isa);
     if (mismatch) {
@@ -981,8 +1006,10 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("final weights bit-identical across:%s (%d runs, %zu weights per ISA, reference %s; "
-           "check %.1f s)\n", isas, nchk, nfloat, lossopt_isa_name(main_isa), now() - t1);
+           "check %.1f s)\n", isas, nchk, nfloat, lossopt_isa_name(main_isa),
+           wall_seconds() - t1);
     for (int i = 0; i < nr; i++) result_free(&res[i]);
     free(res);
+    for (int i = 0; i < nx; i++) free(xchk[i].w);
     return 0;
 }

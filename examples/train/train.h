@@ -27,6 +27,50 @@ int table_load(const char *path, int skip_lines, int rows, int cols, table_t *t,
                size_t errlen);
 void table_free(table_t *t);
 
+/* ---- the shared model code (train.c) ------------------------------------- */
+typedef struct {
+    int n, d;
+    float *x;       /* n x d, standardised with the training split's statistics */
+    float *y;       /* regression (standardised) / binary (0, 1) targets, or NULL */
+    int64_t *lab;   /* class labels, or NULL                                     */
+} dataset;
+
+void *xcalloc(size_t n, size_t sz);   /* exits on failure */
+/* model: linear (h == 0) or d-h-k MLP with ReLU; flat parameter buffer
+ *   linear: W[d][k], b[k];  MLP: W1[d][h], b1[h], W2[h][k], b2[k] */
+size_t nparams(int d, int h, int k);
+/* out (k floats) and hid (h floats, post-ReLU) of one input row */
+void forward(const float *w, int d, int h, int k, const float *x, float *hid, float *out);
+/* accumulate d(loss)/d(w) of one row into g, given dout (k floats); dh: h floats */
+void backward(const float *w, float *g, int d, int h, int k, const float *x, const float *hid,
+              const float *dout, float *dh);
+
+/* ---- the added experiments (distill.c, metric.c) and the cross-ISA check -- */
+/* One run of an added experiment in the cross-ISA bit-identity check: main()
+ * keeps the main ISA's final weights and calls rerun on every supported ISA. */
+typedef struct xcheck {
+    char name[96];
+    float *w;           /* final weights on the main ISA (malloc'd; main frees) */
+    size_t nw;
+    float *(*rerun)(const struct xcheck *c); /* trains again on the active ISA;
+                                                returns nw malloc'd floats       */
+    int arg;            /* which run of its experiment                          */
+} xcheck_t;
+
+/* Knowledge distillation on digits (distill.c): students trained with CE and
+ * with KD from teacher_w (a d-teacher_h-10 MLP). Prints its table, writes
+ * outdir/distill.csv and outdir/digits_distill.svg. Adds up to max runs to chk
+ * when check is set; returns how many. */
+int distill_experiment(const dataset *train, const dataset *test, const float *teacher_w,
+                       int teacher_h, const char *teacher_desc, uint64_t seed,
+                       const char *outdir, int check, xcheck_t *chk, int max);
+/* Metric learning on digits (metric.c): embeddings 64 -> 16 trained with the
+ * triplet margin loss. Prints its table, writes outdir/metric.csv and
+ * outdir/digits_metric.svg; check runs as distill_experiment. */
+int metric_experiment(const dataset *train, const dataset *test, uint64_t seed,
+                      const char *outdir, int check, xcheck_t *chk, int max);
+double wall_seconds(void);
+
 /* ---- SVG charts ----------------------------------------------------------- */
 typedef struct {
     const char *name;
