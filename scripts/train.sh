@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/train.sh - the training demo: every loss and every optimizer of
-# lossopt on three real data sets (diabetes, breast cancer, 8x8 digits), and
-# a bf16 mixed-precision experiment on the digits MLP.
+# lossopt on three real data sets (diabetes, breast cancer, 8x8 digits),
+# a bf16 mixed-precision experiment on the digits MLP, and knowledge distillation
+# into a 64-16-10 student and metric learning of digit embeddings.
 #   scripts/train.sh [lossopt_train options: --seed N --isa NAME --epochs N
 #                     --check all|some|none --out DIR]
 # Installs the missing build packages (as root), fetches the scikit-learn data

@@ -5,7 +5,9 @@
  * sets (diabetes, breast cancer, 8x8 digits), plus a mixed-precision
  * experiment (the digits MLP with bf16 weights rounded to nearest, bf16
  * weights with stochastic rounding, f32 master weights with a bf16 copy, and
- * f32, through the tensor-list lossopt_sgd_step), prints a summary table,
+ * f32, through the tensor-list lossopt_sgd_step), knowledge distillation
+ * into a smaller digits MLP (distill.c) and metric learning of digit
+ * embeddings with the triplet margin loss (metric.c), prints summary tables,
  * writes every training curve to CSV and SVG charts, and checks that the
  * final weights are bit-identical on every ISA this machine supports.
  *
@@ -662,8 +664,9 @@ static void usage(FILE *f)
                "               mixed-precision runs always train %d)\n"
                "  --check      which runs are repeated on every supported ISA and compared\n"
                "               bit for bit (default some: all regression and binary runs,\n"
-               "               the digits MLP at each optimizer's selected rate, and the\n"
-               "               four mixed-precision runs)\n", MIX_EPOCHS);
+               "               the digits MLP at each optimizer's selected rate, the\n"
+               "               four mixed-precision runs, the two distilled students and\n"
+               "               the three metric-learning embeddings)\n", MIX_EPOCHS);
 }
 
 /* ------------------------------------------------------------------------- */
