@@ -35,7 +35,8 @@ inline Buffer allocate(size_t n)
 
 // isa: an ISA's internal entry point or kernel table; dispatched: the public
 // call; plain_*: bench/plain_loops.c; table: an explicit kernel table
-// (Variant::table; the all-512-bit avx512_zmm build, see zmm_variants());
+// (Variant::table; the avx512 table the dispatcher did not pick, see
+// other_avx512_variants());
 // plain_onediv_*: Adam's one-division plain loop (bench_optimizers.cc, adam
 // rows only). variants() returns only the first five kinds.
 enum class Kind {
@@ -68,16 +69,22 @@ inline std::vector<Variant> variants()
     return v;
 }
 
-// The all-512-bit AVX-512 build (lossopt_kernel_table_avx512_zmm(), internal;
-// the dispatcher's avx512 table may use 256-bit kernels where a 512-bit one is
-// divide/sqrt-bound): variant "avx512_zmm", Kind::table, when the library
-// built AVX-512 and the CPU runs it; empty otherwise. Separate from
-// variants() so that a file opts in to these rows.
-inline std::vector<Variant> zmm_variants()
+// The avx512 table the dispatcher did not pick for this CPU (internal;
+// dispatch.c picks "zmm", every kernel's 512-bit build, on AMD and "mixed",
+// the divide/sqrt-bound kernels at 256 bits, on Intel): variant "avx512_zmm"
+// or "avx512_mixed", Kind::table, so that the bench times both tables beside
+// the pick ("avx512"); empty without AVX-512. Separate from variants() so that
+// a file opts in to these rows.
+inline std::vector<Variant> other_avx512_variants()
 {
     std::vector<Variant> v;
-    if (const lossopt_kernel_table *t = lossopt_kernel_table_avx512_zmm())
-        v.push_back({Kind::table, LOSSOPT_ISA_AVX512, "avx512_zmm", t});
+    const lossopt_kernel_table *picked = lossopt_kernel_table_for(LOSSOPT_ISA_AVX512);
+    const lossopt_kernel_table *zmm = lossopt_kernel_table_avx512_zmm();
+    const lossopt_kernel_table *mixed = lossopt_kernel_table_avx512_mixed();
+    if (zmm != nullptr && zmm != picked)
+        v.push_back({Kind::table, LOSSOPT_ISA_AVX512, "avx512_zmm", zmm});
+    if (mixed != nullptr && mixed != picked)
+        v.push_back({Kind::table, LOSSOPT_ISA_AVX512, "avx512_mixed", mixed});
     return v;
 }
 

@@ -55,6 +55,8 @@ int main(int argc, char **argv)
     lossopt_describe_cpu(cpu, sizeof cpu);
     benchmark::AddCustomContext("lossopt_cpu", cpu);
     benchmark::AddCustomContext("lossopt_active_isa", lossopt_isa_name(lossopt_active_isa()));
+    const char *avx512_table = lossopt_avx512_table_name();
+    benchmark::AddCustomContext("lossopt_avx512_table", avx512_table ? avx512_table : "none");
     benchmark::AddCustomContext("lossopt_mode", options().quick ? "quick" : "full");
     register_optimizers();
     register_losses();

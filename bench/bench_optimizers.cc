@@ -7,8 +7,9 @@
 //            _f32 calls, library defaults with lr 1e-4)
 //   variant  every ISA in lossopt_supported_isas() (internal _isa entry
 //            points; the 0.2 optimizers' _with_table calls on that ISA's
-//            table), avx512_zmm (the all-512-bit table, when the library
-//            built AVX-512 and the CPU runs it),
+//            table; avx512 = the table the dispatcher picked), the other
+//            avx512 table (avx512_zmm, all 512-bit, or avx512_mixed, the
+//            divide/sqrt-bound kernels at 256 bits; on AVX-512 CPUs),
 //            public (the dispatched API), plain_O3 and plain_native
 //            (bench/plain_loops.c at -O3 and -O3 -march=native), and
 //            plain_native_noerrno when built with LOSSOPT_BENCH_PLAIN_NOERRNO;
@@ -790,7 +791,7 @@ void add_adam_rounds(const ConfigInfo &info, const std::vector<Variant> &vs, siz
 void register_optimizers()
 {
     std::vector<Variant> vs = variants();
-    for (const Variant &z : zmm_variants())  // after the ISAs, before public
+    for (const Variant &z : other_avx512_variants())  // after the ISAs, before public
         vs.insert(std::find_if(vs.begin(), vs.end(),
                                [](const Variant &v) { return v.kind == Kind::dispatched; }),
                   z);

@@ -21,8 +21,8 @@ smoothing 0.1, cross_entropy_probs, multi_margin)
 repetitions, or rows registered in interleaved rounds under one name, the
 median is used; for the streams the best run. --torch merges the JSON of
 bench/torch_compare.py (variant "torch"). Variants: the ISAs (scalar, avx2,
-avx512 = the dispatcher's table, avx512_zmm = the all-512-bit build when the
-library has it, neon), public (the dispatched call), threads_2 (the public
+avx512 = the dispatcher's table, avx512_zmm / avx512_mixed = the avx512 table
+it did not pick (all 512-bit / divide-bound kernels at 256 bits), neon), public (the dispatched call), threads_2 (the public
 call on two threads, each one half, 16 Mi), plain_O3 / plain_native /
 plain_native_noerrno (bench/plain_loops.c), plain_onediv_native[_noerrno]
 (Adam only: DeepSpeed's one-division form), torch. Columns, per kernel and
@@ -40,7 +40,7 @@ size:
                step; torch.nn.functional loss forward + backward)
   x exp pass   row-wise losses: time over the time of one SLEEF exp pass of
                the row's ISA over the same rows x classes logits (avx2 ->
-               sleef_avx2, avx512/avx512_zmm -> sleef_avx512, public and the
+               sleef_avx2, avx512/avx512_zmm/avx512_mixed -> sleef_avx512, public and the
                rest -> the active ISA's; "*" = that pass was not measured,
                sleef_avx2 used instead) (SPEC: cross_entropy <= 1.5)
 Only ratios within one run mean anything on a shared machine.
@@ -54,7 +54,7 @@ foreach (none for Lion and LAMB), plus % of the own stream (1 and 2 threads).
 
 Further tables: the same-bytes streams and each kernel's fraction of its own
 stream beyond cache; Adam in cache against every plain loop (one-division
-form included); avx512 and avx512_zmm time over avx2 time in cache (or a note
+form included); avx512 and the other avx512 table's time over avx2 time in cache (or a note
 that the CPU has no AVX-512). Charts: speedup.svg = per kernel in cache, the
 public call against PyTorch and against the plain -march=native loop (log
 scale; the scalar ratio stays in the tables); bandwidth.svg = per kernel at
@@ -75,7 +75,7 @@ import os
 import statistics
 import sys
 
-VARIANT_ORDER = ["scalar", "avx2", "avx512", "avx512_zmm", "neon", "public", "threads_2",
+VARIANT_ORDER = ["scalar", "avx2", "avx512", "avx512_zmm", "avx512_mixed", "neon", "public", "threads_2",
                  "plain_O3", "plain_native", "plain_native_noerrno", "plain_onediv_native",
                  "plain_onediv_native_noerrno", "torch"]
 # Each kernel's own same-bytes stream (bench_optimizers.cc, stream_of; the
@@ -93,6 +93,7 @@ STREAMS = {"stream_rw1r1": "1 array read+written in place, 1 read (12 B)",
 PLAIN_ADAM = ["plain_native", "plain_native_noerrno", "plain_onediv_native",
               "plain_onediv_native_noerrno"]
 ZMM = "avx512_zmm"
+MIXED = "avx512_mixed"  # the other avx512 table on a CPU where the pick is zmm (AMD)
 OPTIMIZERS = ["sgd", "sgd_momentum", "rmsprop", "adam", "adamw", "adam_amsgrad",
               "adagrad", "adamax", "nadam", "radam", "lion", "lamb"]
 # The 0.2 optimizers (include/lossopt.h, "More optimizers"): a table of their
@@ -111,7 +112,7 @@ EXP_ROW_LOSSES = ["cross_entropy", "cross_entropy_ls", "cross_entropy_probs",
                   "cross_entropy_bf16_in_place"]
 SPEC_CE = ["cross_entropy", "cross_entropy_ls"]  # SPEC section 3's cross_entropy target
 KERNEL_ORDER = OPTIMIZERS + LOSSES + ["exp_pass"]
-LOSSOPT_FAST = {"avx2", "avx512", "avx512_zmm", "neon", "public"}
+LOSSOPT_FAST = {"avx2", "avx512", "avx512_zmm", "avx512_mixed", "neon", "public"}
 ISAS = ["scalar", "avx2", "avx512", "neon"]
 DRAM = 16 << 20          # "far beyond the last-level cache"
 NOISE = 1.10             # "beyond noise": 10 % on a shared VM
@@ -258,7 +259,7 @@ class Results:
 
     def exp_isa(self, variant):
         """The ISA whose SLEEF exp pass is a row's reference."""
-        if variant in ("avx512", ZMM):
+        if variant in ("avx512", ZMM, MIXED):
             return "avx512"
         if variant in ("avx2", "neon"):
             return variant
@@ -404,17 +405,26 @@ def adam_plain_best(r, n):
     return min(cands) if cands else (None, None)
 
 
+def alt_label(rows):
+    """The name of the other avx512 table in these rows."""
+    return next((row["other"] for row in rows if row["zmm_ns"]), ZMM)
+
+
 def avx512_rows(r):
     """Per kernel and in-cache size (or row-wise shape): avx2 ns and the
-    avx512 (the dispatcher's table) and avx512_zmm (all 512-bit) ratios."""
+    avx512 (the dispatcher's table) and the other avx512 table's ratios:
+    avx512_zmm (all 512-bit) on Intel, avx512_mixed on AMD (the pick is zmm)."""
     out = []
     pairs = [(k, n) for k in r.kernels if k != "exp_pass" for n in in_cache(r)]
     pairs += [(k, s) for k in r.row_kernels for s in r.shapes]
     for kernel, n in pairs:
         a2 = r.ns.get((kernel, "avx2", n))
-        a5, z = r.ns.get((kernel, "avx512", n)), r.ns.get((kernel, ZMM, n))
+        a5 = r.ns.get((kernel, "avx512", n))
+        other = ZMM if (kernel, ZMM, n) in r.ns else MIXED
+        z = r.ns.get((kernel, other, n))
         if a2 and (a5 or z):
             out.append({"kernel": kernel, "n": n, "avx2_ns": a2, "avx512_ns": a5, "zmm_ns": z,
+                        "other": other,
                         "avx512_over_avx2": a5 / a2 if a5 else None,
                         "zmm_over_avx2": z / a2 if z else None})
     return out
@@ -520,11 +530,12 @@ def targets(r, have_torch):
         not order_bad if order_ok or order_bad else None)
     rows = avx512_rows(r)
     if not rows:
-        add("AVX-512 never loses to AVX2: avx512 (pick) and avx512_zmm time / avx2 time <= 1.0, "
+        add("AVX-512 never loses to AVX2: avx512 (pick) and the other avx512 table's time / avx2 "
+            "time <= 1.0, "
             "in cache", "every kernel, in-cache sizes",
             f"no avx512 rows: this CPU has no AVX-512 (active ISA {r.active})", None)
     for col, label in (("avx512_over_avx2", "avx512 (the dispatcher's table)"),
-                       ("zmm_over_avx2", "avx512_zmm (all 512-bit)")):
+                       ("zmm_over_avx2", "the other avx512 table (" + alt_label(rows) + ")")):
         vals = [(row[col], row["kernel"], row["n"]) for row in rows if row[col] is not None]
         if vals:
             worst = max(vals)
@@ -818,7 +829,7 @@ def adam_markdown(r):
       "bound), each -O3 -march=native, with and without -fno-math-errno. Cells: ns/elem "
       "(its time / lossopt public's time, > 1 = lossopt faster). SPEC 0.2: >= 0.97x the "
       "fastest plain loop.\n")
-    cols = ["avx2", "avx512", ZMM] + PLAIN_ADAM + ["torch"]
+    cols = ["avx2", "avx512", ZMM, MIXED] + PLAIN_ADAM + ["torch"]
     cols = [c for c in cols if any(("adam", c, n) in r.ns for n in ns_)]
     p("| n | public ns/elem | " + " | ".join(cols) + " | vs fastest plain |")
     p("|---|---:|" + "---:|" * (len(cols) + 1))
@@ -845,12 +856,15 @@ def avx512_markdown(r):
         p(f"No avx512 rows in this run: the CPU has no AVX-512 (active ISA {r.active}; "
           f"{cpu}). On an AVX-512 host this table gives, per kernel at "
           f"{', '.join(size_name(n) for n in in_cache(r)) or 'the in-cache sizes'} and the "
-          "row-wise shapes, avx512 (the dispatcher's table) / avx2 and avx512_zmm (the "
-          "all-512-bit build) / avx2.\n")
+          "row-wise shapes, avx512 (the dispatcher's table) / avx2 and the other avx512 "
+          "table / avx2.\n")
         return lines
-    p("avx512 = the dispatcher's avx512 table (256-bit kernels where 512-bit ones lose); "
-      "avx512_zmm = the all-512-bit build. SPEC: AVX-512 must never lose to AVX2.\n")
-    p("| kernel | n | avx2 ns/elem | avx512 / avx2 | avx512_zmm / avx2 |")
+    pick = r.ctx.get("lossopt_avx512_table", "mixed")
+    p(f"avx512 = the dispatcher's avx512 table, here \"{pick}\" (zmm: every kernel's "
+      "512-bit build, picked on AMD; mixed: the divide/sqrt-bound kernels at 256 bits, "
+      f"picked on Intel); {alt_label(rows)} = the other one. SPEC: AVX-512 must never "
+      "lose to AVX2.\n")
+    p(f"| kernel | n | avx2 ns/elem | avx512 / avx2 | {alt_label(rows)} / avx2 |")
     p("|---|---|---:|---:|---:|")
     for row in rows:
         p(f"| {row['kernel']} | {size_name(row['n'])} | {row['avx2_ns']:.3f} "
@@ -892,7 +906,7 @@ def markdown(r, ctx, torch_ctx, torch_note):
           "element: 8 (logits read, gradient written), 12 for cross_entropy_probs and "
           "multilabel_soft_margin (+ the targets), 4 for cross_entropy_bf16_in_place (bf16 logits read, "
           "the bf16 gradient written over them; int32 labels). x exp pass = time / time of one SLEEF exp pass over the same "
-          "logits on the row's ISA (avx2 -> sleef_avx2, avx512 and avx512_zmm -> sleef_avx512, "
+          "logits on the row's ISA (avx2 -> sleef_avx2, avx512, avx512_zmm and avx512_mixed -> sleef_avx512, "
           f"public and the others -> the active ISA's, here sleef_{r.active}); a cell marked * "
           "fell back to sleef_avx2 because the same-ISA pass was not measured "
           "(SPEC: cross_entropy <= 1.5).\n")

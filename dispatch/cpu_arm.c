@@ -28,6 +28,8 @@ unsigned lossopt_cpu_runnable_isas(void)
     return isas;
 }
 
+bool lossopt_cpu_full_rate_512bit_divide(void) { return false; } /* no AVX-512 here */
+
 void lossopt_cpu_describe(char *buffer, unsigned long size)
 {
     snprintf(buffer, size, "aarch64: asimd=%d", has_asimd());

@@ -9,6 +9,8 @@
 
 unsigned lossopt_cpu_runnable_isas(void) { return 1u << LOSSOPT_ISA_SCALAR; }
 
+bool lossopt_cpu_full_rate_512bit_divide(void) { return false; }
+
 void lossopt_cpu_describe(char *buffer, unsigned long size)
 {
     snprintf(buffer, size, "no vector ISA detection on this architecture");

@@ -16,6 +16,7 @@
 typedef struct x86_features {
     bool osxsave, avx, fma, f16c, avx2, avx512f, avx512bw, avx512dq, avx512vl;
     bool os_saves_ymm, os_saves_zmm;
+    bool vendor_amd; /* CPUID leaf 0 says "AuthenticAMD" */
 } x86_features;
 
 /* XGETBV(0): the XCR0 register, which states the OS enables. Encoded as bytes
@@ -31,6 +32,8 @@ static x86_features detect(void)
 {
     x86_features f = {0};
     unsigned eax, ebx, ecx, edx;
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx)) /* vendor string: EBX, EDX, ECX */
+        f.vendor_amd = ebx == 0x68747541u && edx == 0x69746e65u && ecx == 0x444d4163u;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
         return f;
     f.fma = (ecx >> 12) & 1;
@@ -66,14 +69,16 @@ unsigned lossopt_cpu_runnable_isas(void)
     return isas;
 }
 
+bool lossopt_cpu_full_rate_512bit_divide(void) { return detect().vendor_amd; }
+
 void lossopt_cpu_describe(char *buffer, unsigned long size)
 {
     x86_features f = detect();
     snprintf(buffer, size,
              "x86: avx=%d fma=%d f16c=%d avx2=%d avx512f=%d avx512bw=%d avx512dq=%d avx512vl=%d "
-             "osxsave=%d os_saves_ymm=%d os_saves_zmm=%d",
+             "osxsave=%d os_saves_ymm=%d os_saves_zmm=%d vendor_amd=%d",
              f.avx, f.fma, f.f16c, f.avx2, f.avx512f, f.avx512bw, f.avx512dq, f.avx512vl, f.osxsave,
-             f.os_saves_ymm, f.os_saves_zmm);
+             f.os_saves_ymm, f.os_saves_zmm, f.vendor_amd);
 }
 
 #else

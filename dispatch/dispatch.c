@@ -18,6 +18,9 @@ enum { CHOICE_UNSELECTED = -2, CHOICE_INVALID = LOSSOPT_ISA_INVALID };
 static _Atomic int active_choice = CHOICE_UNSELECTED;
 static _Atomic unsigned supported_cache = 0; /* 0 = not computed (scalar bit is always set) */
 static _Atomic unsigned runnable_cache = 0;  /* the same for lossopt_cpu_runnable_isas() */
+#ifdef LOSSOPT_HAVE_AVX512
+static const lossopt_kernel_table *_Atomic avx512_cache = NULL; /* avx512_table() */
+#endif
 
 static unsigned runnable_isas(void)
 {
@@ -44,6 +47,24 @@ static const lossopt_kernel_table *scalar_table(void)
 
 bool lossopt_oracle_uses_fma(void) { return scalar_table() == &lossopt_kernels_scalar; }
 
+#ifdef LOSSOPT_HAVE_AVX512
+/* The avx512 table: both give the same bits (kernels/kernel_table.h), so this
+ * is speed only. Where a 512-bit divide costs no more per element than a
+ * 256-bit one (AMD), every kernel's 512-bit build; elsewhere (Intel) the
+ * divide- and sqrt-bound kernels at 256 bits, which issue 14 measured faster
+ * there. Cached like the ISA bits: racing first calls store the same pointer. */
+static const lossopt_kernel_table *avx512_table(void)
+{
+    const lossopt_kernel_table *table = atomic_load_explicit(&avx512_cache, memory_order_relaxed);
+    if (table == NULL) {
+        table = lossopt_cpu_full_rate_512bit_divide() ? &lossopt_kernels_avx512_zmm
+                                                      : &lossopt_kernels_avx512;
+        atomic_store_explicit(&avx512_cache, table, memory_order_relaxed);
+    }
+    return table;
+}
+#endif
+
 static const lossopt_kernel_table *built_table(lossopt_isa isa)
 {
     switch (isa) {
@@ -52,7 +73,7 @@ static const lossopt_kernel_table *built_table(lossopt_isa isa)
     case LOSSOPT_ISA_AVX2: return &lossopt_kernels_avx2;
 #endif
 #ifdef LOSSOPT_HAVE_AVX512
-    case LOSSOPT_ISA_AVX512: return &lossopt_kernels_avx512;
+    case LOSSOPT_ISA_AVX512: return avx512_table();
 #endif
 #ifdef LOSSOPT_HAVE_NEON
     case LOSSOPT_ISA_NEON: return &lossopt_kernels_neon;
@@ -137,6 +158,24 @@ const lossopt_kernel_table *lossopt_kernel_table_avx512_zmm(void)
 #else
     return NULL;
 #endif
+}
+
+const lossopt_kernel_table *lossopt_kernel_table_avx512_mixed(void)
+{
+#ifdef LOSSOPT_HAVE_AVX512
+    return is_supported(LOSSOPT_ISA_AVX512) ? &lossopt_kernels_avx512 : NULL;
+#else
+    return NULL;
+#endif
+}
+
+const char *lossopt_avx512_table_name(void)
+{
+#ifdef LOSSOPT_HAVE_AVX512
+    if (is_supported(LOSSOPT_ISA_AVX512))
+        return avx512_table() == &lossopt_kernels_avx512_zmm ? "zmm" : "mixed";
+#endif
+    return NULL;
 }
 
 lossopt_status lossopt_set_isa(lossopt_isa isa)

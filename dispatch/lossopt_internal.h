@@ -18,11 +18,17 @@ unsigned lossopt_built_isas(void);
  * runnable). */
 const lossopt_kernel_table *lossopt_kernel_table_for(lossopt_isa isa);
 
-/* The 512-bit build of every kernel (kernels/kernel_table.c), or NULL when
- * it is not built or the CPU lacks AVX-512. lossopt_kernel_table_for(AVX512)
- * is the dispatcher's table, which runs the divide- and sqrt-bound kernels
- * at 256 bits; this one is for the benchmark and the tests. */
+/* The two AVX-512 tables (kernels/kernel_table.c), each NULL when AVX-512 is
+ * not built or the CPU lacks it: _zmm, every kernel's 512-bit build; _mixed,
+ * the divide- and sqrt-bound kernels at 256 bits. lossopt_kernel_table_for
+ * (AVX512) is the one the dispatcher picked for this CPU (dispatch.c:
+ * zmm on AMD, mixed elsewhere); the tests and the bench run both. */
 const lossopt_kernel_table *lossopt_kernel_table_avx512_zmm(void);
+const lossopt_kernel_table *lossopt_kernel_table_avx512_mixed(void);
+
+/* "zmm" or "mixed": the avx512 table the dispatcher picked; NULL when
+ * AVX-512 is not supported. */
+const char *lossopt_avx512_table_name(void);
 
 /* Whether the scalar variant (the oracle every test compares with) uses
  * SLEEF's FMA-family functions on this CPU (lossopt_kernels_scalar), or the

@@ -693,6 +693,15 @@ static void fuzz_impls_init(void)
         if (t == lossopt_kernel_table_for(LOSSOPT_ISA_SCALAR)) continue; /* the oracle already runs it */
         fuzz_impls[fuzz_impl_count++] = (fuzz_impl){lossopt_isa_name(all[k]), t, all[k]};
     }
+    /* the avx512 table the dispatcher did not pick for this CPU (zmm on AMD,
+     * mixed on Intel): both must give the oracle's bits */
+    const lossopt_kernel_table *picked = lossopt_kernel_table_for(LOSSOPT_ISA_AVX512);
+    const lossopt_kernel_table *zmm = lossopt_kernel_table_avx512_zmm();
+    const lossopt_kernel_table *mixed = lossopt_kernel_table_avx512_mixed();
+    if (zmm != NULL && zmm != picked)
+        fuzz_impls[fuzz_impl_count++] = (fuzz_impl){"avx512-zmm", zmm, LOSSOPT_ISA_AVX512};
+    if (mixed != NULL && mixed != picked)
+        fuzz_impls[fuzz_impl_count++] = (fuzz_impl){"avx512-mixed", mixed, LOSSOPT_ISA_AVX512};
     fuzz_impls[fuzz_impl_count++] = (fuzz_impl){"public-api", NULL, LOSSOPT_ISA_SCALAR};
     fprintf(stderr, "fuzz: comparing %d implementations:", fuzz_impl_count);
     for (int i = 0; i < fuzz_impl_count; i++) fprintf(stderr, " %s", fuzz_impls[i].name);

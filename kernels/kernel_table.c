@@ -13,8 +13,10 @@
 
 /* The library's AVX-512 build has two tables (kernels/kernel_table.h, the
  * avx512_width column): lossopt_kernels_avx512_zmm, every kernel's 512-bit
- * build, and lossopt_kernels_avx512, the dispatcher's, which runs the 256-bit
- * build of the divide- and sqrt-bound kernels (every AVX-512 CPU runs AVX2).
+ * build, and lossopt_kernels_avx512 ("mixed"), which runs the 256-bit build
+ * of the divide- and sqrt-bound kernels (every AVX-512 CPU runs AVX2). The
+ * dispatcher picks one per CPU (dispatch/dispatch.c: zmm on AMD, mixed on
+ * Intel); the bits are the same.
  * The SIMDe-emulated build (tests) has only the first, as
  * lossopt_kernels_avx512emu: it exists to check the 512-bit code. */
 #if defined(LOSSOPT_TARGET_AVX512) && !defined(LOSSOPT_AVX512_EMULATED)

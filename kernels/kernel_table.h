@@ -379,14 +379,16 @@ typedef double lossopt_grad_sumsq_fn(const void *grad, lossopt_dtype dtype, size
  *   name_avx2, name_avx512, name_neon  kernels/<family>.c, written once as
  *                                    KERNEL_NAME(name) (kernels/vec/vec.h)
  * and the table field `name` holds it.
- * avx512_width is what the dispatcher's avx512 table runs (kernel_table.c):
+ * avx512_width is what the mixed avx512 table, lossopt_kernels_avx512, runs
+ * (kernel_table.c):
  *   ZMM  the 512-bit build, name_avx512;
  *   YMM  the 256-bit build, name_avx2: kernels bound by the divider or the
  *        square root, whose 512-bit forms cost twice the 256-bit ones per
  *        element on Intel cores (so 512-bit Adam lost to AVX2 by 6-9 % in
  *        cache, issue 14). The bits are the same either way (every ISA's are).
- * The 512-bit build of every kernel stays in lossopt_kernels_avx512_zmm,
- * for the benchmark and the tests. */
+ * lossopt_kernels_avx512_zmm holds every kernel's 512-bit build. The
+ * dispatcher runs the mixed table on Intel and the zmm one on AMD, whose
+ * 512-bit divide costs no more per element (dispatch/dispatch.c). */
 #define LOSSOPT_KERNEL_LIST(X)                                      \
     X(sgd_step_f32, lossopt_sgd_fn, ZMM)                            \
     X(rmsprop_step_f32, lossopt_rmsprop_fn, YMM)                    \
@@ -442,7 +444,7 @@ typedef struct lossopt_kernel_table {
 extern const lossopt_kernel_table lossopt_kernels_scalar;
 extern const lossopt_kernel_table lossopt_kernels_scalar_nofma; /* x86 only */
 extern const lossopt_kernel_table lossopt_kernels_avx2;
-extern const lossopt_kernel_table lossopt_kernels_avx512;     /* the dispatcher's */
+extern const lossopt_kernel_table lossopt_kernels_avx512;     /* mixed: YMM rows at 256 bits */
 extern const lossopt_kernel_table lossopt_kernels_avx512_zmm; /* all 512-bit */
 extern const lossopt_kernel_table lossopt_kernels_neon;
 

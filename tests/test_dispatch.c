@@ -9,6 +9,9 @@
  *   LOSSOPT_TEST_EXPECT_INVALID LOSSOPT_ISA is a bad name: expect LOSSOPT_ERR_ISA
  *   LOSSOPT_TEST_EXPECT_ISA     the ISA the dispatcher must pick (emulated CPUs) */
 #include <pthread.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +75,8 @@ static void *racing_call(void *arg)
 }
 
 /* The oracle's answer for thread `index`'s call. */
-/* The dispatcher's avx512 table holds each kernel's 512-bit build, or its
- * AVX2 build where kernels/kernel_table.h says YMM (divide/sqrt-bound);
+/* The mixed avx512 table holds each kernel's 512-bit build, or its AVX2
+ * build where kernels/kernel_table.h says YMM (divide/sqrt-bound);
  * lossopt_kernels_avx512_zmm holds every 512-bit build. Pointers only: this
  * runs on any x86 CPU, AVX-512 or not. */
 static void check_avx512_widths(void)
@@ -94,10 +97,44 @@ static void check_avx512_widths(void)
     }
     LOSSOPT_KERNEL_LIST(CHECK_AVX512_WIDTH)
 #undef CHECK_AVX512_WIDTH
-    printf("test_dispatch: the avx512 table runs %d kernels at 256 bits\n", narrow);
-    test_check(narrow > 0, "no kernel runs at 256 bits in the avx512 table");
+    printf("test_dispatch: the mixed avx512 table runs %d kernels at 256 bits\n", narrow);
+    test_check(narrow > 0, "no kernel runs at 256 bits in the mixed avx512 table");
 #else
     printf("test_dispatch: SKIPPED the avx512 table's widths: AVX-512 or AVX2 not built\n");
+#endif
+}
+
+/* Which avx512 table the dispatcher runs: every kernel's 512-bit build on AMD
+ * (a 512-bit divide costs no more per element there), the mixed table
+ * elsewhere. The vendor is read here from CPUID leaf 0 on its own; the
+ * pointers must agree with the name lossopt-info prints. */
+static void check_avx512_pick(void)
+{
+    const lossopt_kernel_table *picked = lossopt_kernel_table_for(LOSSOPT_ISA_AVX512);
+    const char *name = lossopt_avx512_table_name();
+    if (picked == NULL) {
+        test_check(name == NULL, "no avx512 table, yet its name is %s", name ? name : "");
+        printf("test_dispatch: SKIPPED the avx512 table pick: AVX-512 not built or not run "
+               "by this CPU\n");
+        return;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned eax, ebx, ecx, edx;
+    char vendor[13] = {0};
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx)) {
+        memcpy(vendor, &ebx, 4);
+        memcpy(vendor + 4, &edx, 4);
+        memcpy(vendor + 8, &ecx, 4);
+    }
+    bool amd = strcmp(vendor, "AuthenticAMD") == 0;
+    const lossopt_kernel_table *want =
+        amd ? lossopt_kernel_table_avx512_zmm() : lossopt_kernel_table_avx512_mixed();
+    test_check(want != NULL && picked == want, "vendor %s: the avx512 table is not the %s one",
+               vendor, amd ? "zmm" : "mixed");
+    test_check(name != NULL && strcmp(name, amd ? "zmm" : "mixed") == 0,
+               "vendor %s: lossopt_avx512_table_name() says %s", vendor, name ? name : "NULL");
+    printf("test_dispatch: vendor %s -> the avx512 table is \"%s\"\n", vendor,
+           name ? name : "NULL");
 #endif
 }
 
@@ -245,5 +282,6 @@ int main(void)
     test_check(strcmp(lossopt_status_string(LOSSOPT_OK), "ok") == 0, "ok name");
     /* 6. The avx512 table's 256-bit kernels. */
     check_avx512_widths();
+    check_avx512_pick();
     return test_finish();
 }

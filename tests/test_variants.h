@@ -1,7 +1,8 @@
 /* tests/test_variants.h - the implementations a bitwise test compares with
  * the scalar oracle: every supported vector ISA's kernel table through the
- * internal entry points (on an AVX-512 CPU also its all-512-bit table,
- * "avx512-zmm"), the SIMDe-emulated AVX-512 table where this run
+ * internal entry points (on an AVX-512 CPU also the avx512 table the
+ * dispatcher did not pick, "avx512-zmm" or "avx512-mixed"), the
+ * SIMDe-emulated AVX-512 table where this run
  * checks it (test_emulated_avx512: chosen at run time, skipped visibly), and
  * the public (dispatched) API; and, for the tests of rules, every entry
  * point. */
@@ -31,10 +32,15 @@ static inline size_t test_variants(variant *out)
         if ((vector_isas >> isa) & 1)
             out[count++] = (variant){false, lossopt_kernel_table_for((lossopt_isa)isa),
                                      lossopt_isa_name((lossopt_isa)isa)};
-    /* the 512-bit build of the kernels the dispatcher runs at 256 bits */
+    /* the avx512 table the dispatcher did not pick for this CPU (it picks
+     * zmm on AMD, mixed on Intel), so that both run on every AVX-512 host */
+    const lossopt_kernel_table *picked = lossopt_kernel_table_for(LOSSOPT_ISA_AVX512);
     const lossopt_kernel_table *zmm = lossopt_kernel_table_avx512_zmm();
-    if (zmm != NULL)
+    const lossopt_kernel_table *mixed = lossopt_kernel_table_avx512_mixed();
+    if (zmm != NULL && zmm != picked)
         out[count++] = (variant){false, zmm, "avx512-zmm"};
+    if (mixed != NULL && mixed != picked)
+        out[count++] = (variant){false, mixed, "avx512-mixed"};
     const lossopt_kernel_table *emulated = test_emulated_avx512();
     if (emulated != NULL)
         out[count++] = (variant){false, emulated, "avx512-emulated"};

@@ -109,6 +109,18 @@ static void print_isa_list_text(unsigned isas)
     printf("\n");
 }
 
+/* Which of the two avx512 tables the dispatcher runs on this CPU
+ * (dispatch/dispatch.c); the same bits either way. */
+static const char *avx512_table_text(void)
+{
+    const char *name = lossopt_avx512_table_name();
+    if (name == NULL)
+        return "none (AVX-512 not built or not run by this CPU)";
+    if (strcmp(name, "zmm") == 0)
+        return "zmm (every kernel at 512 bits: an AMD CPU, whose 512-bit divide costs no more per element)";
+    return "mixed (divide- and sqrt-bound kernels at 256 bits, the rest at 512)";
+}
+
 static void print_text(const cpu_info *cpu, unsigned built, unsigned supported,
                        lossopt_isa active, const env_info *env)
 {
@@ -128,6 +140,7 @@ static void print_text(const cpu_info *cpu, unsigned built, unsigned supported,
     printf("ISAs supported    ");
     print_isa_list_text(supported);
     printf("ISA active        %s\n", lossopt_isa_name(active));
+    printf("avx512 table      %s\n", avx512_table_text());
     if (env->value == NULL)
         printf("LOSSOPT_ISA       %s\n", env->effect);
     else
@@ -182,6 +195,11 @@ static void print_json(const cpu_info *cpu, unsigned built, unsigned supported,
     printf(",\n  \"isas_supported\": ");
     print_isa_list_json(supported);
     printf(",\n  \"isa_active\": \"%s\",\n", lossopt_isa_name(active));
+    const char *avx512_table = lossopt_avx512_table_name();
+    if (avx512_table == NULL)
+        printf("  \"avx512_table\": null,\n");
+    else
+        printf("  \"avx512_table\": \"%s\",\n", avx512_table);
     printf("  \"lossopt_isa\": {\"value\": ");
     if (env->value == NULL)
         printf("null");
