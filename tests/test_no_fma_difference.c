@@ -1293,6 +1293,136 @@ static void run_special_values(const lossopt_kernel_table *t)
     }
 }
 
+/* ---- for --bits only: the io forms of the losses (include/lossopt.h, "Losses
+ * for engines") through the public API, whose table is the dispatcher's: 16-bit
+ * inputs and gradients, int32 labels, padded rows, grad_scale, accumulate,
+ * cross-entropy in place. Their conversions are vector kernels of their own
+ * (io_widen, io_store_grad), so they must give the same bits on every ISA too.
+ * 16-bit outputs are recorded widened (exact). */
+
+enum { IO_ROWS = 24, IO_CLASSES = 67, IO_STRIDE = 72, IO_N = IO_ROWS * IO_STRIDE };
+
+static float io_widened(lossopt_dtype d, const void *buffer, size_t i)
+{
+    if (d == LOSSOPT_BF16)
+        return lossopt_bf16_to_f32(((const uint16_t *)buffer)[i]);
+    if (d == LOSSOPT_F16)
+        return lossopt_f16_to_f32(((const uint16_t *)buffer)[i]);
+    return ((const float *)buffer)[i];
+}
+
+/* count values of dtype d, rounded from uniform(lo, hi) */
+static void io_fill(lossopt_dtype d, void *buffer, size_t count, float lo, float hi)
+{
+    for (size_t i = 0; i < count; i++) {
+        float v = test_random_uniform(lo, hi);
+        if (d == LOSSOPT_BF16)
+            ((uint16_t *)buffer)[i] = lossopt_f32_to_bf16_nearest(v);
+        else if (d == LOSSOPT_F16)
+            ((uint16_t *)buffer)[i] = lossopt_f32_to_f16(v);
+        else
+            ((float *)buffer)[i] = v;
+    }
+}
+
+/* the rows x classes elements of a padded buffer (the padding is not output) */
+static void io_record_rows(const char *prefix, const char *output, lossopt_dtype d,
+                           const void *buffer, size_t rows, size_t classes, size_t stride)
+{
+    static float values[IO_N];
+    size_t count = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < classes; c++)
+            values[count++] = io_widened(d, buffer, r * stride + c);
+    record_named(prefix, output, values, count, NULL);
+}
+
+static void run_loss_io_public(void)
+{
+    static const lossopt_dtype dtypes[3] = {LOSSOPT_F32, LOSSOPT_BF16, LOSSOPT_F16};
+    static uint32_t in_a[IO_N], in_b[IO_N], in_c[IO_N], g_a[IO_N], g_b[IO_N], g_c[IO_N];
+    static float target[IO_N], loss[IO_N];
+    int32_t labels32[IO_ROWS];
+    const char *name; /* one group per output, every case appended to it */
+    for (int k = 0; k < 9; k++) {
+        test_seed_case("bits loss io", (uint64_t)k, 0, 0);
+        lossopt_dtype in = dtypes[k % 3], gd = dtypes[(k / 3 + k) % 3];
+        lossopt_loss_io io = {.input = in, .grad = gd, .accumulate = k % 2 == 1,
+                              .grad_scale = k % 4 == 0 ? 0.0 : k % 4 == 1 ? 1024.0 : 0.375,
+                              .row_stride = k % 3 == 2 ? 0 : IO_STRIDE,
+                              .labels = LOSSOPT_LABELS_I32};
+        size_t stride = io.row_stride ? io.row_stride : IO_CLASSES;
+        io_fill(in, in_a, IO_N, -4.0f, 4.0f);
+        io_fill(in, in_b, IO_N, -4.0f, 4.0f);
+        io_fill(in, in_c, IO_N, 0.05f, 3.0f);
+        for (size_t i = 0; i < IO_N; i++)
+            target[i] = test_random_uniform(0.0f, 1.0f);
+        for (size_t r = 0; r < IO_ROWS; r++)
+            labels32[r] = r % 7 == 3 ? -1 : (int32_t)test_random_below(IO_CLASSES);
+        lossopt_reduction r = k % 3 == 0 ? LOSSOPT_NONE : LOSSOPT_MEAN;
+        size_t loss_count = r == LOSSOPT_NONE ? IO_ROWS : 1;
+        lossopt_ce_options ce = {.reduction = r, .label_smoothing = k % 2 ? 0.1f : 0.0f};
+
+        /* elementwise: mse, bce_logits, gaussian_nll (two gradients) */
+        size_t n = IO_ROWS * IO_CLASSES;
+        lossopt_loss_io flat = io;
+        flat.row_stride = 0;
+        io_fill(gd, g_a, n, -1.0f, 1.0f);
+        io_fill(gd, g_b, n, -1.0f, 1.0f);
+        name = "io mse";
+        expect_ok(lossopt_mse(in_a, target, n, r, &flat, loss, g_a), "io mse");
+        record_named(name, "loss", loss, r == LOSSOPT_NONE ? n : 1, NULL);
+        io_record_rows(name, "grad", gd, g_a, 1, n, n);
+        name = "io bce_logits";
+        expect_ok(lossopt_bce_logits(in_b, target, n, NULL, 1.5f, LOSSOPT_MEAN, &flat, loss, g_b),
+                  "io bce_logits");
+        record_named(name, "loss", loss, 1, NULL);
+        io_record_rows(name, "grad", gd, g_b, 1, n, n);
+        name = "io gaussian_nll";
+        expect_ok(lossopt_gaussian_nll(in_a, target, in_c, n, k % 2, 1e-6f, LOSSOPT_SUM, &flat,
+                                       loss, g_a, g_b),
+                  "io gaussian_nll");
+        record_named(name, "loss", loss, 1, NULL);
+        io_record_rows(name, "grad_input", gd, g_a, 1, n, n);
+        io_record_rows(name, "grad_var", gd, g_b, 1, n, n);
+
+        /* row-wise: cross_entropy (separate, then in place), multilabel, triplet */
+        io_fill(gd, g_a, IO_N, -1.0f, 1.0f);
+        name = "io cross_entropy";
+        expect_ok(lossopt_cross_entropy(in_a, labels32, IO_ROWS, IO_CLASSES, &ce, &io, loss, g_a),
+                  "io cross_entropy");
+        record_named(name, "loss", loss, loss_count, NULL);
+        io_record_rows(name, "grad", gd, g_a, IO_ROWS, IO_CLASSES, stride);
+        lossopt_loss_io in_place = io;
+        in_place.grad = in, in_place.accumulate = false;
+        name = "io cross_entropy in place";
+        expect_ok(lossopt_cross_entropy(in_b, labels32, IO_ROWS, IO_CLASSES, &ce, &in_place, loss,
+                                        in_b),
+                  "io cross_entropy in place");
+        record_named(name, "loss", loss, loss_count, NULL);
+        io_record_rows(name, "grad", in, in_b, IO_ROWS, IO_CLASSES, stride);
+        io_fill(gd, g_a, IO_N, -1.0f, 1.0f);
+        name = "io multilabel_soft_margin";
+        expect_ok(lossopt_multilabel_soft_margin(in_a, target, IO_ROWS, IO_CLASSES, NULL, r, &io,
+                                                 loss, g_a),
+                  "io multilabel_soft_margin");
+        record_named(name, "loss", loss, loss_count, NULL);
+        io_record_rows(name, "grad", gd, g_a, IO_ROWS, IO_CLASSES, stride);
+        io_fill(gd, g_a, IO_N, -1.0f, 1.0f);
+        io_fill(gd, g_b, IO_N, -1.0f, 1.0f);
+        io_fill(gd, g_c, IO_N, -1.0f, 1.0f);
+        io_fill(in, in_b, IO_N, -4.0f, 4.0f);
+        name = "io triplet_margin";
+        expect_ok(lossopt_triplet_margin(in_a, in_b, in_c, IO_ROWS, IO_CLASSES, 1.0f, 1 + k % 2,
+                                         1e-6f, k % 3 == 1, r, &io, loss, g_a, g_b, g_c),
+                  "io triplet_margin");
+        record_named(name, "loss", loss, loss_count, NULL);
+        io_record_rows(name, "grad_anchor", gd, g_a, IO_ROWS, IO_CLASSES, stride);
+        io_record_rows(name, "grad_positive", gd, g_b, IO_ROWS, IO_CLASSES, stride);
+        io_record_rows(name, "grad_negative", gd, g_c, IO_ROWS, IO_CLASSES, stride);
+    }
+}
+
 /* --bits FILE: the same workload through the dispatcher's table (so
  * LOSSOPT_ISA picks the ISA), every NaN written as 7fc00000 (a NaN's payload
  * and sign may differ between CPUs by design). Two runs on any CPUs must
@@ -1308,6 +1438,7 @@ static int write_bits(const char *path)
     }
     run_workload(t);
     run_special_values(t);
+    run_loss_io_public();
     size_t total;
     if (!write_groups(path, "lossopt-kernel-bits", true, &total))
         return 1;

@@ -4,6 +4,8 @@ CPU, from Python.
     import lossopt
     lossopt.info()                      # which liblossopt.so, its version, the ISA
     loss, grad = lossopt.mse(x, t)      # NumPy float32 arrays (lossopt.losses)
+    loss, g = lossopt.cross_entropy(h, labels, io=lossopt.LossIO(grad_scale=1024.0))
+                                        # float16 / bfloat16 / padded rows (lossopt._io)
     lossopt.adam_step(p, g, m, v, step=1, lr=1e-3)   # in place (lossopt.optimizers)
     import lossopt.torch                # torch.optim drop-ins (lossopt.torch)
 
@@ -13,6 +15,7 @@ LossoptError (its status named) and has changed nothing.
 """
 from ._native import LossoptError, LIBRARY_PATH, LIBRARY_FOUND_BY, ISA_NAMES
 from ._native import lib as _lib
+from ._io import LossIO
 
 __version__ = _lib.lossopt_version_string().decode()
 

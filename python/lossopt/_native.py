@@ -182,6 +182,18 @@ _proto("lossopt_cosine_embedding_f32", _S, _P, _P, _P, _Z, _Z, _F, _R, _P, _P, _
 _proto("lossopt_triplet_margin_f32", _S, _P, _P, _P, _Z, _Z, _F, ctypes.c_int, _F,
        ctypes.c_bool, _R, _P, _P, _P, _P)
 
+# The io forms of the losses (lossopt_<loss> without _f32): the _f32 arguments
+# with a const lossopt_loss_io * before the outputs (loss, then 1-3 gradients).
+LOSS_OUTPUTS = {"margin_ranking": 3, "gaussian_nll": 3, "cosine_embedding": 3,
+                "triplet_margin": 4}
+for _name in ("mse", "l1", "hinge", "squared_hinge", "soft_margin", "huber", "smooth_l1", "bce",
+              "bce_logits", "poisson_nll", "margin_ranking", "gaussian_nll", "cross_entropy",
+              "cross_entropy_probs", "multi_margin", "nll", "kl_div", "multilabel_soft_margin",
+              "cosine_embedding", "triplet_margin"):
+    _args = list(getattr(lib, "lossopt_%s_f32" % _name).argtypes)
+    _outputs = LOSS_OUTPUTS.get(_name, 2)
+    _proto("lossopt_" + _name, _S, *(_args[:-_outputs] + [_P] + _args[-_outputs:]))
+
 # optimizers: defaults, _f32 and tensor-list forms
 OPTIMIZERS = {
     # name: (config struct, number of state buffers, extra _f32 args before n)

@@ -24,7 +24,8 @@ Every function has the same form:
     same bits in each output; asking for neither raises LossoptError
     (LOSSOPT_ERR_NULL).
   - Arrays are used in place, never converted or copied: float32 exactly
-    (labels int64), C-contiguous. Elementwise losses take any shape (input,
+    (labels int64; or the io forms' dtypes and padded rows, below),
+    C-contiguous. Elementwise losses take any shape (input,
     target and weight the same shape; n = input.size); row-wise losses take
     2-D (rows, classes) arrays; kl_div takes any shape, its rows being the
     first dimension (batchmean's divisor, as PyTorch's input.size(0)).
@@ -47,12 +48,18 @@ return (loss, grad_input1, grad_input2) (cosine_embedding) or
 giving (rows,) losses; grad_out is then None or a pair / triple of arrays
 (each may be None).
 
+Every function also takes io=None or a lossopt.LossIO, and 16-bit inputs:
+the C library's io forms (float16 / bfloat16 inputs and gradients, int32
+labels, padded rows, grad_scale, accumulate, cross-entropy in place). The
+rules are in python/lossopt/_io.py; with float32 arrays and no io, nothing
+changes from the above.
+
 NumPy is imported on the first call, so `import lossopt` works without it.
 """
 import ctypes
 import math
 
-from . import _arrays
+from . import _arrays, _io
 from ._native import REDUCTIONS, CeOptions, c_float_p, check, lib
 
 __all__ = ["mse", "l1", "huber", "smooth_l1", "hinge", "squared_hinge", "bce", "bce_logits",
@@ -85,22 +92,26 @@ def _flag(function, name, value):
     return value
 
 
-def _rows(function, name, value):
-    """A 2-D float32 (rows, classes) array and its two sizes."""
-    value = _arrays.array(function, name, value)
+def _rows(plan, name, value):
+    """A 2-D differentiable (rows, classes) input and its two sizes."""
+    value = plan.input(name, value)
     if value.ndim != 2:
         raise ValueError("lossopt.%s: %s must be 2-D (rows, classes), got shape %s"
-                         % (function, name, value.shape))
+                         % (plan.function, name, value.shape))
     return value, value.shape[0], value.shape[1]
 
 
-def _call(function, c_name, leading, inputs, input_shape, none_shape, reduction,
-          want_loss, want_grad, grad_out):
-    """Allocates the outputs, calls lossopt_<c_name>(*leading, loss, grad) and
-    returns (loss, grad) as the module docstring says. inputs: name -> array,
-    already validated, that grad_out must not overlap."""
+def _call(plan, c_name, leading, inputs, shape, none_shape, reduction, want_loss, want_grad,
+          grad_out, count=1, in_place=None):
+    """Allocates the outputs, calls lossopt_<c_name>(*leading, loss, grads...)
+    - or its io form, lossopt_<c_name without _f32>(*leading, &io, loss,
+    grads...), when the plan needs one - and returns (loss, grad) (count 1)
+    or (loss, grad_1, .., grad_count) as the module docstring says. inputs:
+    name -> array, already validated, that no gradient may overlap; in_place:
+    the name of the input a gradient may be (cross-entropy's logits)."""
+    function = plan.function
     np = _arrays.numpy(function)
-    loss = loss_pointer = grad = None
+    loss = loss_pointer = None
     if want_loss:
         if reduction == "none":
             loss = np.empty(none_shape, np.float32)
@@ -108,26 +119,60 @@ def _call(function, c_name, leading, inputs, input_shape, none_shape, reduction,
         else:
             loss = ctypes.c_float()
             loss_pointer = ctypes.addressof(loss)
+    names = ["grad_out"] if count == 1 else ["grad_out[%d]" % k for k in range(count)]
+    grads = [None] * count
     if grad_out is not None:
         if not want_grad:
             raise ValueError("lossopt.%s: grad_out given with want_grad=False" % function)
-        grad = _arrays.array(function, "grad_out", grad_out, shape=input_shape, writeable=True)
-        _arrays.no_overlap(function, {"grad_out": grad}, inputs)
+        given = [grad_out]
+        if count > 1:
+            if not isinstance(grad_out, (tuple, list)) or len(grad_out) != count:
+                raise TypeError("lossopt.%s: grad_out must be None or %d arrays (each may be "
+                                "None), got %r" % (function, count, type(grad_out).__name__))
+            given = list(grad_out)
+        for k in range(count):
+            if given[k] is not None:
+                grads[k] = plan.grad_array(names[k], given[k], shape)
+        overlapping = dict(inputs)
+        if in_place is not None and grads[0] is not None and _same_buffer(grads[0],
+                                                                         inputs[in_place]):
+            overlapping.pop(in_place)  # the documented in-place form; the C call checks the rest
+        _arrays.no_overlap(function, dict(zip(names, grads)), overlapping)
+        for j in range(count):  # the gradients must not share memory either
+            for k in range(j):
+                if grads[j] is not None and grads[k] is not None and \
+                        np.shares_memory(grads[j], grads[k]):
+                    raise ValueError("lossopt.%s: %s and %s share memory"
+                                     % (function, names[k], names[j]))
     elif want_grad:
-        grad = np.empty(input_shape, np.float32)
-    check(getattr(lib, "lossopt_" + c_name)(*leading, loss_pointer, _arrays.pointer(grad)),
-          "lossopt_" + c_name)
+        grads = [plan.new_grad(shape) for _ in range(count)]
+    plan.check_accumulate(any(g is not None for g in grads) and grad_out is not None)
+    io = plan.struct()
+    pointers = [_arrays.pointer(g) for g in grads]
+    if io is None:
+        name = "lossopt_" + c_name
+        check(getattr(lib, name)(*leading, loss_pointer, *pointers), name)
+    else:
+        name = "lossopt_" + c_name[:-len("_f32")]
+        check(getattr(lib, name)(*leading, ctypes.byref(io), loss_pointer, *pointers), name)
     if isinstance(loss, ctypes.c_float):
         loss = loss.value
-    return loss, grad
+    return (loss,) + tuple(grads)
 
 
-def _elementwise(function, input, target, reduction, want_loss, want_grad, grad_out,
+def _same_buffer(a, b):
+    """a and b view the same elements (cross-entropy's in-place gradient)."""
+    return (a.ctypes.data == b.ctypes.data and a.dtype == b.dtype and a.shape == b.shape
+            and a.strides == b.strides)
+
+
+def _elementwise(function, input, target, reduction, want_loss, want_grad, grad_out, io,
                  scalars=(), weight=None, weighted=False):
     """An elementwise loss: lossopt_<function>_f32(input, target, n, [weight],
-    scalars..., reduction, loss, grad)."""
+    scalars..., reduction, loss, grad), or its io form."""
     _arrays.numpy(function)
-    input = _arrays.array(function, "input", input)
+    plan = _io.Plan(function, io)
+    input = plan.input("input", input)
     target = _arrays.array(function, "target", target, shape=input.shape)
     weight = _arrays.optional_array(function, "weight", weight, shape=input.shape)
     code = _reduction_code(function, reduction)
@@ -135,7 +180,7 @@ def _elementwise(function, input, target, reduction, want_loss, want_grad, grad_
     if weighted:
         leading.append(_arrays.pointer(weight))
     leading += list(scalars) + [code]
-    return _call(function, function + "_f32", leading,
+    return _call(plan, function + "_f32", leading,
                  {"input": input, "target": target, "weight": weight}, input.shape,
                  input.shape, reduction, want_loss, want_grad, grad_out)
 
@@ -153,85 +198,87 @@ def _ce_options(function, reduction, weight, classes, label_smoothing):
 
 # ---- elementwise losses ------------------------------------------------------------
 
-def mse(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None):
+def mse(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None,
+        io=None):
     """Mean squared error (torch.nn.functional.mse_loss): (input - target)^2,
     gradient 2 (input - target) (over n for "mean")."""
-    return _elementwise("mse", input, target, reduction, want_loss, want_grad, grad_out)
+    return _elementwise("mse", input, target, reduction, want_loss, want_grad, grad_out, io)
 
 
-def l1(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None):
+def l1(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None, io=None):
     """Mean absolute error (F.l1_loss): |input - target|, gradient sign(d), 0 at d == 0."""
-    return _elementwise("l1", input, target, reduction, want_loss, want_grad, grad_out)
+    return _elementwise("l1", input, target, reduction, want_loss, want_grad, grad_out, io)
 
 
 def huber(input, target, reduction="mean", *, delta=1.0, want_loss=True, want_grad=True,
-          grad_out=None):
+          grad_out=None, io=None):
     """Huber loss (F.huber_loss): 0.5 d^2 where |d| < delta, else
     delta (|d| - delta/2); delta > 0 (+inf allowed)."""
-    return _elementwise("huber", input, target, reduction, want_loss, want_grad, grad_out,
+    return _elementwise("huber", input, target, reduction, want_loss, want_grad, grad_out, io,
                         scalars=[_arrays.real("huber", "delta", delta)])
 
 
 def smooth_l1(input, target, reduction="mean", *, beta=1.0, want_loss=True, want_grad=True,
-              grad_out=None):
+              grad_out=None, io=None):
     """Smooth L1 (F.smooth_l1_loss): 0.5 d^2 / beta where |d| < beta, else
     |d| - beta/2; beta >= 0 (0 is exactly L1)."""
-    return _elementwise("smooth_l1", input, target, reduction, want_loss, want_grad, grad_out,
+    return _elementwise("smooth_l1", input, target, reduction, want_loss, want_grad, grad_out, io,
                         scalars=[_arrays.real("smooth_l1", "beta", beta)])
 
 
-def hinge(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None):
+def hinge(input, target, reduction="mean", *, want_loss=True, want_grad=True, grad_out=None,
+          io=None):
     """Binary hinge (linear SVM) on scores `input` and labels `target`: a
     label > 0 is the positive class, any other (0, -1) the negative one;
     max(0, 1 - y input)."""
-    return _elementwise("hinge", input, target, reduction, want_loss, want_grad, grad_out)
+    return _elementwise("hinge", input, target, reduction, want_loss, want_grad, grad_out, io)
 
 
 def squared_hinge(input, target, reduction="mean", *, want_loss=True, want_grad=True,
-                  grad_out=None):
+                  grad_out=None, io=None):
     """Squared binary hinge: max(0, 1 - y input)^2, labels as for hinge."""
     return _elementwise("squared_hinge", input, target, reduction, want_loss, want_grad,
-                        grad_out)
+                        grad_out, io)
 
 
 def bce(input, target, reduction="mean", *, weight=None, want_loss=True, want_grad=True,
-        grad_out=None):
+        grad_out=None, io=None):
     """Binary cross-entropy on probabilities (F.binary_cross_entropy), logs
     clamped at -100; input and target in [0, 1] (else LOSSOPT_ERR_DOMAIN).
     weight: None or a float32 array of the input's shape."""
-    return _elementwise("bce", input, target, reduction, want_loss, want_grad, grad_out,
+    return _elementwise("bce", input, target, reduction, want_loss, want_grad, grad_out, io,
                         weight=weight, weighted=True)
 
 
 def bce_logits(input, target, reduction="mean", *, weight=None, pos_weight=1.0, want_loss=True,
-               want_grad=True, grad_out=None):
+               want_grad=True, grad_out=None, io=None):
     """Binary cross-entropy on logits, the stable form
     (F.binary_cross_entropy_with_logits); pos_weight >= 0 is one scalar for
     every element; weight: None or a float32 array of the input's shape.
     +-inf logits give the limits (PyTorch gives NaN)."""
-    return _elementwise("bce_logits", input, target, reduction, want_loss, want_grad, grad_out,
+    return _elementwise("bce_logits", input, target, reduction, want_loss, want_grad, grad_out, io,
                         scalars=[_arrays.real("bce_logits", "pos_weight", pos_weight)],
                         weight=weight, weighted=True)
 
 
 def soft_margin(input, target, reduction="mean", *, want_loss=True, want_grad=True,
-                grad_out=None):
+                grad_out=None, io=None):
     """Soft margin (F.soft_margin_loss): log(1 + exp(-y x)) in the stable
     softplus form; targets used as given (+-1 the usual case). +-inf inputs
     give the limits (PyTorch gives inf and NaN past |x| ~ 88)."""
     return _elementwise("soft_margin", input, target, reduction, want_loss, want_grad,
-                        grad_out)
+                        grad_out, io)
 
 
 def poisson_nll(input, target, reduction="mean", *, log_input=True, full=False, eps=1e-8,
-                want_loss=True, want_grad=True, grad_out=None):
+                want_loss=True, want_grad=True, grad_out=None, io=None):
     """Poisson negative log-likelihood (F.poisson_nll_loss): exp(x) - t x
     with log_input, else x - t log(x + eps); full adds Stirling's term where
     t > 1 (no gradient). eps: finite and >= 0 (rounded to float32), checked
     whatever log_input is, else LossoptError LOSSOPT_ERR_ARG (PyTorch does
     not check it)."""
     function = "poisson_nll"
-    return _elementwise(function, input, target, reduction, want_loss, want_grad, grad_out,
+    return _elementwise(function, input, target, reduction, want_loss, want_grad, grad_out, io,
                         scalars=[_flag(function, "log_input", log_input),
                                  _flag(function, "full", full),
                                  _arrays.real(function, "eps", eps)])
@@ -240,7 +287,7 @@ def poisson_nll(input, target, reduction="mean", *, log_input=True, full=False, 
 # ---- row-wise losses ---------------------------------------------------------------
 
 def cross_entropy(logits, labels, reduction="mean", *, weight=None, label_smoothing=0.0,
-                  want_loss=True, want_grad=True, grad_out=None):
+                  want_loss=True, want_grad=True, grad_out=None, io=None):
     """Softmax cross-entropy with class-index labels (F.cross_entropy).
     logits: float32 (rows, classes); labels: int64 (rows,), a negative label
     ignores its row (PyTorch's ignore_index -100 is one), a label >= classes
@@ -249,48 +296,53 @@ def cross_entropy(logits, labels, reduction="mean", *, weight=None, label_smooth
     weights; loss for "none" has shape (rows,)."""
     function = "cross_entropy"
     _arrays.numpy(function)
-    logits, rows, classes = _rows(function, "logits", logits)
-    labels = _arrays.array(function, "labels", labels, dtype="int64", shape=(rows,))
+    plan = _io.Plan(function, io, rowwise=True)
+    logits, rows, classes = _rows(plan, "logits", logits)
+    labels = plan.label_array("labels", labels, rows)
     options, weight = _ce_options(function, reduction, weight, classes, label_smoothing)
-    return _call(function, "cross_entropy_f32",
+    return _call(plan, "cross_entropy_f32",
                  [logits.ctypes.data, labels.ctypes.data, rows, classes,
                   ctypes.byref(options)],
                  {"logits": logits, "labels": labels, "weight": weight}, logits.shape,
-                 (rows,), reduction, want_loss, want_grad, grad_out)
+                 (rows,), reduction, want_loss, want_grad, grad_out, in_place="logits")
 
 
 def cross_entropy_probs(logits, target_probs, reduction="mean", *, weight=None,
-                        label_smoothing=0.0, want_loss=True, want_grad=True, grad_out=None):
+                        label_smoothing=0.0, want_loss=True, want_grad=True, grad_out=None,
+                        io=None):
     """Softmax cross-entropy with soft targets (F.cross_entropy with a
     probability target): logits and target_probs float32 (rows, classes),
     each target row a distribution (used as given); weight: None or float32
     (classes,); "mean" divides by rows; 0 log 0 = 0."""
     function = "cross_entropy_probs"
     _arrays.numpy(function)
-    logits, rows, classes = _rows(function, "logits", logits)
-    target_probs = _arrays.array(function, "target_probs", target_probs, shape=logits.shape)
+    plan = _io.Plan(function, io, rowwise=True)
+    logits, rows, classes = _rows(plan, "logits", logits)
+    target_probs = plan.rows_target("target_probs", target_probs, logits.shape)
     options, weight = _ce_options(function, reduction, weight, classes, label_smoothing)
-    return _call(function, "cross_entropy_probs_f32",
+    return _call(plan, "cross_entropy_probs_f32",
                  [logits.ctypes.data, target_probs.ctypes.data, rows, classes,
                   ctypes.byref(options)],
                  {"logits": logits, "target_probs": target_probs, "weight": weight},
-                 logits.shape, (rows,), reduction, want_loss, want_grad, grad_out)
+                 logits.shape, (rows,), reduction, want_loss, want_grad, grad_out,
+                 in_place="logits")
 
 
 def multi_margin(scores, labels, reduction="mean", *, p=1, margin=1.0, weight=None,
-                 want_loss=True, want_grad=True, grad_out=None):
+                 want_loss=True, want_grad=True, grad_out=None, io=None):
     """Multiclass hinge (F.multi_margin_loss, Weston-Watkins): scores float32
     (rows, classes), labels int64 (rows,) (negative: ignored row, >= classes:
     LOSSOPT_ERR_DOMAIN), p 1 or 2, margin any non-NaN float, weight None or
     float32 (classes,), taken at each row's label."""
     function = "multi_margin"
     _arrays.numpy(function)
-    scores, rows, classes = _rows(function, "scores", scores)
-    labels = _arrays.array(function, "labels", labels, dtype="int64", shape=(rows,))
+    plan = _io.Plan(function, io, rowwise=True)
+    scores, rows, classes = _rows(plan, "scores", scores)
+    labels = plan.label_array("labels", labels, rows)
     weight = _arrays.optional_array(function, "weight", weight, shape=(classes,))
     p = _arrays.integer(function, "p", p, *_arrays.INT_RANGE)
     code = _reduction_code(function, reduction)
-    return _call(function, "multi_margin_f32",
+    return _call(plan, "multi_margin_f32",
                  [scores.ctypes.data, labels.ctypes.data, rows, classes, p,
                   _arrays.real(function, "margin", margin), _arrays.pointer(weight), code],
                  {"scores": scores, "labels": labels, "weight": weight}, scores.shape,
@@ -300,7 +352,7 @@ def multi_margin(scores, labels, reduction="mean", *, p=1, margin=1.0, weight=No
 # ---- losses on log-probabilities ----------------------------------------------------
 
 def nll(log_probs, labels, reduction="mean", *, weight=None, want_loss=True, want_grad=True,
-        grad_out=None):
+        grad_out=None, io=None):
     """Negative log-likelihood on log-probabilities (F.nll_loss):
     -w_y log_probs[y] per row. log_probs float32 (rows, classes), used as
     given; labels int64 (rows,) as for cross_entropy (negative: ignored row,
@@ -309,10 +361,11 @@ def nll(log_probs, labels, reduction="mean", *, weight=None, want_loss=True, wan
     the kept rows' weights; loss for "none" has shape (rows,)."""
     function = "nll"
     _arrays.numpy(function)
-    log_probs, rows, classes = _rows(function, "log_probs", log_probs)
-    labels = _arrays.array(function, "labels", labels, dtype="int64", shape=(rows,))
+    plan = _io.Plan(function, io, rowwise=True)
+    log_probs, rows, classes = _rows(plan, "log_probs", log_probs)
+    labels = plan.label_array("labels", labels, rows)
     options, weight = _ce_options(function, reduction, weight, classes, 0.0)
-    return _call(function, "nll_f32",
+    return _call(plan, "nll_f32",
                  [log_probs.ctypes.data, labels.ctypes.data, rows, classes,
                   ctypes.byref(options)],
                  {"log_probs": log_probs, "labels": labels, "weight": weight},
@@ -320,7 +373,7 @@ def nll(log_probs, labels, reduction="mean", *, weight=None, want_loss=True, wan
 
 
 def kl_div(input, target, reduction="mean", *, log_target=False, want_loss=True,
-           want_grad=True, grad_out=None):
+           want_grad=True, grad_out=None, io=None):
     """Kullback-Leibler divergence (F.kl_div): input log-probabilities,
     target probabilities (log-probabilities with log_target), of one shape,
     any shape; t log t - t x per element (0 where t == 0), or exp(t) (t - x).
@@ -329,13 +382,14 @@ def kl_div(input, target, reduction="mean", *, log_target=False, want_loss=True,
     divides by input.size, as PyTorch's. Targets are used as given."""
     function = "kl_div"
     _arrays.numpy(function)
-    input = _arrays.array(function, "input", input)
+    plan = _io.Plan(function, io)
+    input = plan.input("input", input)
     target = _arrays.array(function, "target", target, shape=input.shape)
     code = _reduction_code(function, reduction, batchmean=True)
     # a 0-d input is one row of one element (PyTorch's batchmean is then the sum)
     rows = input.shape[0] if input.ndim else 1
     cols = math.prod(input.shape[1:])
-    return _call(function, "kl_div_f32",
+    return _call(plan, "kl_div_f32",
                  [input.ctypes.data, target.ctypes.data, rows, cols,
                   _flag(function, "log_target", log_target), code],
                  {"input": input, "target": target}, input.shape, input.shape, reduction,
@@ -344,60 +398,27 @@ def kl_div(input, target, reduction="mean", *, log_target=False, want_loss=True,
 
 # ---- three inputs, two gradients --------------------------------------------------
 
-def _two_gradients(function, c_name, leading, inputs, shape, reduction, want_loss, want_grad,
-                   grad_out):
-    """lossopt_<c_name>(*leading, loss, grad_a, grad_b) -> (loss, grad_a, grad_b)."""
-    np = _arrays.numpy(function)
-    loss = loss_pointer = None
-    if want_loss:
-        if reduction == "none":
-            loss = np.empty(shape, np.float32)
-            loss_pointer = loss.ctypes.data
-        else:
-            loss = ctypes.c_float()
-            loss_pointer = ctypes.addressof(loss)
-    grads = [None, None]
-    if grad_out is not None:
-        if not want_grad:
-            raise ValueError("lossopt.%s: grad_out given with want_grad=False" % function)
-        if not isinstance(grad_out, (tuple, list)) or len(grad_out) != 2:
-            raise TypeError("lossopt.%s: grad_out must be None or a pair of arrays (either "
-                            "None), got %r" % (function, type(grad_out).__name__))
-        for k, name in enumerate(("grad_out[0]", "grad_out[1]")):
-            grads[k] = _arrays.optional_array(function, name, grad_out[k], shape=shape,
-                                              writeable=True)
-        _arrays.no_overlap(function, {"grad_out[0]": grads[0], "grad_out[1]": grads[1]},
-                           inputs)
-    elif want_grad:
-        grads = [np.empty(shape, np.float32), np.empty(shape, np.float32)]
-    check(getattr(lib, "lossopt_" + c_name)(*leading, loss_pointer, _arrays.pointer(grads[0]),
-                                             _arrays.pointer(grads[1])),
-          "lossopt_" + c_name)
-    if isinstance(loss, ctypes.c_float):
-        loss = loss.value
-    return loss, grads[0], grads[1]
-
-
 def margin_ranking(input1, input2, target, reduction="mean", *, margin=0.0, want_loss=True,
-                   want_grad=True, grad_out=None):
+                   want_grad=True, grad_out=None, io=None):
     """Margin ranking (F.margin_ranking_loss): max(0, -y (x1 - x2) + margin),
     input1, input2, target float32 of one shape; returns (loss, grad_input1,
     grad_input2). margin: any non-NaN float (rounded to float32)."""
     function = "margin_ranking"
     _arrays.numpy(function)
-    input1 = _arrays.array(function, "input1", input1)
-    input2 = _arrays.array(function, "input2", input2, shape=input1.shape)
+    plan = _io.Plan(function, io)
+    input1 = plan.input("input1", input1)
+    input2 = plan.input("input2", input2, shape=input1.shape)
     target = _arrays.array(function, "target", target, shape=input1.shape)
     code = _reduction_code(function, reduction)
     leading = [input1.ctypes.data, input2.ctypes.data, target.ctypes.data, input1.size,
                _arrays.real(function, "margin", margin), code]
-    return _two_gradients(function, "margin_ranking_f32", leading,
-                          {"input1": input1, "input2": input2, "target": target}, input1.shape,
-                          reduction, want_loss, want_grad, grad_out)
+    return _call(plan, "margin_ranking_f32", leading,
+                 {"input1": input1, "input2": input2, "target": target}, input1.shape,
+                 input1.shape, reduction, want_loss, want_grad, grad_out, count=2)
 
 
 def gaussian_nll(input, target, var, reduction="mean", *, full=False, eps=1e-6, want_loss=True,
-                 want_grad=True, grad_out=None):
+                 want_grad=True, grad_out=None, io=None):
     """Gaussian negative log-likelihood (F.gaussian_nll_loss, PyTorch 1.13):
     0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2pi
     when full); input, target, var float32 of one shape (PyTorch's broadcast
@@ -408,22 +429,23 @@ def gaussian_nll(input, target, var, reduction="mean", *, full=False, eps=1e-6, 
     eps LOSSOPT_ERR_ARG."""
     function = "gaussian_nll"
     _arrays.numpy(function)
-    input = _arrays.array(function, "input", input)
+    plan = _io.Plan(function, io)
+    input = plan.input("input", input)
     target = _arrays.array(function, "target", target, shape=input.shape)
-    var = _arrays.array(function, "var", var, shape=input.shape)
+    var = plan.input("var", var, shape=input.shape)
     code = _reduction_code(function, reduction)
     leading = [input.ctypes.data, target.ctypes.data, var.ctypes.data, input.size,
                _flag(function, "full", full),
                _arrays.real(function, "eps", eps), code]
-    return _two_gradients(function, "gaussian_nll_f32", leading,
-                          {"input": input, "target": target, "var": var}, input.shape,
-                          reduction, want_loss, want_grad, grad_out)
+    return _call(plan, "gaussian_nll_f32", leading,
+                 {"input": input, "target": target, "var": var}, input.shape, input.shape,
+                 reduction, want_loss, want_grad, grad_out, count=2)
 
 
 # ---- multi-label ------------------------------------------------------------------
 
 def multilabel_soft_margin(input, target, reduction="mean", *, weight=None, want_loss=True,
-                           want_grad=True, grad_out=None):
+                           want_grad=True, grad_out=None, io=None):
     """Multi-label soft margin (F.multilabel_soft_margin_loss): input logits
     and target float32 (rows, classes), each class an independent binary
     label (targets used as given: soft labels in [0, 1] are fine); per row
@@ -432,11 +454,12 @@ def multilabel_soft_margin(input, target, reduction="mean", *, weight=None, want
     "mean" divides by rows; loss for "none" has shape (rows,)."""
     function = "multilabel_soft_margin"
     _arrays.numpy(function)
-    input, rows, classes = _rows(function, "input", input)
-    target = _arrays.array(function, "target", target, shape=input.shape)
+    plan = _io.Plan(function, io, rowwise=True)
+    input, rows, classes = _rows(plan, "input", input)
+    target = plan.rows_target("target", target, input.shape)
     weight = _arrays.optional_array(function, "weight", weight, shape=(classes,))
     code = _reduction_code(function, reduction)
-    return _call(function, "multilabel_soft_margin_f32",
+    return _call(plan, "multilabel_soft_margin_f32",
                  [input.ctypes.data, target.ctypes.data, rows, classes,
                   _arrays.pointer(weight), code],
                  {"input": input, "target": target, "weight": weight}, input.shape, (rows,),
@@ -445,49 +468,8 @@ def multilabel_soft_margin(input, target, reduction="mean", *, weight=None, want
 
 # ---- embedding rows: (rows, dim) pairs and triplets ---------------------------------
 
-def _row_gradients(function, c_name, leading, inputs, shape, rows, count, reduction, want_loss,
-                   want_grad, grad_out):
-    """lossopt_<c_name>(*leading, loss, grad_1 .. grad_count) -> (loss, grads...);
-    "none" losses have shape (rows,)."""
-    np = _arrays.numpy(function)
-    loss = loss_pointer = None
-    if want_loss:
-        if reduction == "none":
-            loss = np.empty((rows,), np.float32)
-            loss_pointer = loss.ctypes.data
-        else:
-            loss = ctypes.c_float()
-            loss_pointer = ctypes.addressof(loss)
-    grads = [None] * count
-    if grad_out is not None:
-        if not want_grad:
-            raise ValueError("lossopt.%s: grad_out given with want_grad=False" % function)
-        if not isinstance(grad_out, (tuple, list)) or len(grad_out) != count:
-            raise TypeError("lossopt.%s: grad_out must be None or %d arrays (each may be "
-                            "None), got %r" % (function, count, type(grad_out).__name__))
-        names = ["grad_out[%d]" % k for k in range(count)]
-        for k in range(count):
-            grads[k] = _arrays.optional_array(function, names[k], grad_out[k], shape=shape,
-                                              writeable=True)
-        _arrays.no_overlap(function, dict(zip(names, grads)), inputs)
-        for j in range(count):  # the gradients must not share memory either
-            for k in range(j):
-                if grads[j] is not None and grads[k] is not None and \
-                        np.shares_memory(grads[j], grads[k]):
-                    raise ValueError("lossopt.%s: %s and %s share memory"
-                                     % (function, names[k], names[j]))
-    elif want_grad:
-        grads = [np.empty(shape, np.float32) for _ in range(count)]
-    check(getattr(lib, "lossopt_" + c_name)(*leading, loss_pointer,
-                                             *[_arrays.pointer(g) for g in grads]),
-          "lossopt_" + c_name)
-    if isinstance(loss, ctypes.c_float):
-        loss = loss.value
-    return (loss,) + tuple(grads)
-
-
 def cosine_embedding(input1, input2, target, reduction="mean", *, margin=0.0, want_loss=True,
-                     want_grad=True, grad_out=None):
+                     want_grad=True, grad_out=None, io=None):
     """Cosine embedding loss (F.cosine_embedding_loss, PyTorch 1.13): input1,
     input2 float32 (rows, dim), target float32 (rows,): 1 - cos for y = 1,
     max(0, cos - margin) for y = -1, 0 for any other y (as PyTorch); cos with
@@ -497,19 +479,20 @@ def cosine_embedding(input1, input2, target, reduction="mean", *, margin=0.0, wa
     a (1, dim) batch here."""
     function = "cosine_embedding"
     _arrays.numpy(function)
-    input1, rows, dim = _rows(function, "input1", input1)
-    input2 = _arrays.array(function, "input2", input2, shape=input1.shape)
+    plan = _io.Plan(function, io, rowwise=True)
+    input1, rows, dim = _rows(plan, "input1", input1)
+    input2 = plan.input("input2", input2, shape=input1.shape)
     target = _arrays.array(function, "target", target, shape=(rows,))
     code = _reduction_code(function, reduction)
     leading = [input1.ctypes.data, input2.ctypes.data, target.ctypes.data, rows, dim,
                _arrays.real(function, "margin", margin), code]
-    return _row_gradients(function, "cosine_embedding_f32", leading,
-                          {"input1": input1, "input2": input2, "target": target}, input1.shape,
-                          rows, 2, reduction, want_loss, want_grad, grad_out)
+    return _call(plan, "cosine_embedding_f32", leading,
+                 {"input1": input1, "input2": input2, "target": target}, input1.shape,
+                 (rows,), reduction, want_loss, want_grad, grad_out, count=2)
 
 
 def triplet_margin(anchor, positive, negative, reduction="mean", *, margin=1.0, p=2, eps=1e-6,
-                   swap=False, want_loss=True, want_grad=True, grad_out=None):
+                   swap=False, want_loss=True, want_grad=True, grad_out=None, io=None):
     """Triplet margin loss (F.triplet_margin_loss, PyTorch 1.13): anchor,
     positive, negative float32 (rows, dim); max(d(a, p) - d(a, n) + margin, 0)
     with PyTorch's pairwise_distance d(x, y) = ||x - y + eps||_p, p 1 or 2 (an
@@ -519,15 +502,16 @@ def triplet_margin(anchor, positive, negative, reduction="mean", *, margin=1.0, 
     grad_anchor, grad_positive, grad_negative)."""
     function = "triplet_margin"
     _arrays.numpy(function)
-    anchor, rows, dim = _rows(function, "anchor", anchor)
-    positive = _arrays.array(function, "positive", positive, shape=anchor.shape)
-    negative = _arrays.array(function, "negative", negative, shape=anchor.shape)
+    plan = _io.Plan(function, io, rowwise=True)
+    anchor, rows, dim = _rows(plan, "anchor", anchor)
+    positive = plan.input("positive", positive, shape=anchor.shape)
+    negative = plan.input("negative", negative, shape=anchor.shape)
     code = _reduction_code(function, reduction)
     if isinstance(p, bool) or p not in (1, 2):
         raise ValueError("lossopt.%s: p must be 1 or 2, got %r" % (function, p))
     leading = [anchor.ctypes.data, positive.ctypes.data, negative.ctypes.data, rows, dim,
                _arrays.real(function, "margin", margin), int(p),
                _arrays.real(function, "eps", eps), _flag(function, "swap", swap), code]
-    return _row_gradients(function, "triplet_margin_f32", leading,
-                          {"anchor": anchor, "positive": positive, "negative": negative},
-                          anchor.shape, rows, 3, reduction, want_loss, want_grad, grad_out)
+    return _call(plan, "triplet_margin_f32", leading,
+                 {"anchor": anchor, "positive": positive, "negative": negative},
+                 anchor.shape, (rows,), reduction, want_loss, want_grad, grad_out, count=3)
