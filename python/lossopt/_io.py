@@ -69,6 +69,17 @@ def _is_ml_bfloat16(dtype):
     return dtype.name == "bfloat16" and dtype.itemsize == 2
 
 
+def _kind_of_dtype(np, dtype):
+    """F32, F16 or BF16 (an ml_dtypes bfloat16) for a NumPy dtype, else None."""
+    if dtype == np.float32:
+        return F32
+    if dtype == np.float16:
+        return F16
+    if _is_ml_bfloat16(dtype):
+        return BF16
+    return None
+
+
 class Plan:
     """What one loss call reads and writes: collects the dtypes, the row
     stride and the labels' type while the function validates its arguments,
@@ -106,16 +117,11 @@ class Plan:
         if isinstance(name, str) and name in ("float32", "float16", "bfloat16"):
             return {"float32": F32, "float16": F16, "bfloat16": BF16}[name]
         try:
-            dtype = np.dtype(name)
+            kind = _kind_of_dtype(np, np.dtype(name))
         except TypeError:
-            dtype = None
-        if dtype is not None:
-            if dtype == np.float32:
-                return F32
-            if dtype == np.float16:
-                return F16
-            if _is_ml_bfloat16(dtype):
-                return BF16
+            kind = None
+        if kind is not None:
+            return kind
         raise ValueError('lossopt.%s: LossIO.grad_dtype must be None, "float32", "float16" or '
                          '"bfloat16", got %r' % (self.function, name))
 
@@ -125,12 +131,9 @@ class Plan:
             raise TypeError("lossopt.%s: %s must be a numpy.ndarray, got %s"
                             % (self.function, name, type(value).__name__))
         dtype = value.dtype
-        if dtype == np.float32:
-            return F32
-        if dtype == np.float16:
-            return F16
-        if _is_ml_bfloat16(dtype):
-            return BF16
+        kind = _kind_of_dtype(np, dtype)
+        if kind is not None:
+            return kind
         if self.io.bf16 and dtype in (np.dtype(np.uint16), np.dtype(np.int16)):
             return BF16
         raise TypeError("lossopt.%s: %s must be float32, float16 or bfloat16 (an ml_dtypes "
